@@ -1,0 +1,77 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+/// Settings every target shares: Swift 6 language mode (strict concurrency) comes with the tools version.
+let shared: [SwiftSetting] = [
+    .enableUpcomingFeature("ExistentialAny"),
+]
+
+let package = Package(
+    name: "mailtriage",
+    platforms: [.macOS(.v14)],
+    products: [
+        .executable(name: "mailtriage", targets: ["mailtriage"]),
+        .executable(name: "mailtriage-bench", targets: ["mailtriage-bench"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
+        .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
+        .package(url: "https://github.com/LebJe/TOMLKit", from: "0.6.0"),
+    ],
+    targets: [
+        .systemLibrary(name: "CCurl", pkgConfig: "libcurl", providers: [.apt(["libcurl4-openssl-dev"])]),
+        .target(name: "TriageMIME", swiftSettings: shared),
+        .target(name: "TriageCore", dependencies: ["TriageMIME"], swiftSettings: shared),
+        .target(
+            name: "TriageMail",
+            dependencies: ["CCurl", "TriageCore", .product(name: "Logging", package: "swift-log")],
+            swiftSettings: shared),
+        .target(
+            name: "TriageStore",
+            dependencies: ["TriageCore", .product(name: "GRDB", package: "GRDB.swift")],
+            swiftSettings: shared),
+        .target(
+            name: "TriageDaemon",
+            dependencies: [
+                "TriageCore",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "TOMLKit", package: "TOMLKit"),
+            ],
+            swiftSettings: shared),
+        .target(name: "TriageTesting", dependencies: ["TriageCore"], swiftSettings: shared),
+        .executableTarget(
+            name: "mailtriage",
+            dependencies: [
+                "TriageCore", "TriageMail", "TriageStore", "TriageDaemon",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: shared),
+        .executableTarget(
+            name: "mailtriage-bench",
+            dependencies: [
+                "TriageCore", "TriageMail", "TriageStore", "TriageDaemon",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            path: "Sources/mailtriage-bench",
+            swiftSettings: shared),
+        .testTarget(name: "TriageMIMETests", dependencies: ["TriageMIME"], swiftSettings: shared),
+        .testTarget(name: "TriageCoreTests", dependencies: ["TriageCore", "TriageTesting"], swiftSettings: shared),
+        .testTarget(name: "TriageMailTests", dependencies: ["TriageMail"], swiftSettings: shared),
+        .testTarget(name: "TriageStoreTests", dependencies: ["TriageStore", "TriageTesting"], swiftSettings: shared),
+        .testTarget(
+            name: "TriageDaemonTests",
+            dependencies: ["TriageDaemon", "TriageStore", "TriageTesting"],
+            swiftSettings: shared),
+        .testTarget(
+            name: "IntegrationTests",
+            dependencies: ["TriageMail", "TriageStore", "TriageDaemon", "TriageCore"],
+            exclude: [],
+            swiftSettings: shared),
+    ]
+)

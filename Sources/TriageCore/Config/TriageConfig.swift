@@ -1,0 +1,159 @@
+/// The daemon's static settings (`mailtriage.toml`). Every value has a default except the mailboxes.
+public struct TriageConfig: Sendable, Equatable {
+    /// Where the database, the model and metrics live (`state_dir`).
+    public var stateDir: String = "/var/lib/mailtriage"
+    /// The SQLite database file (`database`); default `<state_dir>/mailtriage.sqlite`.
+    public var databasePath: String?
+    /// How often each mailbox is polled (`poll_interval`).
+    public var pollInterval: Duration = .seconds(60)
+    /// Longest wait between retries after repeated server failures (`max_backoff`).
+    public var maxBackoff: Duration = .seconds(900)
+    /// Messages larger than this are not downloaded whole; their header becomes a ticket for a human
+    /// (`max_message_size`).
+    public var maxMessageBytes: Int = 25 * 1024 * 1024
+    /// How many messages are committed in one transaction (`batch_size`).
+    public var batchSize: Int = 50
+    /// The mailboxes to poll (`[[mailbox]]`).
+    public var mailboxes: [MailboxConfig] = []
+
+    public init() {}
+
+    /// The database file this configuration uses.
+    public var resolvedDatabasePath: String {
+        databasePath ?? (stateDir.hasSuffix("/") ? stateDir : stateDir + "/") + "mailtriage.sqlite"
+    }
+}
+
+/// One IMAP mailbox to poll (`[[mailbox]]`).
+public struct MailboxConfig: Sendable, Equatable {
+    public var name: String
+    public var url: IMAPURL
+    public var username: String
+    /// Where the password comes from; never the config file itself.
+    public var password: SecretSource
+    /// A PEM file of CA certificates to trust instead of the system store (`ca_file`).
+    public var caFile: String?
+    public var afterProcessing: AfterProcessing = .flag("\\Seen")
+    /// TCP connect, TLS handshake and login (`connect_timeout`).
+    public var connectTimeout: Duration = .seconds(15)
+    /// Longest wait for any one server response (`response_timeout`).
+    public var responseTimeout: Duration = .seconds(60)
+
+    public init(name: String, url: IMAPURL, username: String, password: SecretSource) {
+        self.name = name
+        self.url = url
+        self.username = username
+        self.password = password
+    }
+}
+
+/// Where a secret is read from at start-up.
+public enum SecretSource: Sendable, Equatable {
+    /// A file holding the secret (trailing line breaks are ignored); it should be mode 0600.
+    case file(String)
+    /// A systemd credential name, read from `$CREDENTIALS_DIRECTORY/<name>` (`LoadCredential=`).
+    case credential(String)
+}
+
+/// What happens on the server after a message is safely committed to the store.
+public enum AfterProcessing: Sendable, Equatable, CustomStringConvertible {
+    /// Leave the message as it is (the store's cursor is what counts).
+    case none
+    /// Add a flag or keyword, `\Seen` by default (`"flag"` or `"flag:$Triaged"`).
+    case flag(String)
+    /// Move to a folder (`"move:Processed"`), with COPY + EXPUNGE where the server lacks MOVE.
+    case move(String)
+
+    /// Parses the config form; nil when it is none of `none`, `flag`, `flag:KEYWORD`, `move:FOLDER`.
+    public init?(configValue v: String) {
+        if v == "none" { self = .none }
+        else if v == "flag" { self = .flag("\\Seen") }
+        else if v.hasPrefix("flag:"), let kw = AfterProcessing.validFlag(String(v.dropFirst(5))) { self = .flag(kw) }
+        else if v.hasPrefix("move:"), v.count > 5, !v.contains("\r"), !v.contains("\n"), !v.contains("\"") {
+            self = .move(String(v.dropFirst(5)))
+        } else { return nil }
+    }
+
+    static func validFlag(_ f: String) -> String? {
+        // An IMAP flag is an atom, optionally with a leading backslash; nothing that could inject a command.
+        let body = f.hasPrefix("\\") ? f.dropFirst() : Substring(f)
+        guard !body.isEmpty, body.utf8.allSatisfy({ $0 > 0x20 && $0 < 0x7F && !"(){%*\"\\]".utf8.contains($0) }) else {
+            return nil
+        }
+        return f
+    }
+
+    public var description: String {
+        switch self {
+        case .none: return "none"
+        case .flag(let f): return f == "\\Seen" ? "flag" : "flag:\(f)"
+        case .move(let m): return "move:\(m)"
+        }
+    }
+}
+
+/// A parsed `imap://` or `imaps://` URL: host, port, folder and how TLS is used.
+public struct IMAPURL: Sendable, Equatable, CustomStringConvertible {
+    public enum Security: String, Sendable { case implicitTLS = "imaps", startTLS = "imap" }
+    public var security: Security
+    public var host: String
+    public var port: Int
+    public var folder: String
+
+    /// Parses `imaps://host[:port]/FOLDER` (implicit TLS) or `imap://host[:port]/FOLDER` (STARTTLS,
+    /// always required). The folder defaults to INBOX.
+    public init?(_ s: String) {
+        let sec: Security
+        var rest: Substring
+        if s.lowercased().hasPrefix("imaps://") { sec = .implicitTLS; rest = s.dropFirst(8) }
+        else if s.lowercased().hasPrefix("imap://") { sec = .startTLS; rest = s.dropFirst(7) }
+        else { return nil }
+        var folder = "INBOX"
+        if let slash = rest.firstIndex(of: "/") {
+            let f = rest[rest.index(after: slash)...]
+            if !f.isEmpty { folder = String(f).removingPercentEncodingLenient() }
+            rest = rest[..<slash]
+        }
+        guard !rest.contains("@") else { return nil }  // credentials never belong in the URL
+        var host = String(rest)
+        var port = sec == .implicitTLS ? 993 : 143
+        if host.hasPrefix("[") {
+            guard let close = host.firstIndex(of: "]") else { return nil }
+            let after = host[host.index(after: close)...]
+            if after.hasPrefix(":") { guard let p = Int(after.dropFirst()) else { return nil }; port = p }
+            host = String(host[...close])
+        } else if let colon = host.lastIndex(of: ":") {
+            guard let p = Int(host[host.index(after: colon)...]) else { return nil }
+            port = p
+            host = String(host[..<colon])
+        }
+        guard !host.isEmpty, (1...65535).contains(port), !folder.contains("\r"), !folder.contains("\n") else { return nil }
+        self.security = sec
+        self.host = host
+        self.port = port
+        self.folder = folder
+    }
+
+    /// The server part, e.g. `imaps://mail.example.com:993`.
+    public var serverURL: String { "\(security.rawValue)://\(host):\(port)" }
+    public var description: String { "\(serverURL)/\(folder)" }
+}
+
+extension String {
+    func removingPercentEncodingLenient() -> String {
+        guard contains("%") else { return self }
+        var out: [UInt8] = []
+        let u = Array(utf8)
+        var i = 0
+        while i < u.count {
+            if u[i] == UInt8(ascii: "%"), i + 2 < u.count, let v = UInt8(String(decoding: u[i + 1...i + 2], as: UTF8.self), radix: 16) {
+                out.append(v)
+                i += 3
+            } else {
+                out.append(u[i])
+                i += 1
+            }
+        }
+        return String(decoding: out, as: UTF8.self)
+    }
+}

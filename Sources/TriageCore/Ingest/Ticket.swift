@@ -1,0 +1,80 @@
+/// The life of a ticket.
+public enum TicketState: String, Sendable, Codable, CaseIterable {
+    /// Waiting for a human (or for the pipeline of later stages).
+    case open
+    /// Answered automatically; reopens if the customer writes back.
+    case answered
+    /// A drafted answer waits for an agent's approval.
+    case awaitingApproval = "awaiting_approval"
+    /// An agent has claimed it.
+    case claimed
+    case resolved
+}
+
+/// A ticket to be created from one processed message.
+public struct NewTicket: Sendable {
+    public var messageRowID: Int64
+    public var mailbox: String
+    public var receivedAt: Int64
+    public var fromAddress: String
+    public var fromName: String?
+    public var subject: String
+    public var state: TicketState
+    /// Whether later stages may answer this ticket without a human.
+    public var autoEligible: Bool
+    public var warnings: [String]
+
+    public init(messageRowID: Int64, mailbox: String, receivedAt: Int64, fromAddress: String, fromName: String?,
+                subject: String, state: TicketState, autoEligible: Bool, warnings: [String])
+    {
+        self.messageRowID = messageRowID
+        self.mailbox = mailbox
+        self.receivedAt = receivedAt
+        self.fromAddress = fromAddress
+        self.fromName = fromName
+        self.subject = subject
+        self.state = state
+        self.autoEligible = autoEligible
+        self.warnings = warnings
+    }
+}
+
+/// A ticket as the queue shows it.
+public struct TicketSummary: Sendable, Codable, Equatable {
+    public var id: Int64
+    public var mailbox: String
+    public var receivedAt: Int64
+    public var from: String
+    public var fromName: String?
+    public var subject: String
+    public var state: TicketState
+    public var autoEligible: Bool
+    public var warnings: [String]
+
+    public init(id: Int64, mailbox: String, receivedAt: Int64, from: String, fromName: String?, subject: String,
+                state: TicketState, autoEligible: Bool, warnings: [String])
+    {
+        self.id = id
+        self.mailbox = mailbox
+        self.receivedAt = receivedAt
+        self.from = from
+        self.fromName = fromName
+        self.subject = subject
+        self.state = state
+        self.autoEligible = autoEligible
+        self.warnings = warnings
+    }
+}
+
+/// Which tickets to list.
+public struct TicketQuery: Sendable {
+    public var states: [TicketState]?
+    public var mailbox: String?
+    public var limit: Int?
+
+    public init(states: [TicketState]? = nil, mailbox: String? = nil, limit: Int? = nil) {
+        self.states = states
+        self.mailbox = mailbox
+        self.limit = limit
+    }
+}

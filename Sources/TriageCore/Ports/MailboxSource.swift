@@ -1,0 +1,44 @@
+/// What the server says about the polled folder.
+public struct MailboxStatus: Sendable, Equatable {
+    public var uidValidity: UInt32
+    public var uidNext: UInt32
+    public var messages: Int
+
+    public init(uidValidity: UInt32, uidNext: UInt32, messages: Int) {
+        self.uidValidity = uidValidity
+        self.uidNext = uidNext
+        self.messages = messages
+    }
+}
+
+/// A mailbox the daemon polls: one connection, one folder. Implemented over IMAP by `IMAPMailbox`
+/// and in memory by the test fakes. Errors are `TriageError`s; `isTransient` says whether a retry helps.
+public protocol MailboxSource: Sendable {
+    /// Brings the server's view up to date (new mail is otherwise invisible on a kept connection)
+    /// and returns UIDVALIDITY and UIDNEXT.
+    func status() async throws -> MailboxStatus
+    /// UIDs greater than `after`, ascending.
+    func searchUIDs(after: UInt32) async throws -> [UInt32]
+    /// RFC822.SIZE and INTERNALDATE of each of `uids` that still exists.
+    func messageInfo(of uids: [UInt32]) async throws -> [UInt32: MessageInfo]
+    /// The whole message, byte for byte.
+    func fetchMessage(uid: UInt32) async throws -> [UInt8]
+    /// Only the header section (for messages over the size limit).
+    func fetchHeader(uid: UInt32) async throws -> [UInt8]
+    /// Flags or moves messages after they are committed to the store.
+    func markProcessed(uids: [UInt32], action: AfterProcessing) async throws
+    /// Logs out and closes the connection; the next call reconnects.
+    func disconnect() async
+}
+
+/// What the server knows about a message before it is downloaded.
+public struct MessageInfo: Sendable, Equatable {
+    public var size: Int
+    /// INTERNALDATE (arrival at the server), seconds since 1970, when the server gave a readable one.
+    public var internalDate: Int64?
+
+    public init(size: Int, internalDate: Int64?) {
+        self.size = size
+        self.internalDate = internalDate
+    }
+}

@@ -1,0 +1,110 @@
+/// How far a mailbox has been imported: everything up to `lastUID` under `uidValidity` is in the store.
+public struct MailboxCursor: Sendable, Equatable {
+    public var mailbox: String
+    public var uidValidity: UInt32
+    public var lastUID: UInt32
+    /// Messages with a UID up to this one were in the folder before mailtriage first saw it (or before
+    /// a UIDVALIDITY change): they become tickets but are never answered automatically.
+    public var baselineUID: UInt32
+
+    public init(mailbox: String, uidValidity: UInt32, lastUID: UInt32, baselineUID: UInt32) {
+        self.mailbox = mailbox
+        self.uidValidity = uidValidity
+        self.lastUID = lastUID
+        self.baselineUID = baselineUID
+    }
+}
+
+/// One message as fetched from a mailbox, ready to be recorded.
+public struct FetchedMessage: Sendable {
+    public var mailbox: String
+    public var uidValidity: UInt32
+    public var uid: UInt32
+    /// The raw bytes: the whole message, or only its header when it was over the size limit.
+    public var raw: [UInt8]
+    /// The size the server reported for the whole message.
+    public var size: Int
+    public var truncated: Bool
+    /// Set when the message could not be fetched at all after repeated tries; `raw` is then empty.
+    public var fetchError: String?
+    public var preBaseline: Bool
+    /// Arrival at the server (INTERNALDATE), seconds since 1970, if known.
+    public var internalDate: Int64?
+    public var dedupeKey: String
+
+    public init(mailbox: String, uidValidity: UInt32, uid: UInt32, raw: [UInt8], size: Int, truncated: Bool = false,
+                fetchError: String? = nil, preBaseline: Bool, internalDate: Int64? = nil)
+    {
+        self.internalDate = internalDate
+        self.mailbox = mailbox
+        self.uidValidity = uidValidity
+        self.uid = uid
+        self.raw = raw
+        self.size = size
+        self.truncated = truncated
+        self.fetchError = fetchError
+        self.preBaseline = preBaseline
+        self.dedupeKey = fetchError == nil ? DedupeKey.compute(raw) : "unfetchable:\(mailbox):\(uidValidity):\(uid)"
+    }
+}
+
+/// What recording one fetched message did.
+public enum RecordOutcome: Sendable, Equatable {
+    /// A new message row (id) was stored.
+    case stored(messageID: Int64)
+    /// The same message was already stored (same Message-ID and body): no new ticket.
+    case duplicate(of: Int64)
+    /// This (mailbox, UIDVALIDITY, UID) was already recorded: nothing was written.
+    case alreadyRecorded
+}
+
+/// A stored message that has not become a ticket yet.
+public struct StoredMessage: Sendable {
+    public var id: Int64
+    public var mailbox: String
+    public var raw: [UInt8]
+    public var size: Int
+    public var truncated: Bool
+    public var fetchError: String?
+    public var preBaseline: Bool
+    public var attempts: Int
+    /// Seconds since 1970 when the message reached the server (INTERNALDATE) or, failing that, was fetched.
+    public var receivedAt: Int64
+
+    public init(id: Int64, mailbox: String, raw: [UInt8], size: Int, truncated: Bool, fetchError: String?,
+                preBaseline: Bool, attempts: Int, receivedAt: Int64)
+    {
+        self.id = id
+        self.mailbox = mailbox
+        self.raw = raw
+        self.size = size
+        self.truncated = truncated
+        self.fetchError = fetchError
+        self.preBaseline = preBaseline
+        self.attempts = attempts
+        self.receivedAt = receivedAt
+    }
+}
+
+/// The persistent state shared by the daemon and the CLI. All methods are synchronous and each one
+/// is one transaction; implementations must be safe to call from several tasks.
+public protocol TicketRepository: Sendable {
+    func cursor(mailbox: String) throws -> MailboxCursor?
+    /// Stores a new or re-baselined cursor and an audit event saying why.
+    func saveCursor(_ cursor: MailboxCursor, reason: String) throws
+    /// Which of `uids` are already recorded for this mailbox and UIDVALIDITY.
+    func recordedUIDs(mailbox: String, uidValidity: UInt32, among uids: [UInt32]) throws -> Set<UInt32>
+    /// Records a batch of fetched messages and advances the cursor, atomically.
+    func record(_ batch: [FetchedMessage], cursor: MailboxCursor) throws -> [RecordOutcome]
+    /// Counts a failed fetch of one UID and returns how often it has failed so far.
+    func noteFetchFailure(mailbox: String, uidValidity: UInt32, uid: UInt32, error: String) throws -> Int
+    /// UIDs recorded in the store whose flag or move on the server is still to be done.
+    func pendingServerActions(mailbox: String, uidValidity: UInt32) throws -> [UInt32]
+    func markServerActionsDone(mailbox: String, uidValidity: UInt32, uids: [UInt32]) throws
+    /// Messages not yet turned into tickets, oldest first; each call counts one processing attempt.
+    func claimUnprocessed(limit: Int) throws -> [StoredMessage]
+    /// Creates tickets (and their audit events) for processed messages, atomically.
+    func createTickets(_ tickets: [NewTicket]) throws
+    /// Tickets for the queue, ordered by the given order.
+    func tickets(_ query: TicketQuery) throws -> [TicketSummary]
+}

@@ -1,0 +1,26 @@
+/// An error that crosses a module boundary: a stable code and a message a person can act on.
+public struct TriageError: Error, Sendable, Equatable, CustomStringConvertible {
+    /// Stable, machine-readable kinds of failure.
+    public enum Code: String, Sendable, Codable {
+        case config, authentication, connection, tls, timeout, protocolError = "protocol", serverRefused
+        case limitExceeded = "limit", notFound = "not_found", storage, io, credential
+    }
+
+    public var code: Code
+    public var message: String
+    /// True when trying again later may succeed (network trouble, a busy server).
+    public var isTransient: Bool
+
+    public init(_ code: Code, _ message: String, transient: Bool = false) {
+        self.code = code
+        self.message = message
+        self.isTransient = transient
+    }
+
+    public var description: String { message }
+
+    /// A limit error carries the limit and the actual value in its message.
+    public static func limit(_ what: String, limit: Int, actual: Int) -> TriageError {
+        TriageError(.limitExceeded, "\(what) is \(actual), over the limit of \(limit)")
+    }
+}

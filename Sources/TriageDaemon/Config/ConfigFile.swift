@@ -1,0 +1,88 @@
+/// The shape of `mailtriage.toml` as written, decoded with `Codable`. Every key is optional here so that
+/// the loader can report all missing keys at once, with their file and line; `ConfigLoader` turns this
+/// into a validated `TriageConfig`.
+struct ConfigFile: Decodable {
+    /// Directory for the database, the trained model and the metrics file.
+    var state_dir: String?
+    /// SQLite database file; default `<state_dir>/mailtriage.sqlite`.
+    var database: String?
+    /// How often each mailbox is polled, e.g. "60s" or "5m".
+    var poll_interval: String?
+    /// Longest wait between retries after repeated failures, e.g. "15m".
+    var max_backoff: String?
+    /// Largest message downloaded whole, in bytes or with a unit ("25MiB").
+    var max_message_size: SizeValue?
+    /// Messages committed per transaction.
+    var batch_size: Int?
+    var mailbox: [MailboxFile]?
+
+    enum CodingKeys: String, CodingKey, CaseIterable {
+        case state_dir, database, poll_interval, max_backoff, max_message_size, batch_size, mailbox
+    }
+}
+
+/// One `[[mailbox]]` table.
+struct MailboxFile: Decodable {
+    /// Short unique name used in logs, metrics and the store ("support").
+    var name: String?
+    /// `imaps://host[:port]/FOLDER` (implicit TLS) or `imap://host[:port]/FOLDER` (STARTTLS, required).
+    var url: String?
+    var username: String?
+    /// A file holding the password (mode 0600), or
+    var password_file: String?
+    /// a systemd credential name (`LoadCredential=NAME:...` in the unit).
+    var password_credential: String?
+    /// Present only to give a clear error: passwords never live in this file.
+    var password: String?
+    /// PEM file with the CA certificates to trust for this server.
+    var ca_file: String?
+    /// "flag" (\Seen), "flag:$Keyword", "move:Folder" or "none".
+    var after_processing: String?
+    var connect_timeout: String?
+    var response_timeout: String?
+    /// The address answers are sent from (read by the answering stage).
+    var address: String?
+    /// The display name on answers.
+    var display_name: String?
+
+    enum CodingKeys: String, CodingKey, CaseIterable {
+        case name, url, username, password_file, password_credential, password, ca_file, after_processing
+        case connect_timeout, response_timeout, address, display_name
+    }
+}
+
+/// A byte size written as an integer or as text with a unit: "512KiB", "25MiB", "1GB".
+struct SizeValue: Decodable {
+    var bytes: Int?
+    var text: String
+
+    init(from decoder: any Decoder) throws {
+        let c = try decoder.singleValueContainer()
+        if let n = try? c.decode(Int.self) {
+            bytes = n
+            text = "\(n)"
+        } else {
+            text = try c.decode(String.self)
+            bytes = SizeValue.parse(text)
+        }
+    }
+
+    static func parse(_ s: String) -> Int? {
+        let t = s.trimmingCharacters(in: " ")
+        let digits = t.prefix(while: { $0.isNumber })
+        guard let n = Int(digits) else { return nil }
+        let unit = t.dropFirst(digits.count).trimmingCharacters(in: " ").lowercased()
+        let mult: Int
+        switch unit {
+        case "", "b": mult = 1
+        case "k", "kb": mult = 1000
+        case "kib": mult = 1024
+        case "m", "mb": mult = 1_000_000
+        case "mib": mult = 1 << 20
+        case "g", "gb": mult = 1_000_000_000
+        case "gib": mult = 1 << 30
+        default: return nil
+        }
+        return n * mult
+    }
+}

@@ -1,0 +1,252 @@
+import Foundation
+import TOMLKit
+import TriageCore
+
+/// Reads and validates `mailtriage.toml`. It reports every problem it finds, not just the first, each
+/// with file, line (where known) and key path; unknown keys are warnings, everything else errors.
+public enum ConfigLoader {
+    public static let defaultPath = "/etc/mailtriage/mailtriage.toml"
+
+    /// Loads a config file; throws `ConfigError` with all diagnostics if there is any error.
+    /// Warnings of a successful load are returned beside the config.
+    /// - Parameter mailboxes: false for commands that only need the store (the queue CLI run by agents,
+    ///   who cannot read the daemon's password files): mailbox tables are then not validated.
+    public static func load(path: String, mailboxes: Bool = true,
+                            environment: [String: String] = ProcessInfo.processInfo.environment) throws
+        -> (config: TriageConfig, warnings: [ConfigDiagnostic])
+    {
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw ConfigError(diagnostics: [ConfigDiagnostic(.error, file: path, line: nil, keyPath: "",
+                                                             "cannot read the file (missing or not readable)")])
+        }
+        guard let text = String(data: data, encoding: .utf8) else {
+            throw ConfigError(diagnostics: [ConfigDiagnostic(.error, file: path, line: nil, keyPath: "", "the file is not UTF-8")])
+        }
+        return try parse(text: text, file: path, mailboxes: mailboxes, environment: environment)
+    }
+
+    public static func parse(text: String, file: String, mailboxes: Bool = true, environment: [String: String] = [:]) throws
+        -> (config: TriageConfig, warnings: [ConfigDiagnostic])
+    {
+        var v = Validator(file: file, locator: TOMLKeyLocator(text: text), environment: environment)
+        let table: TOMLTable
+        do {
+            table = try TOMLTable(string: text)
+        } catch let e as TOMLParseError {
+            throw ConfigError(diagnostics: [ConfigDiagnostic(.error, file: file, line: e.source.begin.line, keyPath: "",
+                                                             "TOML syntax error at column \(e.source.begin.column): \(e.description)")])
+        }
+        v.checkUnknownKeys(table)
+        let raw: ConfigFile
+        do {
+            raw = try TOMLDecoder().decode(ConfigFile.self, from: table)
+        } catch let e as DecodingError {
+            v.decodingError(e)
+            throw ConfigError(diagnostics: v.diagnostics)
+        }
+        v.validateMailboxes = mailboxes
+        let config = v.build(raw)
+        if v.diagnostics.contains(where: { $0.severity == .error }) { throw ConfigError(diagnostics: v.diagnostics) }
+        return (config, v.diagnostics)
+    }
+}
+
+/// Collects diagnostics while turning a `ConfigFile` into a `TriageConfig`.
+struct Validator {
+    let file: String
+    let locator: TOMLKeyLocator
+    let environment: [String: String]
+    var diagnostics: [ConfigDiagnostic] = []
+    var validateMailboxes = true
+
+    init(file: String, locator: TOMLKeyLocator, environment: [String: String]) {
+        self.file = file
+        self.locator = locator
+        self.environment = environment
+    }
+
+    static func pathString(_ path: [String]) -> String {
+        var s = ""
+        for p in path {
+            if Int(p) != nil { s += "[\(p)]" } else { s += s.isEmpty ? p : ".\(p)" }
+        }
+        return s
+    }
+
+    mutating func report(_ sev: ConfigDiagnostic.Severity, _ path: [String], _ msg: String) {
+        diagnostics.append(ConfigDiagnostic(sev, file: file, line: locator.line(for: path), keyPath: Validator.pathString(path), msg))
+    }
+
+    mutating func checkUnknownKeys(_ table: TOMLTable) {
+        let top = Set(ConfigFile.CodingKeys.allCases.map(\.rawValue))
+        for key in table.keys where !top.contains(key) {
+            report(.warning, [key], "unknown key (ignored); known keys: \(top.sorted().joined(separator: ", "))")
+        }
+        if let boxes = table["mailbox"]?.array {
+            let known = Set(MailboxFile.CodingKeys.allCases.map(\.rawValue))
+            for (i, value) in boxes.enumerated() {
+                guard let t = value.table else { continue }
+                for key in t.keys where !known.contains(key) {
+                    report(.warning, ["mailbox", "\(i)", key], "unknown key (ignored)")
+                }
+            }
+        }
+    }
+
+    mutating func decodingError(_ e: DecodingError) {
+        switch e {
+        case .typeMismatch(let type, let ctx):
+            report(.error, ctx.codingPath.map(Validator.keyName), "wrong type: expected \(Validator.typeName(type))")
+        case .valueNotFound(let type, let ctx):
+            report(.error, ctx.codingPath.map(Validator.keyName), "missing value: expected \(Validator.typeName(type))")
+        case .keyNotFound(let key, let ctx):
+            report(.error, (ctx.codingPath + [key]).map(Validator.keyName), "missing key")
+        case .dataCorrupted(let ctx):
+            report(.error, ctx.codingPath.map(Validator.keyName), ctx.debugDescription)
+        @unknown default:
+            report(.error, [], "\(e)")
+        }
+    }
+
+    static func keyName(_ k: any CodingKey) -> String { k.intValue.map(String.init) ?? k.stringValue }
+
+    static func typeName(_ t: Any.Type) -> String {
+        switch t {
+        case is String.Type: return "a string"
+        case is Int.Type: return "an integer"
+        case is Bool.Type: return "true or false"
+        case is Array<MailboxFile>.Type: return "an array of [[mailbox]] tables"
+        default: return "\(t)"
+        }
+    }
+
+    mutating func duration(_ s: String?, _ path: [String], default d: Duration, min: Duration) -> Duration {
+        guard let s else { return d }
+        guard let parsed = DurationText.parse(s) else {
+            report(.error, path, "\"\(s)\" is not a duration (write e.g. \"30s\", \"5m\", \"1h\")")
+            return d
+        }
+        if parsed < min {
+            report(.error, path, "\(s) is below the minimum of \(DurationText.format(min))")
+            return d
+        }
+        return parsed
+    }
+
+    mutating func build(_ raw: ConfigFile) -> TriageConfig {
+        var c = TriageConfig()
+        if let s = raw.state_dir {
+            if s.hasPrefix("/") { c.stateDir = s } else { report(.error, ["state_dir"], "must be an absolute path") }
+        }
+        if let db = raw.database {
+            if db.hasPrefix("/") { c.databasePath = db } else { report(.error, ["database"], "must be an absolute path") }
+        }
+        c.pollInterval = duration(raw.poll_interval, ["poll_interval"], default: c.pollInterval, min: .seconds(1))
+        c.maxBackoff = duration(raw.max_backoff, ["max_backoff"], default: c.maxBackoff, min: .seconds(1))
+        if let size = raw.max_message_size {
+            if let b = size.bytes, b >= 1024 { c.maxMessageBytes = b } else {
+                report(.error, ["max_message_size"], "\"\(size.text)\" is not a size of at least 1KiB (write e.g. \"25MiB\")")
+            }
+        }
+        if let b = raw.batch_size {
+            if (1...10_000).contains(b) { c.batchSize = b } else { report(.error, ["batch_size"], "must be between 1 and 10000") }
+        }
+        guard validateMailboxes else { return c }
+        guard let boxes = raw.mailbox, !boxes.isEmpty else {
+            report(.error, ["mailbox"], "no [[mailbox]] table: at least one mailbox is needed")
+            return c
+        }
+        var names = Set<String>()
+        for (i, m) in boxes.enumerated() {
+            if let mb = mailbox(m, index: i) {
+                if !names.insert(mb.name).inserted {
+                    report(.error, ["mailbox", "\(i)", "name"], "duplicate mailbox name \"\(mb.name)\"")
+                }
+                c.mailboxes.append(mb)
+            }
+        }
+        return c
+    }
+
+    mutating func mailbox(_ m: MailboxFile, index i: Int) -> MailboxConfig? {
+        let p = ["mailbox", "\(i)"]
+        var ok = true
+        func missing(_ key: String, _ v: inout Validator) { v.report(.error, p + [key], "missing key"); ok = false }
+        if m.name == nil { missing("name", &self) }
+        if m.url == nil { missing("url", &self) }
+        if m.username == nil { missing("username", &self) }
+        if let name = m.name, name.isEmpty || !name.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || "._-".contains($0)) }) {
+            report(.error, p + ["name"], "\"\(name)\" must be letters, digits, '.', '_' or '-'")
+            ok = false
+        }
+        var url: IMAPURL?
+        if let u = m.url {
+            url = IMAPURL(u)
+            if url == nil {
+                report(.error, p + ["url"], "\"\(u)\" is not an imaps://host[:port]/FOLDER or imap://host[:port]/FOLDER URL (no user or password in it)")
+                ok = false
+            }
+        }
+        if m.password != nil {
+            report(.error, p + ["password"], "passwords never go in this file: use password_file (mode 0600) or password_credential (systemd LoadCredential=)")
+            ok = false
+        }
+        var secret: SecretSource?
+        switch (m.password_file, m.password_credential) {
+        case (let f?, nil):
+            secret = .file(f)
+            checkSecretFile(f, p + ["password_file"])
+        case (nil, let cred?):
+            secret = .credential(cred)
+            if cred.isEmpty || cred.contains("/") {
+                report(.error, p + ["password_credential"], "a credential name is a plain name, not a path")
+                ok = false
+            } else if let dir = environment["CREDENTIALS_DIRECTORY"], !FileManager.default.isReadableFile(atPath: dir + "/" + cred) {
+                report(.error, p + ["password_credential"], "credential \"\(cred)\" is not in $CREDENTIALS_DIRECTORY (\(dir))")
+                ok = false
+            }
+        case (.some, .some):
+            report(.error, p + ["password_credential"], "set password_file or password_credential, not both")
+            ok = false
+        case (nil, nil):
+            report(.error, p + ["password_file"], "missing key: set password_file or password_credential")
+            ok = false
+        }
+        if let ca = m.ca_file, !FileManager.default.isReadableFile(atPath: ca) {
+            report(.error, p + ["ca_file"], "cannot read \(ca)")
+            ok = false
+        }
+        var after = AfterProcessing.flag("\\Seen")
+        if let a = m.after_processing {
+            if let parsed = AfterProcessing(configValue: a) { after = parsed } else {
+                report(.error, p + ["after_processing"], "\"\(a)\" is not one of \"flag\", \"flag:KEYWORD\", \"move:FOLDER\", \"none\"")
+                ok = false
+            }
+        }
+        let connect = duration(m.connect_timeout, p + ["connect_timeout"], default: .seconds(15), min: .milliseconds(100))
+        let response = duration(m.response_timeout, p + ["response_timeout"], default: .seconds(60), min: .seconds(1))
+        guard ok, let name = m.name, let url, let user = m.username, let secret else { return nil }
+        var mb = MailboxConfig(name: name, url: url, username: user, password: secret)
+        mb.caFile = m.ca_file
+        mb.afterProcessing = after
+        mb.connectTimeout = connect
+        mb.responseTimeout = response
+        return mb
+    }
+
+    mutating func checkSecretFile(_ f: String, _ path: [String]) {
+        guard f.hasPrefix("/") else {
+            report(.error, path, "must be an absolute path")
+            return
+        }
+        guard FileManager.default.isReadableFile(atPath: f) else {
+            report(.error, path, "cannot read \(f)")
+            return
+        }
+        if let attrs = try? FileManager.default.attributesOfItem(atPath: f),
+           let mode = (attrs[.posixPermissions] as? NSNumber)?.intValue, mode & 0o077 != 0
+        {
+            report(.warning, path, "\(f) is readable by group or others (mode \(String(mode, radix: 8))); use chmod 600")
+        }
+    }
+}

@@ -1,0 +1,183 @@
+import Logging
+import TriageCore
+
+/// What one poll of one mailbox did.
+public struct IngestReport: Sendable, Equatable {
+    public var newMessages = 0
+    public var stored = 0
+    public var duplicates = 0
+    public var skippedUnfetchable = 0
+    public var serverActions = 0
+    public var ticketsCreated = 0
+    public init() {}
+}
+
+/// One poll cycle of one mailbox: fetch what is new, commit it to the store with the cursor, then flag
+/// or move it on the server, then turn stored messages into tickets. Every step can be interrupted
+/// (crash, SIGKILL, network) and the next cycle continues from the store without loss or duplicates.
+public struct MailboxIngestor: Sendable {
+    public var mailbox: MailboxConfig
+    public var source: any MailboxSource
+    public var store: any TicketRepository
+    public var maxMessageBytes: Int
+    public var batchSize: Int
+    public var logger: Logger
+    /// A UID that failed to download this many times becomes a placeholder ticket so it blocks nothing.
+    public var maxFetchFailures = 3
+
+    public init(mailbox: MailboxConfig, source: any MailboxSource, store: any TicketRepository,
+                maxMessageBytes: Int, batchSize: Int, logger: Logger)
+    {
+        self.mailbox = mailbox
+        self.source = source
+        self.store = store
+        self.maxMessageBytes = maxMessageBytes
+        self.batchSize = max(1, batchSize)
+        self.logger = logger
+    }
+
+    var name: String { mailbox.name }
+
+    public func runCycle() async throws -> IngestReport {
+        var report = IngestReport()
+        let status = try await source.status()
+        let cursor = try establishCursor(status)
+        report.serverActions += try await applyPendingServerActions(uidValidity: status.uidValidity)
+
+        let found = try await source.searchUIDs(after: cursor.lastUID)
+        let recorded = try store.recordedUIDs(mailbox: name, uidValidity: status.uidValidity, among: found)
+        let todo = found.filter { !recorded.contains($0) }
+        report.newMessages = todo.count
+        if !todo.isEmpty {
+            logger.info("new messages", metadata: ["mailbox": "\(name)", "imap.count": "\(todo.count)"])
+        }
+        let info = todo.isEmpty ? [:] : try await source.messageInfo(of: todo)
+        // UIDs that need no (more) download: already recorded, or gone from the server meanwhile.
+        var settled = Set(recorded)
+        for uid in todo where info[uid] == nil { settled.insert(uid) }
+        var current = cursor
+
+        var start = 0
+        let wanted = todo.filter { info[$0] != nil }
+        while start < wanted.count {
+            let chunk = wanted[start..<min(start + batchSize, wanted.count)]
+            start += chunk.count
+            var batch: [FetchedMessage] = []
+            var pendingError: (any Error)?
+            for uid in chunk {
+                do {
+                    if let m = try await fetchOne(uid: uid, info: info[uid]!, cursor: current) {
+                        batch.append(m)
+                    }
+                } catch let e as TriageError where e.isTransient {
+                    pendingError = e  // keep what this batch already has, then give up the cycle
+                    break
+                }
+            }
+            for m in batch { settled.insert(m.uid) }
+            current.lastUID = MailboxIngestor.advance(cursor.lastUID, found: found, settled: settled)
+            let outcomes = try store.record(batch, cursor: current)
+            for o in outcomes {
+                switch o {
+                case .stored: report.stored += 1
+                case .duplicate: report.duplicates += 1
+                case .alreadyRecorded: break
+                }
+            }
+            report.skippedUnfetchable += batch.filter { $0.fetchError != nil }.count
+            report.serverActions += try await applyServerActions(batch.map(\.uid), uidValidity: status.uidValidity)
+            report.ticketsCreated += try processStored()
+            if let pendingError { throw pendingError }
+        }
+        if wanted.isEmpty, current.lastUID != MailboxIngestor.advance(cursor.lastUID, found: found, settled: settled) {
+            current.lastUID = MailboxIngestor.advance(cursor.lastUID, found: found, settled: settled)
+            _ = try store.record([], cursor: current)
+        }
+        report.ticketsCreated += try processStored()
+        return report
+    }
+
+    /// The new cursor: the highest UID up to which every found UID is settled.
+    static func advance(_ last: UInt32, found: [UInt32], settled: Set<UInt32>) -> UInt32 {
+        var last = last
+        for uid in found.sorted() where uid > last {
+            guard settled.contains(uid) else { break }
+            last = uid
+        }
+        return last
+    }
+
+    /// The stored cursor, or a new baseline on first contact or after a UIDVALIDITY change.
+    func establishCursor(_ status: MailboxStatus) throws -> MailboxCursor {
+        let baseline = status.uidNext > 0 ? status.uidNext - 1 : 0
+        guard let c = try store.cursor(mailbox: name) else {
+            let c = MailboxCursor(mailbox: name, uidValidity: status.uidValidity, lastUID: 0, baselineUID: baseline)
+            try store.saveCursor(c, reason: "first connection: messages up to UID \(baseline) are imported without automatic answers")
+            logger.notice("first connection to the mailbox; existing mail is imported, not answered",
+                          metadata: ["mailbox": "\(name)", "imap.uidvalidity": "\(status.uidValidity)", "imap.baseline_uid": "\(baseline)"])
+            return c
+        }
+        guard c.uidValidity == status.uidValidity else {
+            let n = MailboxCursor(mailbox: name, uidValidity: status.uidValidity, lastUID: 0, baselineUID: baseline)
+            try store.saveCursor(n, reason: "UIDVALIDITY changed from \(c.uidValidity) to \(status.uidValidity); re-baselined, known messages are recognised by Message-ID")
+            logger.warning("UIDVALIDITY changed: re-reading the folder; known messages are skipped by their Message-ID",
+                           metadata: ["mailbox": "\(name)", "imap.uidvalidity.old": "\(c.uidValidity)", "imap.uidvalidity": "\(status.uidValidity)"])
+            return n
+        }
+        return c
+    }
+
+    /// Downloads one message; nil means "try again next cycle". Over-size messages bring only their header.
+    func fetchOne(uid: UInt32, info: MessageInfo, cursor: MailboxCursor) async throws -> FetchedMessage? {
+        let pre = uid <= cursor.baselineUID
+        do {
+            if info.size > maxMessageBytes {
+                logger.warning("message over the size limit: storing its header only",
+                               metadata: ["mailbox": "\(name)", "imap.uid": "\(uid)", "size": "\(info.size)", "limit": "\(maxMessageBytes)"])
+                let header = try await source.fetchHeader(uid: uid)
+                return FetchedMessage(mailbox: name, uidValidity: cursor.uidValidity, uid: uid, raw: header, size: info.size,
+                                      truncated: true, preBaseline: pre, internalDate: info.internalDate)
+            }
+            let raw = try await source.fetchMessage(uid: uid)
+            return FetchedMessage(mailbox: name, uidValidity: cursor.uidValidity, uid: uid, raw: raw, size: raw.count,
+                                  preBaseline: pre, internalDate: info.internalDate)
+        } catch let e as TriageError where !e.isTransient {
+            let n = try store.noteFetchFailure(mailbox: name, uidValidity: cursor.uidValidity, uid: uid, error: e.message)
+            logger.error("cannot download a message", metadata: [
+                "mailbox": "\(name)", "imap.uid": "\(uid)", "attempt": "\(n)", "error": "\(e.message)",
+            ])
+            guard n >= maxFetchFailures else { return nil }
+            return FetchedMessage(mailbox: name, uidValidity: cursor.uidValidity, uid: uid, raw: [], size: info.size,
+                                  fetchError: e.message, preBaseline: pre, internalDate: info.internalDate)
+        }
+    }
+
+    func applyServerActions(_ uids: [UInt32], uidValidity: UInt32) async throws -> Int {
+        guard !uids.isEmpty else { return 0 }
+        if mailbox.afterProcessing != .none {
+            try await source.markProcessed(uids: uids, action: mailbox.afterProcessing)
+        }
+        try store.markServerActionsDone(mailbox: name, uidValidity: uidValidity, uids: uids)
+        return uids.count
+    }
+
+    /// Flags or moves left undone by an interrupted earlier cycle.
+    func applyPendingServerActions(uidValidity: UInt32) async throws -> Int {
+        let pending = try store.pendingServerActions(mailbox: name, uidValidity: uidValidity)
+        if !pending.isEmpty {
+            logger.info("completing server actions left from an interrupted cycle", metadata: ["mailbox": "\(name)", "imap.count": "\(pending.count)"])
+        }
+        return try await applyServerActions(pending, uidValidity: uidValidity)
+    }
+
+    /// Turns every stored, unprocessed message into a ticket.
+    func processStored() throws -> Int {
+        var created = 0
+        while true {
+            let messages = try store.claimUnprocessed(limit: batchSize)
+            if messages.isEmpty { return created }
+            try store.createTickets(messages.map(TicketFactory.ticket))
+            created += messages.count
+        }
+    }
+}

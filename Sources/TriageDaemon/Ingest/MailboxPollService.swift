@@ -1,0 +1,79 @@
+import Logging
+import ServiceLifecycle
+import TriageCore
+
+/// Polls one mailbox every `interval` until graceful shutdown. After a failure it waits with
+/// exponential backoff and logs the error once, not on every retry, then logs the recovery.
+public struct MailboxPollService: Service {
+    let ingestor: MailboxIngestor
+    let interval: Duration
+    let backoff: Backoff
+    let clock: any Clock<Duration>
+    let logger: Logger
+
+    public init(ingestor: MailboxIngestor, interval: Duration, maxBackoff: Duration, clock: any Clock<Duration> = ContinuousClock(),
+                logger: Logger)
+    {
+        self.ingestor = ingestor
+        self.interval = interval
+        self.backoff = Backoff(base: interval, cap: max(interval, maxBackoff))
+        self.clock = clock
+        self.logger = logger
+    }
+
+    public func run() async throws {
+        var tracker = FailureTracker()
+        let name = ingestor.mailbox.name
+        while !Task.isShuttingDownGracefully && !Task.isCancelled {
+            do {
+                let report = try await ingestor.runCycle()
+                if let down = tracker.recovered() {
+                    logger.notice("mailbox reachable again", metadata: ["mailbox": "\(name)", "failed_cycles": "\(down)"])
+                }
+                if report.stored + report.duplicates > 0 {
+                    logger.info("poll done", metadata: [
+                        "mailbox": "\(name)", "stored": "\(report.stored)", "duplicates": "\(report.duplicates)",
+                        "tickets": "\(report.ticketsCreated)",
+                    ])
+                }
+            } catch {
+                let message = (error as? TriageError)?.message ?? "\(error)"
+                let delay = backoff.delay(afterFailures: tracker.failures + 1)
+                if tracker.failed(message) {
+                    logger.error("poll failed; retrying with backoff (logged again only if the error changes)", metadata: [
+                        "mailbox": "\(name)", "error": "\(message)", "retry_in": "\(DurationText.format(delay))",
+                    ])
+                }
+                await ingestor.source.disconnect()
+            }
+            let wait = tracker.failures == 0 ? interval : backoff.delay(afterFailures: tracker.failures)
+            do {
+                try await cancelWhenGracefulShutdown { try await clock.sleep(for: wait) }
+            } catch {
+                break  // shutdown or cancellation during the wait
+            }
+        }
+        await ingestor.source.disconnect()
+    }
+}
+
+/// Remembers consecutive failures so that a persistent error is logged once, not every cycle.
+public struct FailureTracker: Sendable, Equatable {
+    public private(set) var failures = 0
+    public private(set) var lastMessage: String?
+
+    public init() {}
+
+    /// Counts a failure; true when it should be logged (the first one, or a different error).
+    public mutating func failed(_ message: String) -> Bool {
+        failures += 1
+        defer { lastMessage = message }
+        return failures == 1 || message != lastMessage
+    }
+
+    /// Resets after a success; returns how many cycles had failed, or nil if none had.
+    public mutating func recovered() -> Int? {
+        defer { failures = 0; lastMessage = nil }
+        return failures > 0 ? failures : nil
+    }
+}

@@ -1,0 +1,79 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import Foundation
+import ServiceLifecycle
+
+/// sd_notify(3) without libsystemd: datagrams to `$NOTIFY_SOCKET` ("READY=1", "STOPPING=1", "WATCHDOG=1").
+/// Does nothing when the variable is unset (not started by systemd with Type=notify).
+public struct SystemdNotifier: Sendable {
+    let socketPath: String?
+
+    public init(environment: [String: String] = ProcessInfo.processInfo.environment) {
+        socketPath = environment["NOTIFY_SOCKET"].flatMap { $0.isEmpty ? nil : $0 }
+    }
+
+    public var isActive: Bool { socketPath != nil }
+
+    /// Sends one state line; returns false if it could not be delivered.
+    @discardableResult
+    public func notify(_ state: String) -> Bool {
+        #if canImport(Glibc)
+        guard let path = socketPath else { return false }
+        let fd = socket(AF_UNIX, Int32(SOCK_DGRAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
+        guard fd >= 0 else { return false }
+        defer { close(fd) }
+        var addr = sockaddr_un()
+        addr.sun_family = sa_family_t(AF_UNIX)
+        var bytes = Array(path.utf8)
+        if bytes.first == UInt8(ascii: "@") { bytes[0] = 0 }  // abstract namespace
+        let capacity = MemoryLayout.size(ofValue: addr.sun_path)
+        guard bytes.count < capacity else { return false }
+        withUnsafeMutableBytes(of: &addr.sun_path) { p in
+            for (i, b) in bytes.enumerated() { p[i] = b }
+        }
+        let len = socklen_t(MemoryLayout<sa_family_t>.size + bytes.count + (bytes.first == 0 ? 0 : 1))
+        let sent = state.utf8CString.withUnsafeBufferPointer { msg in
+            withUnsafePointer(to: &addr) {
+                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                    sendto(fd, msg.baseAddress, msg.count - 1, Int32(MSG_NOSIGNAL), $0, len)
+                }
+            }
+        }
+        return sent >= 0
+        #else
+        return false
+        #endif
+    }
+
+    /// Half the watchdog interval systemd asked for, if it asked (`WATCHDOG_USEC`).
+    public static func watchdogInterval(environment: [String: String] = ProcessInfo.processInfo.environment) -> Duration? {
+        guard let usec = environment["WATCHDOG_USEC"].flatMap(Int64.init), usec > 0 else { return nil }
+        if let pid = environment["WATCHDOG_PID"].flatMap(Int32.init), pid != getpid() { return nil }
+        return .microseconds(usec / 2)
+    }
+}
+
+/// Tells systemd when the daemon is ready, keeps its watchdog fed, and says when it is stopping.
+public struct SystemdNotifyService: Service {
+    let notifier: SystemdNotifier
+    let watchdog: Duration?
+
+    public init(notifier: SystemdNotifier = SystemdNotifier(), watchdog: Duration? = SystemdNotifier.watchdogInterval()) {
+        self.notifier = notifier
+        self.watchdog = watchdog
+    }
+
+    public func run() async throws {
+        notifier.notify("READY=1\nSTATUS=polling mailboxes")
+        if let watchdog {
+            while !Task.isShuttingDownGracefully {
+                notifier.notify("WATCHDOG=1")
+                do { try await cancelWhenGracefulShutdown { try await Task.sleep(for: watchdog) } } catch { break }
+            }
+        } else {
+            try? await gracefulShutdown()
+        }
+        notifier.notify("STOPPING=1")
+    }
+}

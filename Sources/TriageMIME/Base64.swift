@@ -1,0 +1,39 @@
+/// Base64 decoding that skips whitespace and junk and tolerates missing padding.
+public enum Base64 {
+    static let table: [UInt8] = {
+        var t = [UInt8](repeating: 0xFF, count: 256)
+        for (i, c) in "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/".utf8.enumerated() {
+            t[Int(c)] = UInt8(i)
+        }
+        t[Int(UInt8(ascii: "-"))] = 62  // URL-safe alphabet, seen in broken mailers
+        t[Int(UInt8(ascii: "_"))] = 63
+        return t
+    }()
+
+    public static func decodeLenient(_ input: [UInt8]) -> [UInt8] {
+        var out = [UInt8]()
+        out.reserveCapacity(input.count * 3 / 4)
+        var acc: UInt32 = 0
+        var n = 0
+        for c in input {
+            if c == UInt8(ascii: "=") { break }
+            let v = table[Int(c)]
+            if v == 0xFF { continue }
+            acc = (acc << 6) | UInt32(v)
+            n += 1
+            if n == 4 {
+                out.append(UInt8(truncatingIfNeeded: acc >> 16))
+                out.append(UInt8(truncatingIfNeeded: acc >> 8))
+                out.append(UInt8(truncatingIfNeeded: acc))
+                acc = 0
+                n = 0
+            }
+        }
+        if n == 2 { out.append(UInt8(truncatingIfNeeded: acc >> 4)) }
+        if n == 3 {
+            out.append(UInt8(truncatingIfNeeded: acc >> 10))
+            out.append(UInt8(truncatingIfNeeded: acc >> 2))
+        }
+        return out
+    }
+}

@@ -1,0 +1,85 @@
+import GRDB
+
+/// The schema as named, append-only migrations: never edit one that has shipped, add a new one.
+enum Migrations {
+    static var migrator: DatabaseMigrator {
+        var m = DatabaseMigrator()
+        m.registerMigration("2026-11-22-foundation") { db in
+            try db.execute(sql: """
+                CREATE TABLE mailbox_cursor (
+                    mailbox TEXT PRIMARY KEY NOT NULL,
+                    uid_validity INTEGER NOT NULL,
+                    last_uid INTEGER NOT NULL,
+                    baseline_uid INTEGER NOT NULL,
+                    updated_at INTEGER NOT NULL
+                );
+                CREATE TABLE message (
+                    id INTEGER PRIMARY KEY,
+                    dedupe_key TEXT NOT NULL UNIQUE,
+                    message_id TEXT,
+                    mailbox TEXT NOT NULL,
+                    raw BLOB NOT NULL,
+                    size INTEGER NOT NULL,
+                    truncated INTEGER NOT NULL DEFAULT 0,
+                    fetch_error TEXT,
+                    pre_baseline INTEGER NOT NULL,
+                    received_at INTEGER NOT NULL,
+                    fetched_at INTEGER NOT NULL,
+                    attempts INTEGER NOT NULL DEFAULT 0,
+                    processed_at INTEGER
+                );
+                CREATE INDEX message_unprocessed ON message(id) WHERE processed_at IS NULL;
+                CREATE INDEX message_message_id ON message(message_id);
+                CREATE TABLE message_location (
+                    mailbox TEXT NOT NULL,
+                    uid_validity INTEGER NOT NULL,
+                    uid INTEGER NOT NULL,
+                    message_row INTEGER NOT NULL REFERENCES message(id),
+                    server_action TEXT NOT NULL DEFAULT 'pending',
+                    recorded_at INTEGER NOT NULL,
+                    PRIMARY KEY (mailbox, uid_validity, uid)
+                ) WITHOUT ROWID;
+                CREATE INDEX location_pending ON message_location(mailbox, uid_validity) WHERE server_action = 'pending';
+                CREATE TABLE fetch_failure (
+                    mailbox TEXT NOT NULL,
+                    uid_validity INTEGER NOT NULL,
+                    uid INTEGER NOT NULL,
+                    failures INTEGER NOT NULL,
+                    last_error TEXT NOT NULL,
+                    PRIMARY KEY (mailbox, uid_validity, uid)
+                ) WITHOUT ROWID;
+                CREATE TABLE ticket (
+                    id INTEGER PRIMARY KEY,
+                    message_row INTEGER NOT NULL UNIQUE REFERENCES message(id),
+                    mailbox TEXT NOT NULL,
+                    received_at INTEGER NOT NULL,
+                    from_address TEXT NOT NULL,
+                    from_name TEXT,
+                    subject TEXT NOT NULL,
+                    state TEXT NOT NULL,
+                    auto_eligible INTEGER NOT NULL,
+                    warnings TEXT NOT NULL DEFAULT '[]',
+                    created_at INTEGER NOT NULL,
+                    updated_at INTEGER NOT NULL
+                );
+                CREATE INDEX ticket_state ON ticket(state, received_at);
+                CREATE TABLE event (
+                    id INTEGER PRIMARY KEY,
+                    at INTEGER NOT NULL,
+                    kind TEXT NOT NULL,
+                    actor TEXT NOT NULL DEFAULT 'daemon',
+                    ticket_id INTEGER REFERENCES ticket(id),
+                    message_row INTEGER REFERENCES message(id),
+                    mailbox TEXT,
+                    detail TEXT NOT NULL DEFAULT '{}'
+                );
+                CREATE INDEX event_ticket ON event(ticket_id);
+                CREATE TRIGGER event_append_only_update BEFORE UPDATE ON event
+                    BEGIN SELECT RAISE(ABORT, 'the event log is append-only'); END;
+                CREATE TRIGGER event_append_only_delete BEFORE DELETE ON event
+                    BEGIN SELECT RAISE(ABORT, 'the event log is append-only'); END;
+                """)
+        }
+        return m
+    }
+}

@@ -1,0 +1,253 @@
+import Foundation
+import GRDB
+import TriageCore
+
+/// The ticket store in one SQLite file (WAL mode), shared by the daemon and the CLI.
+public final class SQLiteTicketStore: TicketRepository, @unchecked Sendable {
+    // @unchecked: DatabasePool is itself thread-safe; the stored properties are immutable.
+    let pool: DatabasePool
+    let now: @Sendable () -> Int64
+    public let path: String
+
+    /// Opens (creating if needed) the database and applies pending migrations.
+    public init(path: String, now: @escaping @Sendable () -> Int64 = { Int64(Date().timeIntervalSince1970) }) throws {
+        self.path = path
+        self.now = now
+        var config = Configuration()
+        config.busyMode = .timeout(10)
+        config.foreignKeysEnabled = true
+        config.prepareDatabase { db in
+            try db.execute(sql: "PRAGMA synchronous = FULL")
+        }
+        do {
+            let dir = (path as NSString).deletingLastPathComponent
+            if !dir.isEmpty { try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true) }
+            pool = try DatabasePool(path: path, configuration: config)
+            try Migrations.migrator.migrate(pool)
+        } catch {
+            throw TriageError(.storage, "cannot open the database \(path): \(error)")
+        }
+    }
+
+    private func write<T>(_ what: String, _ body: (Database) throws -> T) throws -> T {
+        do { return try pool.write(body) } catch let e as TriageError { throw e } catch {
+            throw TriageError(.storage, "database \(what) failed: \(error)", transient: true)
+        }
+    }
+
+    private func read<T>(_ what: String, _ body: (Database) throws -> T) throws -> T {
+        do { return try pool.read(body) } catch {
+            throw TriageError(.storage, "database \(what) failed: \(error)", transient: true)
+        }
+    }
+
+    static func json(_ dict: [String: String]) -> String {
+        let data = (try? JSONSerialization.data(withJSONObject: dict, options: [.sortedKeys])) ?? Data("{}".utf8)
+        return String(decoding: data, as: UTF8.self)
+    }
+
+    func appendEvent(_ db: Database, kind: String, ticket: Int64? = nil, message: Int64? = nil, mailbox: String? = nil,
+                     actor: String = "daemon", detail: [String: String] = [:]) throws
+    {
+        try db.execute(
+            sql: "INSERT INTO event (at, kind, actor, ticket_id, message_row, mailbox, detail) VALUES (?, ?, ?, ?, ?, ?, ?)",
+            arguments: [now(), kind, actor, ticket, message, mailbox, SQLiteTicketStore.json(detail)])
+    }
+
+    // MARK: - Cursor
+
+    public func cursor(mailbox: String) throws -> MailboxCursor? {
+        try read("cursor") { db in
+            try Row.fetchOne(db, sql: "SELECT * FROM mailbox_cursor WHERE mailbox = ?", arguments: [mailbox]).map {
+                MailboxCursor(mailbox: $0["mailbox"], uidValidity: UInt32($0["uid_validity"] as Int64),
+                              lastUID: UInt32($0["last_uid"] as Int64), baselineUID: UInt32($0["baseline_uid"] as Int64))
+            }
+        }
+    }
+
+    static func upsertCursor(_ db: Database, _ c: MailboxCursor, at: Int64) throws {
+        try db.execute(sql: """
+            INSERT INTO mailbox_cursor (mailbox, uid_validity, last_uid, baseline_uid, updated_at) VALUES (?, ?, ?, ?, ?)
+            ON CONFLICT(mailbox) DO UPDATE SET uid_validity = excluded.uid_validity, last_uid = excluded.last_uid,
+                baseline_uid = excluded.baseline_uid, updated_at = excluded.updated_at
+            """, arguments: [c.mailbox, Int64(c.uidValidity), Int64(c.lastUID), Int64(c.baselineUID), at])
+    }
+
+    public func saveCursor(_ cursor: MailboxCursor, reason: String) throws {
+        try write("cursor update") { db in
+            try SQLiteTicketStore.upsertCursor(db, cursor, at: now())
+            try appendEvent(db, kind: "mailbox.cursor", mailbox: cursor.mailbox, detail: [
+                "reason": reason, "uid_validity": "\(cursor.uidValidity)", "last_uid": "\(cursor.lastUID)",
+                "baseline_uid": "\(cursor.baselineUID)",
+            ])
+        }
+    }
+
+    // MARK: - Recording fetched mail
+
+    public func recordedUIDs(mailbox: String, uidValidity: UInt32, among uids: [UInt32]) throws -> Set<UInt32> {
+        guard !uids.isEmpty else { return [] }
+        return try read("recorded UIDs") { db in
+            var found = Set<UInt32>()
+            let lo = Int64(uids.min()!), hi = Int64(uids.max()!)
+            let rows = try Int64.fetchAll(db, sql: """
+                SELECT uid FROM message_location WHERE mailbox = ? AND uid_validity = ? AND uid BETWEEN ? AND ?
+                """, arguments: [mailbox, Int64(uidValidity), lo, hi])
+            let wanted = Set(uids)
+            for r in rows where wanted.contains(UInt32(r)) { found.insert(UInt32(r)) }
+            return found
+        }
+    }
+
+    public func record(_ batch: [FetchedMessage], cursor: MailboxCursor) throws -> [RecordOutcome] {
+        try write("record") { db in
+            let t = now()
+            var outcomes: [RecordOutcome] = []
+            for m in batch {
+                let exists = try Bool.fetchOne(db, sql: """
+                    SELECT 1 FROM message_location WHERE mailbox = ? AND uid_validity = ? AND uid = ?
+                    """, arguments: [m.mailbox, Int64(m.uidValidity), Int64(m.uid)]) ?? false
+                if exists { outcomes.append(.alreadyRecorded); continue }
+                let rowID: Int64
+                if let existing = try Int64.fetchOne(db, sql: "SELECT id FROM message WHERE dedupe_key = ?", arguments: [m.dedupeKey]) {
+                    rowID = existing
+                    outcomes.append(.duplicate(of: existing))
+                    let ticket = try Int64.fetchOne(db, sql: "SELECT id FROM ticket WHERE message_row = ?", arguments: [existing])
+                    try appendEvent(db, kind: "message.duplicate", ticket: ticket, message: existing, mailbox: m.mailbox,
+                                    detail: ["uid": "\(m.uid)", "uid_validity": "\(m.uidValidity)"])
+                } else {
+                    let messageID = m.dedupeKey.hasPrefix("mid:") ? String(m.dedupeKey.dropFirst(4).split(separator: "#").first ?? "") : nil
+                    try db.execute(sql: """
+                        INSERT INTO message (dedupe_key, message_id, mailbox, raw, size, truncated, fetch_error, pre_baseline,
+                                             received_at, fetched_at)
+                        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                        """, arguments: [m.dedupeKey, messageID, m.mailbox, Data(m.raw), m.size, m.truncated, m.fetchError,
+                                         m.preBaseline, m.internalDate ?? t, t])
+                    rowID = db.lastInsertedRowID
+                    outcomes.append(.stored(messageID: rowID))
+                    try appendEvent(db, kind: "message.recorded", message: rowID, mailbox: m.mailbox,
+                                    detail: ["uid": "\(m.uid)", "uid_validity": "\(m.uidValidity)", "size": "\(m.size)"])
+                }
+                try db.execute(sql: """
+                    INSERT INTO message_location (mailbox, uid_validity, uid, message_row, server_action, recorded_at)
+                    VALUES (?, ?, ?, ?, 'pending', ?)
+                    """, arguments: [m.mailbox, Int64(m.uidValidity), Int64(m.uid), rowID, t])
+                try db.execute(sql: "DELETE FROM fetch_failure WHERE mailbox = ? AND uid_validity = ? AND uid = ?",
+                               arguments: [m.mailbox, Int64(m.uidValidity), Int64(m.uid)])
+            }
+            try SQLiteTicketStore.upsertCursor(db, cursor, at: t)
+            return outcomes
+        }
+    }
+
+    public func noteFetchFailure(mailbox: String, uidValidity: UInt32, uid: UInt32, error: String) throws -> Int {
+        try write("fetch failure") { db in
+            try db.execute(sql: """
+                INSERT INTO fetch_failure (mailbox, uid_validity, uid, failures, last_error) VALUES (?, ?, ?, 1, ?)
+                ON CONFLICT DO UPDATE SET failures = failures + 1, last_error = excluded.last_error
+                """, arguments: [mailbox, Int64(uidValidity), Int64(uid), error])
+            return try Int.fetchOne(db, sql: """
+                SELECT failures FROM fetch_failure WHERE mailbox = ? AND uid_validity = ? AND uid = ?
+                """, arguments: [mailbox, Int64(uidValidity), Int64(uid)]) ?? 1
+        }
+    }
+
+    public func pendingServerActions(mailbox: String, uidValidity: UInt32) throws -> [UInt32] {
+        try read("pending actions") { db in
+            try Int64.fetchAll(db, sql: """
+                SELECT uid FROM message_location WHERE mailbox = ? AND uid_validity = ? AND server_action = 'pending' ORDER BY uid
+                """, arguments: [mailbox, Int64(uidValidity)]).map { UInt32($0) }
+        }
+    }
+
+    public func markServerActionsDone(mailbox: String, uidValidity: UInt32, uids: [UInt32]) throws {
+        guard !uids.isEmpty else { return }
+        try write("server actions") { db in
+            let stmt = try db.cachedStatement(sql: """
+                UPDATE message_location SET server_action = 'done' WHERE mailbox = ? AND uid_validity = ? AND uid = ?
+                """)
+            for uid in uids { try stmt.execute(arguments: [mailbox, Int64(uidValidity), Int64(uid)]) }
+        }
+    }
+
+    // MARK: - Processing
+
+    public func claimUnprocessed(limit: Int) throws -> [StoredMessage] {
+        try write("claim") { db in
+            let rows = try Row.fetchAll(db, sql: """
+                SELECT id, mailbox, raw, size, truncated, fetch_error, pre_baseline, attempts, received_at
+                FROM message WHERE processed_at IS NULL ORDER BY id LIMIT ?
+                """, arguments: [limit])
+            var out: [StoredMessage] = []
+            let bump = try db.cachedStatement(sql: "UPDATE message SET attempts = attempts + 1 WHERE id = ?")
+            for r in rows {
+                let id: Int64 = r["id"]
+                try bump.execute(arguments: [id])
+                let raw: Data = r["raw"]
+                out.append(StoredMessage(
+                    id: id, mailbox: r["mailbox"], raw: [UInt8](raw), size: r["size"], truncated: r["truncated"],
+                    fetchError: r["fetch_error"], preBaseline: r["pre_baseline"], attempts: (r["attempts"] as Int) + 1,
+                    receivedAt: r["received_at"]))
+            }
+            return out
+        }
+    }
+
+    public func createTickets(_ tickets: [NewTicket]) throws {
+        guard !tickets.isEmpty else { return }
+        try write("create tickets") { db in
+            let t = now()
+            for nt in tickets {
+                let warnings = String(decoding: (try? JSONEncoder().encode(nt.warnings)) ?? Data("[]".utf8), as: UTF8.self)
+                try db.execute(sql: """
+                    INSERT INTO ticket (message_row, mailbox, received_at, from_address, from_name, subject, state,
+                                        auto_eligible, warnings, created_at, updated_at)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                    ON CONFLICT(message_row) DO NOTHING
+                    """, arguments: [nt.messageRowID, nt.mailbox, nt.receivedAt, nt.fromAddress, nt.fromName, nt.subject,
+                                     nt.state.rawValue, nt.autoEligible, warnings, t, t])
+                if db.changesCount > 0 {
+                    try appendEvent(db, kind: "ticket.created", ticket: db.lastInsertedRowID, message: nt.messageRowID,
+                                    mailbox: nt.mailbox, detail: ["state": nt.state.rawValue, "auto_eligible": "\(nt.autoEligible)"])
+                }
+                try db.execute(sql: "UPDATE message SET processed_at = ? WHERE id = ?", arguments: [t, nt.messageRowID])
+            }
+        }
+    }
+
+    // MARK: - Queue
+
+    public func tickets(_ query: TicketQuery) throws -> [TicketSummary] {
+        try read("ticket list") { db in
+            var sql = "SELECT * FROM ticket"
+            var clauses: [String] = []
+            var args: [any DatabaseValueConvertible] = []
+            if let states = query.states, !states.isEmpty {
+                clauses.append("state IN (\(states.map { _ in "?" }.joined(separator: ",")))")
+                args += states.map(\.rawValue)
+            }
+            if let mb = query.mailbox { clauses.append("mailbox = ?"); args.append(mb) }
+            if !clauses.isEmpty { sql += " WHERE " + clauses.joined(separator: " AND ") }
+            sql += " ORDER BY received_at, id"
+            if let limit = query.limit { sql += " LIMIT \(max(0, limit))" }
+            return try Row.fetchAll(db, sql: sql, arguments: StatementArguments(args)).map { r in
+                let w: String = r["warnings"]
+                return TicketSummary(
+                    id: r["id"], mailbox: r["mailbox"], receivedAt: r["received_at"], from: r["from_address"],
+                    fromName: r["from_name"], subject: r["subject"],
+                    state: TicketState(rawValue: r["state"]) ?? .open, autoEligible: r["auto_eligible"],
+                    warnings: (try? JSONDecoder().decode([String].self, from: Data(w.utf8))) ?? [])
+            }
+        }
+    }
+
+    /// Counts for tests and `stats`: messages, locations, tickets, events.
+    public func counts() throws -> (messages: Int, locations: Int, tickets: Int, events: Int) {
+        try read("counts") { db in
+            (try Int.fetchOne(db, sql: "SELECT count(*) FROM message") ?? 0,
+             try Int.fetchOne(db, sql: "SELECT count(*) FROM message_location") ?? 0,
+             try Int.fetchOne(db, sql: "SELECT count(*) FROM ticket") ?? 0,
+             try Int.fetchOne(db, sql: "SELECT count(*) FROM event") ?? 0)
+        }
+    }
+}

@@ -1,0 +1,106 @@
+import ArgumentParser
+import Foundation
+import TriageCore
+import TriageDaemon
+import TriageStore
+
+struct Queue: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Work the ticket queue.",
+        subcommands: [List.self])
+
+    struct List: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "List tickets, oldest first.",
+            discussion: "Columns: ticket id, time received (local time), state, sender, subject.")
+
+        @OptionGroup var global: GlobalOptions
+
+        @Option(name: .long, help: ArgumentHelp("Use this database file instead of the configured one.", valueName: "path"))
+        var database: String?
+
+        @Option(name: .long, parsing: .upToNextOption,
+                help: ArgumentHelp("Only tickets in these states (\(TicketState.allCases.map(\.rawValue).joined(separator: ", "))).", valueName: "state"))
+        var state: [String] = []
+
+        @Option(name: .long, help: "Only tickets from this mailbox.")
+        var mailbox: String?
+
+        @Option(name: .long, help: "At most this many tickets.")
+        var limit: Int?
+
+        @Flag(name: .long, help: "Print JSON (one array of ticket objects) instead of a table.")
+        var json = false
+
+        func run() throws {
+            let path: String
+            if let database { path = database } else {
+                path = try loadConfig(global, mailboxes: false, logger: nil).resolvedDatabasePath
+            }
+            guard FileManager.default.fileExists(atPath: path) else {
+                printErr("mailtriage: no database at \(path) (has the daemon run yet?)")
+                throw ExitCode(1)
+            }
+            var states: [TicketState] = []
+            for s in state {
+                guard let st = TicketState(rawValue: s) else {
+                    throw ValidationError("unknown state \"\(s)\"; known: \(TicketState.allCases.map(\.rawValue).joined(separator: ", "))")
+                }
+                states.append(st)
+            }
+            let store = try SQLiteTicketStore(path: path)
+            let tickets = try store.tickets(TicketQuery(states: states.isEmpty ? nil : states, mailbox: mailbox, limit: limit))
+            if json {
+                let enc = JSONEncoder()
+                enc.outputFormatting = [.prettyPrinted, .sortedKeys]
+                print(String(decoding: try enc.encode(tickets.map(TicketJSON.init)), as: UTF8.self))
+            } else {
+                print(QueueTable.render(tickets))
+            }
+        }
+    }
+}
+
+/// The JSON form of a ticket in `queue list --json`; times are ISO 8601 UTC.
+struct TicketJSON: Encodable {
+    var id: Int64
+    var mailbox: String
+    var received: String
+    var from: String
+    var from_name: String?
+    var subject: String
+    var state: String
+    var auto_eligible: Bool
+    var warnings: [String]
+
+    init(_ t: TicketSummary) {
+        id = t.id
+        mailbox = t.mailbox
+        received = ISO8601DateFormatter().string(from: Date(timeIntervalSince1970: TimeInterval(t.receivedAt)))
+        from = t.from
+        from_name = t.fromName
+        subject = t.subject
+        state = t.state.rawValue
+        auto_eligible = t.autoEligible
+        warnings = t.warnings
+    }
+}
+
+enum QueueTable {
+    static func render(_ tickets: [TicketSummary]) -> String {
+        if tickets.isEmpty { return "no tickets" }
+        let fmt = DateFormatter()
+        fmt.dateFormat = "yyyy-MM-dd HH:mm"
+        var rows = [["ID", "RECEIVED", "STATE", "FROM", "SUBJECT"]]
+        for t in tickets {
+            rows.append(["\(t.id)", fmt.string(from: Date(timeIntervalSince1970: TimeInterval(t.receivedAt))), t.state.rawValue,
+                         clip(t.from.isEmpty ? (t.fromName ?? "-") : t.from, 32), clip(t.subject, 60) + (t.warnings.isEmpty ? "" : " (!)")])
+        }
+        let widths = (0..<4).map { c in rows.map { $0[c].count }.max() ?? 0 }
+        return rows.map { r in
+            (0..<4).map { r[$0].padding(toLength: widths[$0], withPad: " ", startingAt: 0) }.joined(separator: "  ") + "  " + r[4]
+        }.joined(separator: "\n")
+    }
+
+    static func clip(_ s: String, _ n: Int) -> String { s.count <= n ? s : String(s.prefix(n - 1)) + "…" }
+}

@@ -1,0 +1,58 @@
+#!/usr/bin/env bash
+# Starts or stops the throwaway mail servers for tests and the demo, on 127.0.0.1 only:
+#   Dovecot IMAP (plain+STARTTLS on $IMAP_PORT, implicit TLS on $IMAPS_PORT) and an aiosmtpd receiver
+#   on $SMTP_PORT that stores what it receives as a Maildir in DIR/smtp/captured.
+# Usage: mailservers.sh start|stop DIR
+# The TLS certificate is issued by a throwaway CA: DIR/tls/ca.pem is what clients must trust.
+set -euo pipefail
+cmd=${1:?usage: mailservers.sh start|stop DIR}
+D=$(realpath -m "${2:?usage: mailservers.sh start|stop DIR}")
+HERE=$(dirname "$(realpath "$0")")
+IMAP_PORT=${IMAP_PORT:-10143}; IMAPS_PORT=${IMAPS_PORT:-10993}; SMTP_PORT=${SMTP_PORT:-10025}
+if [ "$(id -u)" = 0 ]; then RUNU=nobody; RUNG=nogroup; AS=(setpriv --reuid=nobody --regid=nogroup --clear-groups)
+else RUNU=$(id -un); RUNG=$(id -gn); AS=(); fi
+
+port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+wait_port() { for _ in $(seq 1 500); do port_open "$1" && return 0; sleep 0.02; done; echo "port $1 did not open" >&2; return 1; }
+wait_closed() { for _ in $(seq 1 500); do port_open "$1" || return 0; sleep 0.02; done; return 0; }
+
+make_tls() {
+  mkdir -p "$D/tls"
+  [ -f "$D/tls/server.pem" ] && return 0
+  openssl req -x509 -newkey rsa:2048 -nodes -days 3650 -subj "/CN=mailtriage test CA" \
+    -keyout "$D/tls/ca.key" -out "$D/tls/ca.pem" 2>/dev/null
+  openssl req -newkey rsa:2048 -nodes -subj "/CN=localhost" -keyout "$D/tls/server.key" -out "$D/tls/server.csr" 2>/dev/null
+  printf 'subjectAltName=DNS:localhost,IP:127.0.0.1\nbasicConstraints=CA:FALSE\nextendedKeyUsage=serverAuth\n' > "$D/tls/ext.cnf"
+  openssl x509 -req -in "$D/tls/server.csr" -CA "$D/tls/ca.pem" -CAkey "$D/tls/ca.key" -CAcreateserial -days 3650 \
+    -extfile "$D/tls/ext.cnf" -out "$D/tls/server.pem" 2>/dev/null
+}
+
+case $cmd in
+start)
+  for p in "$IMAP_PORT" "$IMAPS_PORT" "$SMTP_PORT"; do
+    if port_open "$p"; then echo "port $p on 127.0.0.1 is already in use" >&2; exit 1; fi
+  done
+  rm -rf "$D/run"   # a stale anvil socket stalls the first login
+  mkdir -p "$D"/{run,state,mail,smtp}
+  make_tls
+  sed -e "s#@D@#$D#g" -e "s#@U@#$RUNU#g" -e "s#@G@#$RUNG#g" -e "s#@IMAP_PORT@#$IMAP_PORT#" -e "s#@IMAPS_PORT@#$IMAPS_PORT#" \
+    "$HERE/dovecot.conf.tmpl" > "$D/dovecot.conf"
+  printf 'alice:{PLAIN}alicepw\nbench:{PLAIN}benchpw\ndemo:{PLAIN}demopw\n' > "$D/users"
+  chmod 755 "$D"
+  if [ "$(id -u)" = 0 ]; then chown -R "$RUNU:$RUNG" "$D"; fi
+  "${AS[@]}" /usr/sbin/dovecot -c "$D/dovecot.conf"
+  "${AS[@]}" /usr/bin/python3 -m aiosmtpd -n -l "127.0.0.1:$SMTP_PORT" \
+      -c aiosmtpd.handlers.Mailbox "$D/smtp/captured" > "$D/smtp/aiosmtpd.log" 2>&1 &
+  echo $! > "$D/smtp/aiosmtpd.pid"
+  wait_port "$IMAP_PORT"; wait_port "$IMAPS_PORT"; wait_port "$SMTP_PORT"
+  echo "mail servers up in $D: imap://127.0.0.1:$IMAP_PORT (STARTTLS), imaps://127.0.0.1:$IMAPS_PORT, smtp://127.0.0.1:$SMTP_PORT"
+  ;;
+stop)
+  if [ -f "$D/dovecot.conf" ]; then
+    if [ -f "$D/run/master.pid" ]; then kill "$(cat "$D/run/master.pid")" 2>/dev/null || true; fi
+  fi
+  if [ -f "$D/smtp/aiosmtpd.pid" ]; then kill "$(cat "$D/smtp/aiosmtpd.pid")" 2>/dev/null || true; rm -f "$D/smtp/aiosmtpd.pid"; fi
+  wait_closed "$IMAP_PORT"; wait_closed "$IMAPS_PORT"; wait_closed "$SMTP_PORT"
+  ;;
+*) echo "usage: mailservers.sh start|stop DIR" >&2; exit 2 ;;
+esac
