@@ -15,7 +15,7 @@ public enum EncodedWords {
             }
             let before = rest[rest.startIndex..<start.lowerBound]
             if let (decoded, after) = decodeWord(rest[start.lowerBound...]) {
-                let onlySpace = before.allSatisfy { $0 == " " || $0 == "\t" || $0 == "\r" || $0 == "\n" }
+                let onlySpace = before.allSatisfy { $0 == " " || $0 == "\t" || $0 == "\r" || $0 == "\n" || $0 == "\r\n" }
                 if !(lastWasEncoded && onlySpace) { out += pendingSpace + before }
                 out += decoded
                 pendingSpace = ""

@@ -41,7 +41,7 @@ public enum ConfigLoader {
         do {
             raw = try TOMLDecoder().decode(ConfigFile.self, from: table)
         } catch let e as DecodingError {
-            v.decodingError(e)
+            v.decodingError(e, table: table)
             throw ConfigError(diagnostics: v.diagnostics)
         }
         v.validateMailboxes = mailboxes
@@ -93,22 +93,63 @@ struct Validator {
         }
     }
 
-    mutating func decodingError(_ e: DecodingError) {
+    /// Expected types by key, for messages: TOMLKit reports a wrong type as a missing key.
+    static let expected: [String: String] = [
+        "state_dir": "a string", "database": "a string", "poll_interval": "a string", "max_backoff": "a string",
+        "max_message_size": "an integer or a string", "batch_size": "an integer", "mailbox": "an array of [[mailbox]] tables",
+        "name": "a string", "url": "a string", "username": "a string", "password_file": "a string",
+        "password_credential": "a string", "password": "a string", "ca_file": "a string", "after_processing": "a string",
+        "connect_timeout": "a string", "response_timeout": "a string", "address": "a string", "display_name": "a string",
+    ]
+
+    /// The TOML value at a decoded key path, if the file has one.
+    static func value(at path: [String], in table: TOMLTable) -> TOMLValueConvertible? {
+        var current: TOMLValueConvertible? = table
+        for p in path {
+            if let i = Int(p) { current = current?.array.flatMap { i < $0.count ? $0[i] : nil } }
+            else { current = current?.table?[p] }
+        }
+        return current
+    }
+
+    static func article(_ t: TOMLType) -> String {
+        switch t {
+        case .int: return "an integer"
+        case .array: return "an array"
+        default: return "a \(t.description)"
+        }
+    }
+
+    mutating func decodingError(_ e: DecodingError, table: TOMLTable) {
+        if case .keyNotFound(let key, let ctx) = e {
+            let path = Validator.keyPath(ctx.codingPath + [key])
+            if let found = Validator.value(at: path, in: table) {
+                report(.error, path, "wrong type: expected \(Validator.expected[path.last ?? ""] ?? "another type"), found \(Validator.article(found.type))")
+                return
+            }
+        }
         switch e {
         case .typeMismatch(let type, let ctx):
-            report(.error, ctx.codingPath.map(Validator.keyName), "wrong type: expected \(Validator.typeName(type))")
+            report(.error, Validator.keyPath(ctx.codingPath), "wrong type: expected \(Validator.typeName(type))")
         case .valueNotFound(let type, let ctx):
-            report(.error, ctx.codingPath.map(Validator.keyName), "missing value: expected \(Validator.typeName(type))")
+            report(.error, Validator.keyPath(ctx.codingPath), "missing value: expected \(Validator.typeName(type))")
         case .keyNotFound(let key, let ctx):
-            report(.error, (ctx.codingPath + [key]).map(Validator.keyName), "missing key")
+            report(.error, Validator.keyPath(ctx.codingPath + [key]), "missing key")
         case .dataCorrupted(let ctx):
-            report(.error, ctx.codingPath.map(Validator.keyName), ctx.debugDescription)
+            report(.error, Validator.keyPath(ctx.codingPath), ctx.debugDescription)
         @unknown default:
             report(.error, [], "\(e)")
         }
     }
 
     static func keyName(_ k: any CodingKey) -> String { k.intValue.map(String.init) ?? k.stringValue }
+
+    /// TOMLKit repeats the last key in some coding paths ("a.a"); report each key once.
+    static func keyPath(_ path: [any CodingKey]) -> [String] {
+        var out: [String] = []
+        for k in path.map(keyName) where out.last != k { out.append(k) }
+        return out
+    }
 
     static func typeName(_ t: Any.Type) -> String {
         switch t {

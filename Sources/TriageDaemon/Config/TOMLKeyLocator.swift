@@ -56,7 +56,9 @@ public struct TOMLKeyLocator: Sendable {
             }
         }
         if let key, let e = entries.first(where: { $0.table == table && $0.key == key }) { return e.line }
-        if let key, let e = entries.first(where: { $0.key == nil && $0.table == table + [key] }) { return e.line }
+        if let key, let e = entries.first(where: { $0.key == nil && ($0.table == table + [key] || $0.table == table + ["\(key)#0"]) }) {
+            return e.line
+        }
         return entries.first(where: { $0.key == nil && $0.table == table })?.line
     }
 }

@@ -1,0 +1,56 @@
+# mailtriage: the two commands are `make demo` and `make test`; `make bench` measures, `make install` deploys.
+SHELL := /bin/bash
+SERVERS := Tests/Servers/mailservers.sh
+MAILTEST_DIR ?= $(CURDIR)/.mailtest
+DEMO_DIR ?= $(CURDIR)/.demo
+PREFIX ?= /usr/local
+SWIFT_TEST_FLAGS ?=
+
+.PHONY: deps build release test demo bench install clean
+
+deps:
+	@Tests/Servers/install-deps.sh
+
+build: deps
+	swift build
+
+release: deps
+	swift build -c release
+
+# Starts Dovecot and the SMTP receiver on 127.0.0.1, runs every test against them, stops them.
+test: build
+	@rm -rf "$(MAILTEST_DIR)"; \
+	trap '$(SERVERS) stop "$(MAILTEST_DIR)"' EXIT; \
+	$(SERVERS) start "$(MAILTEST_DIR)" && \
+	MAILTEST_DIR="$(MAILTEST_DIR)" MAILTRIAGE_BIN="$$(swift build --show-bin-path)/mailtriage" swift test $(SWIFT_TEST_FLAGS)
+
+# A throwaway mail server with a few sample mails, one `serve --once`, and the resulting queue.
+demo: build
+	@rm -rf "$(DEMO_DIR)"; mkdir -p "$(DEMO_DIR)"; \
+	trap '$(SERVERS) stop "$(DEMO_DIR)/servers"' EXIT; \
+	IMAP_PORT=11143 IMAPS_PORT=11993 SMTP_PORT=11025 $(SERVERS) start "$(DEMO_DIR)/servers" && \
+	/usr/bin/python3 Tests/Servers/deliver.py "$(DEMO_DIR)/servers" demo Tests/Servers/demo-mail/*.eml >/dev/null && \
+	printf 'demopw\n' > "$(DEMO_DIR)/demo.password" && chmod 600 "$(DEMO_DIR)/demo.password" && \
+	sed -e "s#@DEMO@#$(DEMO_DIR)#g" Tests/Servers/demo.toml.tmpl > "$(DEMO_DIR)/mailtriage.toml" && \
+	BIN="$$(swift build --show-bin-path)/mailtriage" && \
+	$$BIN check-config --config "$(DEMO_DIR)/mailtriage.toml" && \
+	$$BIN serve --once --config "$(DEMO_DIR)/mailtriage.toml" --log-level warning && \
+	echo && $$BIN queue list --config "$(DEMO_DIR)/mailtriage.toml"
+
+# Ingest throughput against the local Dovecot, beside Python's imaplib in the same run.
+bench: release
+	@WITH_BENCH=1 Tests/Servers/install-deps.sh; \
+	rm -rf "$(CURDIR)/.bench"; \
+	trap '$(SERVERS) stop "$(CURDIR)/.bench"' EXIT; \
+	IMAP_PORT=12143 IMAPS_PORT=12993 SMTP_PORT=12025 $(SERVERS) start "$(CURDIR)/.bench" && \
+	Benchmarks/ingest.sh "$(CURDIR)/.bench" "$$(swift build -c release --show-bin-path)"
+
+install: release
+	install -D -m 0755 "$$(swift build -c release --show-bin-path)/mailtriage" "$(DESTDIR)$(PREFIX)/bin/mailtriage"
+	install -D -m 0644 config/mailtriage.service "$(DESTDIR)/etc/systemd/system/mailtriage.service"
+	@if [ ! -e "$(DESTDIR)/etc/mailtriage/mailtriage.toml" ]; then \
+		install -D -m 0644 config/mailtriage.toml "$(DESTDIR)/etc/mailtriage/mailtriage.toml"; fi
+	@echo "installed; edit /etc/mailtriage/mailtriage.toml, then: systemctl daemon-reload && systemctl enable --now mailtriage"
+
+clean:
+	rm -rf .build .mailtest .demo .bench

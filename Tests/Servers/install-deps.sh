@@ -1,0 +1,20 @@
+#!/usr/bin/env bash
+# Installs what building, testing and the demo need, if it is missing (Debian/Ubuntu, as root or via sudo).
+set -euo pipefail
+NEED="libcurl4-openssl-dev libsqlite3-dev dovecot-imapd python3-aiosmtpd openssl ca-certificates"
+[ "${WITH_BENCH:-0}" = 1 ] && NEED="$NEED hyperfine time"
+missing=()
+for p in $NEED; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
+if [ ${#missing[@]} -gt 0 ]; then
+  SUDO=(); [ "$(id -u)" = 0 ] || SUDO=(sudo)
+  echo "installing: ${missing[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  # A policy-rc.d that forbids starting services keeps the system-wide Dovecot from starting on 143/993.
+  if [ ! -e /usr/sbin/policy-rc.d ]; then
+    printf '#!/bin/sh\nexit 101\n' | "${SUDO[@]}" tee /usr/sbin/policy-rc.d >/dev/null
+    "${SUDO[@]}" chmod 755 /usr/sbin/policy-rc.d
+    trap '"${SUDO[@]}" rm -f /usr/sbin/policy-rc.d' EXIT
+  fi
+  "${SUDO[@]}" apt-get update -qq
+  "${SUDO[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi

@@ -1,0 +1,129 @@
+import Testing
+import TriageTesting
+@testable import TriageCore
+
+@Suite struct SHA256Tests {
+    @Test(arguments: [
+        ("", "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"),
+        ("abc", "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"),
+        ("abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq", "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1"),
+    ])
+    func knownVectors(input: String, digest: String) {
+        #expect(SHA256.hex(Array(input.utf8)) == digest)
+    }
+}
+
+@Suite struct BackoffTests {
+    @Test func doublesUpToTheCap() {
+        let b = Backoff(base: .seconds(60), cap: .seconds(900))
+        #expect(b.delay(afterFailures: 1) == .seconds(60))
+        #expect(b.delay(afterFailures: 2) == .seconds(120))
+        #expect(b.delay(afterFailures: 4) == .seconds(480))
+        #expect(b.delay(afterFailures: 5) == .seconds(900))
+        #expect(b.delay(afterFailures: 500) == .seconds(900))
+    }
+}
+
+@Suite struct DurationTextTests {
+    @Test(arguments: [
+        ("60s", Duration.seconds(60)), ("5m", .seconds(300)), ("1h30m", .seconds(5400)), ("250ms", .milliseconds(250)),
+        ("2d", .seconds(172_800)), ("1.5s", .milliseconds(1500)),
+    ])
+    func parses(text: String, expected: Duration) {
+        #expect(DurationText.parse(text) == expected)
+    }
+
+    @Test(arguments: ["", "60", "s", "5 minutes", "-1s", "1x"])
+    func rejects(text: String) {
+        #expect(DurationText.parse(text) == nil)
+    }
+
+    @Test func formats() {
+        #expect(DurationText.format(.seconds(5400)) == "1h30m")
+        #expect(DurationText.format(.milliseconds(250)) == "250ms")
+        #expect(DurationText.format(.zero) == "0s")
+    }
+}
+
+@Suite struct IMAPURLTests {
+    @Test func implicitTLSWithDefaults() throws {
+        let u = try #require(IMAPURL("imaps://mail.example.com"))
+        #expect(u.security == .implicitTLS && u.port == 993 && u.folder == "INBOX")
+    }
+
+    @Test func startTLSWithPortAndFolder() throws {
+        let u = try #require(IMAPURL("imap://127.0.0.1:10143/Support%20Queue"))
+        #expect(u.security == .startTLS && u.port == 10143 && u.folder == "Support Queue" && u.host == "127.0.0.1")
+        #expect(u.serverURL == "imap://127.0.0.1:10143")
+    }
+
+    @Test(arguments: ["http://x", "imaps://", "imaps://user:pw@host/INBOX", "imaps://h:99999", "imaps://h:abc", "pop3://h"])
+    func rejects(text: String) {
+        #expect(IMAPURL(text) == nil)
+    }
+}
+
+@Suite struct AfterProcessingTests {
+    @Test(arguments: [
+        ("flag", AfterProcessing.flag("\\Seen")), ("flag:$Triaged", .flag("$Triaged")), ("move:Processed", .move("Processed")),
+        ("none", AfterProcessing.none),
+    ])
+    func parses(text: String, expected: AfterProcessing) {
+        #expect(AfterProcessing(configValue: text) == expected)
+        #expect(AfterProcessing(configValue: text)?.description == text)
+    }
+
+    @Test(arguments: ["", "delete", "flag:", "flag:a b", "flag:(x)", "move:", "move:a\"b", "flag:\\Seen) UID EXPUNGE"])
+    func rejects(text: String) {
+        #expect(AfterProcessing(configValue: text) == nil)
+    }
+}
+
+@Suite struct DedupeKeyTests {
+    @Test func sameMessageWithOtherTraceHeadersIsTheSame() {
+        let m = Fixtures.message(1)
+        let copy = Array("Received: from relay by mx2\r\nDelivered-To: sales@example.com\r\n".utf8) + m
+        #expect(DedupeKey.compute(m) == DedupeKey.compute(copy))
+        #expect(DedupeKey.compute(m).hasPrefix("mid:msg-1@example.org#"))
+    }
+
+    @Test func reusedMessageIDWithOtherContentIsNotADuplicate() {
+        let a = Fixtures.message(1, body: "first", messageID: "same@x")
+        let b = Fixtures.message(2, body: "second", messageID: "same@x")
+        #expect(DedupeKey.compute(a) != DedupeKey.compute(b))
+    }
+
+    @Test func withoutMessageIDTheWholeMessageIsHashed() {
+        let raw = Array("Subject: x\r\n\r\nbody".utf8)
+        #expect(DedupeKey.compute(raw) == "sha256:" + SHA256.hex(raw))
+    }
+}
+
+@Suite struct TicketFactoryTests {
+    func stored(_ raw: [UInt8], pre: Bool = false, truncated: Bool = false, attempts: Int = 1, error: String? = nil) -> StoredMessage {
+        StoredMessage(id: 7, mailbox: "support", raw: raw, size: raw.count, truncated: truncated, fetchError: error,
+                      preBaseline: pre, attempts: attempts, receivedAt: 1_795_341_600)
+    }
+
+    @Test func newMailIsEligibleForAutomation() {
+        let t = TicketFactory.ticket(for: stored(Fixtures.message(1, subject: "Passwort vergessen")))
+        #expect(t.autoEligible && t.state == .open && t.subject == "Passwort vergessen" && t.fromAddress == "customer@example.org")
+        #expect(t.warnings.isEmpty)
+    }
+
+    @Test func mailFromBeforeTheBaselineIsNeverAutomatic() {
+        #expect(!TicketFactory.ticket(for: stored(Fixtures.message(1), pre: true)).autoEligible)
+    }
+
+    @Test func truncatedAndUnfetchableGoToHumansWithWarnings() {
+        let t = TicketFactory.ticket(for: stored(Fixtures.message(1), truncated: true))
+        #expect(!t.autoEligible && t.warnings.contains { $0.contains("over the size limit") })
+        let u = TicketFactory.ticket(for: stored([], error: "NO broken"))
+        #expect(!u.autoEligible && u.subject == "(message not downloaded)" && u.warnings.contains { $0.contains("NO broken") })
+    }
+
+    @Test func repeatedFailuresSkipParsing() {
+        let t = TicketFactory.ticket(for: stored(Fixtures.message(1), attempts: 4))
+        #expect(t.subject == "(message could not be processed)" && !t.autoEligible)
+    }
+}

@@ -1,0 +1,162 @@
+import Foundation
+import Testing
+import TriageCore
+@testable import TriageDaemon
+
+@Suite struct ConfigLoaderTests {
+    let pwFile: String
+
+    init() throws {
+        pwFile = NSTemporaryDirectory() + "mt-pw-\(UUID().uuidString)"
+        try "secret\n".write(toFile: pwFile, atomically: true, encoding: .utf8)
+        try FileManager.default.setAttributes([.posixPermissions: 0o600], ofItemAtPath: pwFile)
+    }
+
+    func good(extraTop: String = "", extraBox: String = "") -> String {
+        """
+        state_dir = "/tmp/mt-state"
+        poll_interval = "30s"
+        \(extraTop)
+
+        [[mailbox]]
+        name = "support"
+        url = "imaps://mail.example.com/INBOX"
+        username = "support@example.com"
+        password_file = "\(pwFile)"
+        after_processing = "move:Processed"
+        \(extraBox)
+        """
+    }
+
+    func errors(_ text: String) -> [ConfigDiagnostic] {
+        do {
+            _ = try ConfigLoader.parse(text: text, file: "m.toml")
+            return []
+        } catch let e as ConfigError {
+            return e.diagnostics.filter { $0.severity == .error }
+        } catch {
+            return [ConfigDiagnostic(.error, file: "?", line: nil, keyPath: "", "\(error)")]
+        }
+    }
+
+    @Test func validConfigLoads() throws {
+        let (c, warnings) = try ConfigLoader.parse(text: good(), file: "m.toml")
+        #expect(warnings.isEmpty)
+        #expect(c.pollInterval == .seconds(30))
+        #expect(c.resolvedDatabasePath == "/tmp/mt-state/mailtriage.sqlite")
+        #expect(c.mailboxes.count == 1)
+        #expect(c.mailboxes[0].afterProcessing == .move("Processed"))
+        #expect(c.mailboxes[0].password == .file(pwFile))
+        #expect(try SecretReader.read(c.mailboxes[0].password) == "secret")
+    }
+
+    @Test func missingKeyNamesTheTableLine() {
+        let text = good().replacingOccurrences(of: "username = \"support@example.com\"\n", with: "")
+        let e = errors(text)
+        #expect(e.count == 1)
+        #expect(e.first?.keyPath == "mailbox[0].username")
+        #expect(e.first?.line == 5)
+        #expect(e.first?.description.hasPrefix("m.toml:5: error: mailbox[0].username: missing key") == true)
+    }
+
+    @Test func wrongTypeNamesKeyAndLine() {
+        let e = errors(good().replacingOccurrences(of: "poll_interval = \"30s\"", with: "poll_interval = 30"))
+        #expect(e.first?.keyPath == "poll_interval")
+        #expect(e.first?.line == 2)
+        #expect(e.first?.message == "wrong type: expected a string, found an integer")
+    }
+
+    @Test func unknownKeysAreWarnings() throws {
+        let (_, warnings) = try ConfigLoader.parse(text: good(extraTop: "pol_interval = \"5m\"", extraBox: "usrname = \"x\""), file: "m.toml")
+        #expect(warnings.map(\.keyPath).sorted() == ["mailbox[0].usrname", "pol_interval"])
+        #expect(warnings.allSatisfy { $0.severity == .warning && $0.line != nil })
+    }
+
+    @Test func syntaxErrorHasALine() {
+        let e = errors("state_dir = \"/x\"\npoll_interval = \n")
+        #expect(e.count == 1 && e.first?.line == 2)
+        #expect(e.first?.message.contains("syntax error") == true)
+    }
+
+    @Test func passwordInTheFileIsRefused() {
+        let e = errors(good(extraBox: "password = \"hunter2\""))
+        #expect(e.contains { $0.keyPath == "mailbox[0].password" && $0.message.contains("never go in this file") })
+    }
+
+    @Test func everyProblemIsReportedAtOnce() {
+        let text = """
+            poll_interval = "soon"
+            [[mailbox]]
+            name = "a b"
+            url = "http://x"
+            username = "u"
+            after_processing = "delete"
+            """
+        let keys = Set(errors(text).map(\.keyPath))
+        #expect(keys == ["poll_interval", "mailbox[0].name", "mailbox[0].url", "mailbox[0].password_file", "mailbox[0].after_processing"])
+    }
+
+    @Test func duplicateNamesAndNoMailbox() {
+        let two = good() + "\n[[mailbox]]\nname = \"support\"\nurl = \"imaps://h\"\nusername = \"u\"\npassword_file = \"\(pwFile)\"\n"
+        let e = errors(two)
+        #expect(e.count == 1 && e[0].keyPath == "mailbox[1].name" && e[0].line == 13)
+        #expect(errors("state_dir = \"/x\"").first?.keyPath == "mailbox")
+    }
+
+    @Test func worldReadablePasswordFileWarns() throws {
+        try FileManager.default.setAttributes([.posixPermissions: 0o644], ofItemAtPath: pwFile)
+        let (_, warnings) = try ConfigLoader.parse(text: good(), file: "m.toml")
+        #expect(warnings.contains { $0.keyPath == "mailbox[0].password_file" && $0.message.contains("chmod 600") })
+    }
+
+    @Test func credentialNeedsTheCredentialsDirectory() throws {
+        let text = good().replacingOccurrences(of: "password_file = \"\(pwFile)\"", with: "password_credential = \"imap\"")
+        let (c, _) = try ConfigLoader.parse(text: text, file: "m.toml")
+        #expect(c.mailboxes[0].password == .credential("imap"))
+        #expect(throws: TriageError.self) { try SecretReader.read(.credential("imap"), environment: [:]) }
+        let dir = (pwFile as NSString).deletingLastPathComponent
+        let name = (pwFile as NSString).lastPathComponent
+        #expect(try SecretReader.read(.credential(name), environment: ["CREDENTIALS_DIRECTORY": dir]) == "secret")
+    }
+
+    @Test func storeOnlyLoadSkipsMailboxes() throws {
+        let (c, _) = try ConfigLoader.parse(text: "state_dir = \"/srv/mt\"\n[[mailbox]]\nname = \"x\"\n", file: "m.toml", mailboxes: false)
+        #expect(c.resolvedDatabasePath == "/srv/mt/mailtriage.sqlite")
+    }
+
+    @Test func sizes() {
+        #expect(SizeValue.parse("25MiB") == 25 << 20)
+        #expect(SizeValue.parse("512 KiB") == 512 << 10)
+        #expect(SizeValue.parse("1000") == 1000)
+        #expect(SizeValue.parse("lots") == nil)
+    }
+}
+
+@Suite struct TOMLKeyLocatorTests {
+    @Test func findsKeysInTablesAndArrays() {
+        let text = """
+            a = 1
+            [smtp]
+            url = "x"
+            [[mailbox]]
+            name = "one"
+            [[mailbox]]
+              "name" = "two"
+            """
+        let l = TOMLKeyLocator(text: text)
+        #expect(l.line(for: ["a"]) == 1)
+        #expect(l.line(for: ["smtp", "url"]) == 3)
+        #expect(l.line(for: ["mailbox", "0", "name"]) == 5)
+        #expect(l.line(for: ["mailbox", "1", "name"]) == 7)
+        #expect(l.line(for: ["mailbox", "1", "missing"]) == 6)
+        #expect(l.line(for: ["mailbox"]) == 4)
+        #expect(l.line(for: ["nothing"]) == nil)
+    }
+}
+
+extension String {
+    func replacingOccurrences(of a: String, with b: String) -> String {
+        components(separatedBy: a).joined(separator: b)
+    }
+}
+

@@ -1,0 +1,141 @@
+import Foundation
+import Logging
+import Testing
+import TriageCore
+import TriageStore
+import TriageTesting
+@testable import TriageDaemon
+
+@Suite struct IngestTests {
+    let store: SQLiteTicketStore
+    let box: InMemoryMailbox
+
+    init() throws {
+        store = try SQLiteTicketStore(path: NSTemporaryDirectory() + "mt-ingest-\(UUID().uuidString)/db.sqlite")
+        box = InMemoryMailbox()
+    }
+
+    func ingestor(after: AfterProcessing = .flag("\\Seen"), maxBytes: Int = 1 << 20, batch: Int = 10) -> MailboxIngestor {
+        var cfg = MailboxConfig(name: "support", url: IMAPURL("imaps://h")!, username: "u", password: .file("/x"))
+        cfg.afterProcessing = after
+        var logger = Logger(label: "test")
+        logger.logLevel = .critical
+        return MailboxIngestor(mailbox: cfg, source: box, store: store, maxMessageBytes: maxBytes, batchSize: batch, logger: logger)
+    }
+
+    func deliver(_ range: Range<Int>) async {
+        for i in range { await box.deliver(Fixtures.message(i)) }
+    }
+
+    @Test func firstConnectionImportsButMarksExistingMailAsPreBaseline() async throws {
+        await deliver(0..<3)
+        let r1 = try await ingestor().runCycle()
+        #expect(r1.stored == 3 && r1.ticketsCreated == 3 && r1.serverActions == 3)
+        await deliver(3..<5)
+        let r2 = try await ingestor().runCycle()
+        #expect(r2.stored == 2 && r2.newMessages == 2)
+        let tickets = try store.tickets(TicketQuery())
+        #expect(tickets.filter(\.autoEligible).count == 2)
+        #expect(try store.cursor(mailbox: "support")?.baselineUID == 3)
+        #expect(await box.flags.values.allSatisfy { $0.contains("\\Seen") })
+    }
+
+    @Test func secondCycleAddsNothing() async throws {
+        await deliver(0..<25)
+        _ = try await ingestor().runCycle()
+        let r = try await ingestor().runCycle()
+        #expect(r == IngestReport())
+        #expect(try store.counts().tickets == 25)
+    }
+
+    @Test func connectionDropMidFetchLosesAndDuplicatesNothing() async throws {
+        await deliver(0..<30)
+        await box.setFailAfterFetches(13)
+        await #expect(throws: TriageError.self) { try await ingestor(batch: 5).runCycle() }
+        // What was fetched before the drop is committed (13 messages), the rest comes next time.
+        #expect(try store.counts().messages == 13)
+        await box.setFailAfterFetches(nil)
+        _ = try await ingestor(batch: 5).runCycle()
+        let c = try store.counts()
+        #expect(c.messages == 30 && c.tickets == 30 && c.locations == 30)
+        #expect(try store.pendingServerActions(mailbox: "support", uidValidity: 1000).isEmpty)
+    }
+
+    @Test func flagFailureAfterCommitIsRepairedNextCycle() async throws {
+        await deliver(0..<4)
+        // The server goes away between commit and flag: simulate by an outage right after status.
+        let ing = ingestor()
+        let status = try await box.status()
+        let cursor = try ing.establishCursor(status)
+        var batch: [FetchedMessage] = []
+        for uid in try await box.searchUIDs(after: 0) {
+            batch.append(FetchedMessage(mailbox: "support", uidValidity: cursor.uidValidity, uid: uid,
+                                        raw: try await box.fetchMessage(uid: uid), size: 1, preBaseline: true))
+        }
+        var c = cursor
+        c.lastUID = 4
+        _ = try store.record(batch, cursor: c)  // committed; "crash" before the move
+        #expect(try store.pendingServerActions(mailbox: "support", uidValidity: 1000).count == 4)
+        let r = try await ingestor(after: .move("Processed")).runCycle()
+        #expect(r.serverActions == 4 && r.stored == 0 && r.ticketsCreated == 4)
+        #expect(await box.moved["Processed"]?.count == 4)
+    }
+
+    @Test func uidValidityChangeDoesNotReimport() async throws {
+        await deliver(0..<5)
+        _ = try await ingestor().runCycle()
+        await box.resetUIDValidity(2000)
+        await box.deliver(Fixtures.message(99))
+        let r = try await ingestor().runCycle()
+        #expect(r.duplicates == 5 && r.stored == 1)
+        #expect(try store.counts().tickets == 6)
+        #expect(try store.cursor(mailbox: "support")?.uidValidity == 2000)
+        // Mail present at the UIDVALIDITY change is not answered automatically, even if it is new to us.
+        #expect(try store.tickets(TicketQuery()).last?.autoEligible == false)
+    }
+
+    @Test func aBrokenMessageDoesNotBlockTheRest() async throws {
+        await deliver(0..<5)
+        await box.setRefused([2])
+        let ing = ingestor()
+        let r1 = try await ing.runCycle()
+        #expect(r1.stored == 4)
+        #expect(try store.cursor(mailbox: "support")?.lastUID == 1)  // held before the failing UID
+        _ = try await ing.runCycle()
+        let r3 = try await ing.runCycle()
+        #expect(r3.skippedUnfetchable == 1)
+        #expect(try store.cursor(mailbox: "support")?.lastUID == 5)
+        let tickets = try store.tickets(TicketQuery())
+        #expect(tickets.count == 5)
+        #expect(tickets.contains { $0.subject == "(message not downloaded)" && !$0.autoEligible })
+    }
+
+    @Test func oversizedMessagesKeepTheirHeaderOnly() async throws {
+        await box.deliver(Fixtures.message(1, body: String(repeating: "x", count: 5000)))
+        _ = try await ingestor(maxBytes: 2000).runCycle()
+        let t = try #require(try store.tickets(TicketQuery()).first)
+        #expect(t.subject == "Question 1" && !t.autoEligible)
+        #expect(t.warnings.contains { $0.contains("over the size limit") })
+    }
+
+    @Test func outageIsReportedAsAnError() async throws {
+        await box.setOutage(TriageError(.connection, "refused", transient: true))
+        await #expect(throws: TriageError.self) { try await ingestor().runCycle() }
+    }
+}
+
+@Suite struct FailureTrackerTests {
+    @Test func logsOncePerDistinctError() {
+        var t = FailureTracker()
+        var logged: [Bool] = []
+        for e in ["down", "down", "down", "login denied"] { logged.append(t.failed(e)) }
+        #expect(logged == [true, false, false, true])
+        #expect(t.failures == 4)
+        let down = t.recovered()
+        #expect(down == 4)
+        let again = t.recovered()
+        #expect(again == nil)
+        let first = t.failed("down")
+        #expect(first)
+    }
+}

@@ -1,0 +1,131 @@
+import Testing
+@testable import TriageMIME
+
+@Suite struct HeaderBlockTests {
+    @Test func unfoldsAndKeepsOrder() {
+        let raw = "Received: a\r\nSubject: first\r\n  line two\r\nreceived: b\r\n\r\nbody"
+        let h = HeaderBlock(parsing: Array(raw.utf8))
+        #expect(h.values("RECEIVED") == ["a", "b"])
+        #expect(h["subject"] == "first  line two")
+        #expect(h.fields.map(\.name) == ["Received", "Subject", "received"])
+        #expect(Array(raw.utf8)[h.bodyOffset...].elementsEqual("body".utf8))
+        #expect(h.warnings.isEmpty)
+    }
+
+    @Test func bareLineFeeds() {
+        let h = HeaderBlock(parsing: Array("From: a@b\nSubject: x\n\nbody\n".utf8))
+        #expect(h["From"] == "a@b")
+        #expect(h["Subject"] == "x")
+        #expect(h.bodyOffset == 22)
+    }
+
+    @Test func missingBlankLineIsRepaired() {
+        let h = HeaderBlock(parsing: Array("Subject: x\nthis is body text\n".utf8))
+        #expect(h["Subject"] == "x")
+        #expect(h.warnings.contains { $0.contains("without a blank line") })
+    }
+
+    @Test func eightBitHeaderFallsBackToWindows1252() {
+        let raw: [UInt8] = Array("Subject: Gr".utf8) + [0xFC] + Array("\u{df}e\r\n\r\n".utf8.prefix(0)) + Array("sse\r\n\r\n".utf8)
+        let h = HeaderBlock(parsing: raw)
+        #expect(h["Subject"] == "Grüsse")
+    }
+
+    @Test func overlongLineIsCutWithAWarning() {
+        let raw = "Subject: " + String(repeating: "x", count: 200) + "\r\n\r\n"
+        let h = HeaderBlock(parsing: Array(raw.utf8), maxLineLength: 100)
+        #expect(h["Subject"]?.count == 91)
+        #expect(h.warnings.first?.contains("limit of 100") == true)
+    }
+}
+
+@Suite struct EncodedWordTests {
+    @Test(arguments: [
+        ("=?utf-8?q?J=C3=BCrgen?=", "Jürgen"),
+        ("=?UTF-8?B?UGFzc3dvcnQgdmVyZ2Vzc2Vu?=", "Passwort vergessen"),
+        ("=?iso-8859-1?q?Gr=FC=DFe_aus_K=F6ln?=", "Grüße aus Köln"),
+        ("=?utf-8?q?a?= =?utf-8?q?b?=", "ab"),
+        ("=?utf-8?q?a?=\r\n =?utf-8?q?b?= c", "ab c"),
+        ("Re: =?utf-8?q?Bestellung?= Nr. 5", "Re: Bestellung Nr. 5"),
+        ("=?x-unknown?q?plain?=", "plain"),
+        ("=?utf-8?x?bad?=", "=?utf-8?x?bad?="),
+        ("=?utf-8?q?unterminated", "=?utf-8?q?unterminated"),
+        ("=?windows-1252?q?=80_5?=", "€ 5"),
+        ("=?utf-8*de?q?Hallo?=", "Hallo"),
+        ("=?koi8-r?b?8NLJ18XU?=", "Привет"),
+    ])
+    func decodes(input: String, expected: String) {
+        #expect(EncodedWords.decode(input) == expected)
+    }
+}
+
+@Suite struct AddressTests {
+    @Test(arguments: [
+        ("Jürgen Müller <j@example.de>", [MailAddress(name: "Jürgen Müller", address: "j@example.de")]),
+        ("\"Müller, Jürgen\" <j@example.de>, b@example.org", [
+            MailAddress(name: "Müller, Jürgen", address: "j@example.de"), MailAddress(name: nil, address: "b@example.org"),
+        ]),
+        ("j@example.de (Jürgen)", [MailAddress(name: "Jürgen", address: "j@example.de")]),
+        ("=?utf-8?q?J=C3=BCrgen?= <j@example.de>", [MailAddress(name: "Jürgen", address: "j@example.de")]),
+        ("Team: a@x.org, b@x.org;", [MailAddress(name: nil, address: "a@x.org"), MailAddress(name: nil, address: "b@x.org")]),
+        ("<@relay.example:user@example.org>", [MailAddress(name: nil, address: "user@example.org")]),
+        ("<>", []),
+        ("", []),
+    ])
+    func parses(input: String, expected: [MailAddress]) {
+        #expect(MailAddress.parseList(input) == expected)
+    }
+
+    @Test func domainIsLowercased() {
+        #expect(MailAddress(address: "A@Example.DE").domain == "example.de")
+    }
+}
+
+@Suite struct DateTests {
+    @Test(arguments: [
+        ("Sun, 22 Nov 2026 10:00:00 +0000", Int64(1_795_341_600)),
+        ("22 Nov 2026 11:00:00 +0100", 1_795_341_600),
+        ("Sun, 22 Nov 2026 05:00:00 EST", 1_795_341_600),
+        ("Sun, 22 Nov 26 10:00 GMT", 1_795_341_600),
+        ("Sun, 22 Nov 2026 10:00:00 +0000 (UTC)", 1_795_341_600),
+    ])
+    func parses(input: String, expected: Int64) {
+        #expect(MailDate.parse(input) == expected)
+    }
+
+    @Test(arguments: ["", "yesterday", "32 Nov 2026 10:00:00", "Sun, 22 Foo 2026 10:00:00"])
+    func rejects(input: String) {
+        #expect(MailDate.parse(input) == nil)
+    }
+}
+
+@Suite struct EnvelopeTests {
+    @Test func readsSummaryHeaders() {
+        let raw = "From: =?utf-8?q?J=C3=BCrgen?= <j@example.de>\r\nSubject: =?utf-8?q?Passwort?=\r\n\tzur\u{fc}cksetzen\r\n"
+            + "Message-ID: <abc@example.de>\r\nIn-Reply-To: <x@y>\r\nReferences: <a@b> <x@y>\r\n\r\nbody"
+        let e = MessageEnvelope(raw: Array(raw.utf8))
+        #expect(e.from == MailAddress(name: "Jürgen", address: "j@example.de"))
+        #expect(e.subject == "Passwort zurücksetzen")
+        #expect(e.messageID == "abc@example.de")
+        #expect(e.references == ["a@b", "x@y"])
+        #expect(e.inReplyTo == ["x@y"])
+        #expect(e.warnings.isEmpty)
+    }
+
+    @Test func controlCharactersInSubjectAreFolded() {
+        let e = MessageEnvelope(raw: Array("Subject: =?utf-8?q?a=0D=0ABcc:_evil@x?=\r\n\r\n".utf8))
+        #expect(e.subject == "a Bcc: evil@x")
+        #expect(e.warnings.contains("message has no Message-ID"))
+    }
+}
+
+@Suite struct TransferEncodingTests {
+    @Test func base64IsLenient() {
+        #expect(Base64.decodeLenient(Array("SGVs\r\nbG8=".utf8)) == Array("Hello".utf8))
+        #expect(Base64.decodeLenient(Array("SGVsbG8".utf8)) == Array("Hello".utf8))
+    }
+
+    @Test func quotedPrintableSoftBreaksAndBadEscapes() {
+        #expect(QuotedPrintable.decode(Array("a=3Db=\r\nc =ZZ".utf8)) == Array("a=bc =ZZ".utf8))
+    }
+}

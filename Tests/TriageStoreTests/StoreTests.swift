@@ -1,0 +1,83 @@
+import Foundation
+import GRDB
+import Testing
+import TriageCore
+import TriageTesting
+@testable import TriageStore
+
+@Suite struct StoreTests {
+    let dir: String
+    let store: SQLiteTicketStore
+
+    init() throws {
+        dir = NSTemporaryDirectory() + "mt-store-\(UUID().uuidString)"
+        store = try SQLiteTicketStore(path: dir + "/db.sqlite", now: { 1_795_341_600 })
+    }
+
+    func fetched(_ n: Int, uid: UInt32, uv: UInt32 = 1, mailbox: String = "support", messageID: String? = nil) -> FetchedMessage {
+        FetchedMessage(mailbox: mailbox, uidValidity: uv, uid: uid, raw: Fixtures.message(n, messageID: messageID),
+                       size: 100, preBaseline: false)
+    }
+
+    @Test func usesWAL() throws {
+        let mode = try store.pool.read { try String.fetchOne($0, sql: "PRAGMA journal_mode") }
+        #expect(mode == "wal")
+    }
+
+    @Test func recordsWithCursorAtomically() throws {
+        let cursor = MailboxCursor(mailbox: "support", uidValidity: 1, lastUID: 2, baselineUID: 0)
+        let out = try store.record([fetched(1, uid: 1), fetched(2, uid: 2)], cursor: cursor)
+        #expect(out.count == 2 && out.allSatisfy { if case .stored = $0 { true } else { false } })
+        #expect(try store.cursor(mailbox: "support") == cursor)
+        #expect(try store.recordedUIDs(mailbox: "support", uidValidity: 1, among: [1, 2, 3]) == [1, 2])
+        #expect(try store.pendingServerActions(mailbox: "support", uidValidity: 1) == [1, 2])
+        try store.markServerActionsDone(mailbox: "support", uidValidity: 1, uids: [1])
+        #expect(try store.pendingServerActions(mailbox: "support", uidValidity: 1) == [2])
+    }
+
+    @Test func recordingTwiceAndDuplicatesAddNothing() throws {
+        let c = MailboxCursor(mailbox: "support", uidValidity: 1, lastUID: 1, baselineUID: 0)
+        _ = try store.record([fetched(1, uid: 1)], cursor: c)
+        #expect(try store.record([fetched(1, uid: 1)], cursor: c) == [.alreadyRecorded])
+        // The same message under a new UIDVALIDITY (or in a second folder) is a duplicate, not a new message.
+        let again = try store.record([fetched(1, uid: 1, uv: 2)], cursor: MailboxCursor(mailbox: "support", uidValidity: 2, lastUID: 1, baselineUID: 1))
+        guard case .duplicate = again.first else { Issue.record("expected a duplicate, got \(again)"); return }
+        let counts = try store.counts()
+        #expect(counts.messages == 1 && counts.locations == 2)
+    }
+
+    @Test func claimCountsAttemptsAndTicketsAreCreatedOnce() throws {
+        let c = MailboxCursor(mailbox: "support", uidValidity: 1, lastUID: 3, baselineUID: 0)
+        _ = try store.record([fetched(1, uid: 1), fetched(2, uid: 2), fetched(3, uid: 3)], cursor: c)
+        let claimed = try store.claimUnprocessed(limit: 2)
+        #expect(claimed.map(\.attempts) == [1, 1])
+        try store.createTickets(claimed.map(TicketFactory.ticket))
+        try store.createTickets(claimed.map(TicketFactory.ticket))  // a retry after a crash adds nothing
+        let rest = try store.claimUnprocessed(limit: 10)
+        #expect(rest.count == 1)
+        try store.createTickets(rest.map(TicketFactory.ticket))
+        #expect(try store.claimUnprocessed(limit: 10).isEmpty)
+        let tickets = try store.tickets(TicketQuery())
+        #expect(tickets.count == 3 && tickets.allSatisfy { $0.state == .open })
+        #expect(try store.tickets(TicketQuery(states: [.resolved])).isEmpty)
+        #expect(try store.tickets(TicketQuery(limit: 1)).count == 1)
+    }
+
+    @Test func eventLogIsAppendOnly() throws {
+        try store.saveCursor(MailboxCursor(mailbox: "m", uidValidity: 1, lastUID: 0, baselineUID: 5), reason: "test")
+        #expect(throws: (any Error).self) { try store.pool.write { try $0.execute(sql: "UPDATE event SET kind = 'x'") } }
+        #expect(throws: (any Error).self) { try store.pool.write { try $0.execute(sql: "DELETE FROM event") } }
+        #expect(try store.counts().events == 1)
+    }
+
+    @Test func fetchFailuresAreCounted() throws {
+        #expect(try store.noteFetchFailure(mailbox: "m", uidValidity: 1, uid: 9, error: "NO") == 1)
+        #expect(try store.noteFetchFailure(mailbox: "m", uidValidity: 1, uid: 9, error: "NO") == 2)
+    }
+
+    @Test func reopeningKeepsTheData() throws {
+        _ = try store.record([fetched(1, uid: 1)], cursor: MailboxCursor(mailbox: "support", uidValidity: 1, lastUID: 1, baselineUID: 0))
+        let again = try SQLiteTicketStore(path: dir + "/db.sqlite")
+        #expect(try again.counts().messages == 1)
+    }
+}
