@@ -19,14 +19,14 @@ release: deps
 
 # Starts Dovecot and the SMTP receiver on 127.0.0.1, runs every test against them, stops them.
 test: build
-	@rm -rf "$(MAILTEST_DIR)"; \
+	@$(SERVERS) stop "$(MAILTEST_DIR)" >/dev/null 2>&1 || true; rm -rf "$(MAILTEST_DIR)"; \
 	trap '$(SERVERS) stop "$(MAILTEST_DIR)"' EXIT; \
 	$(SERVERS) start "$(MAILTEST_DIR)" && \
 	MAILTEST_DIR="$(MAILTEST_DIR)" MAILTRIAGE_BIN="$$(swift build --show-bin-path)/mailtriage" swift test $(SWIFT_TEST_FLAGS)
 
 # A throwaway mail server with a few sample mails, one `serve --once`, and the resulting queue.
 demo: build
-	@rm -rf "$(DEMO_DIR)"; mkdir -p "$(DEMO_DIR)"; \
+	@$(SERVERS) stop "$(DEMO_DIR)/servers" >/dev/null 2>&1 || true; rm -rf "$(DEMO_DIR)"; mkdir -p "$(DEMO_DIR)"; \
 	trap '$(SERVERS) stop "$(DEMO_DIR)/servers"' EXIT; \
 	IMAP_PORT=11143 IMAPS_PORT=11993 SMTP_PORT=11025 $(SERVERS) start "$(DEMO_DIR)/servers" && \
 	/usr/bin/python3 Tests/Servers/deliver.py "$(DEMO_DIR)/servers" demo Tests/Servers/demo-mail/*.eml >/dev/null && \

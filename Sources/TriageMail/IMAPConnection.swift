@@ -104,7 +104,7 @@ final class IMAPConnection {
     /// UIDs above `after`, searched in windows so that no response line grows long enough to be cut.
     func searchUIDs(after: UInt32, below uidNext: UInt32) throws -> [UInt32] {
         var result: [UInt32] = []
-        let window: UInt32 = 10_000
+        let window: UInt32 = 2_000
         var lo = after &+ 1
         let hi = max(uidNext, lo)  // search at least once, up to "*"
         while lo <= hi {
@@ -119,7 +119,7 @@ final class IMAPConnection {
 
     func messageInfo(of uids: [UInt32]) throws -> [UInt32: MessageInfo] {
         var out: [UInt32: MessageInfo] = [:]
-        for chunk in stride(from: 0, to: uids.count, by: 500).map({ Array(uids[$0..<min($0 + 500, uids.count)]) }) {
+        for chunk in stride(from: 0, to: uids.count, by: 100).map({ Array(uids[$0..<min($0 + 100, uids.count)]) }) {
             let lines = try command("UID FETCH \(IMAPResponse.sequenceSet(chunk)) (UID RFC822.SIZE INTERNALDATE)", selected: true)
             for a in IMAPResponse.fetchAttributes(lines) {
                 if let uid = a.uid, let size = a.size { out[uid] = MessageInfo(size: size, internalDate: a.internalDate) }
@@ -137,7 +137,7 @@ final class IMAPConnection {
 
     func markProcessed(uids: [UInt32], action: AfterProcessing) throws {
         guard !uids.isEmpty else { return }
-        for chunk in stride(from: 0, to: uids.count, by: 500).map({ Array(uids[$0..<min($0 + 500, uids.count)]) }) {
+        for chunk in stride(from: 0, to: uids.count, by: 100).map({ Array(uids[$0..<min($0 + 100, uids.count)]) }) {
             let set = IMAPResponse.sequenceSet(chunk)
             switch action {
             case .none:

@@ -37,13 +37,18 @@ public enum ConfigLoader {
                                                              "TOML syntax error at column \(e.source.begin.column): \(e.description)")])
         }
         v.checkUnknownKeys(table)
-        let raw: ConfigFile
-        do {
-            raw = try TOMLDecoder().decode(ConfigFile.self, from: table)
-        } catch let e as DecodingError {
-            v.decodingError(e, table: table)
-            throw ConfigError(diagnostics: v.diagnostics)
+        // Codable stops at the first wrong type; drop that key and decode again so that one run reports
+        // every problem in the file.
+        var decoded: ConfigFile?
+        for _ in 0..<100 {
+            do {
+                decoded = try TOMLDecoder().decode(ConfigFile.self, from: table)
+                break
+            } catch let e as DecodingError {
+                guard let path = v.decodingError(e, table: table), Validator.remove(path, from: table) else { break }
+            }
         }
+        guard let raw = decoded else { throw ConfigError(diagnostics: v.diagnostics) }
         v.validateMailboxes = mailboxes
         let config = v.build(raw)
         if v.diagnostics.contains(where: { $0.severity == .error }) { throw ConfigError(diagnostics: v.diagnostics) }
@@ -103,8 +108,8 @@ struct Validator {
     ]
 
     /// The TOML value at a decoded key path, if the file has one.
-    static func value(at path: [String], in table: TOMLTable) -> TOMLValueConvertible? {
-        var current: TOMLValueConvertible? = table
+    static func value(at path: [String], in table: TOMLTable) -> (any TOMLValueConvertible)? {
+        var current: (any TOMLValueConvertible)? = table
         for p in path {
             if let i = Int(p) { current = current?.array.flatMap { i < $0.count ? $0[i] : nil } }
             else { current = current?.table?[p] }
@@ -120,17 +125,30 @@ struct Validator {
         }
     }
 
-    mutating func decodingError(_ e: DecodingError, table: TOMLTable) {
+    /// Removes the value at `path` so decoding can go on past it; false if there is nothing to remove.
+    static func remove(_ path: [String], from table: TOMLTable) -> Bool {
+        guard let last = path.last else { return false }
+        let parent = Validator.value(at: Array(path.dropLast()), in: table)
+        if let i = Int(last), let arr = parent?.array, i < arr.count {
+            _ = arr.remove(at: i)
+            return true
+        }
+        return parent?.table?.remove(at: last) != nil
+    }
+
+    /// Reports a decoding error; returns the key path of the offending value when it can be skipped.
+    mutating func decodingError(_ e: DecodingError, table: TOMLTable) -> [String]? {
         if case .keyNotFound(let key, let ctx) = e {
             let path = Validator.keyPath(ctx.codingPath + [key])
             if let found = Validator.value(at: path, in: table) {
                 report(.error, path, "wrong type: expected \(Validator.expected[path.last ?? ""] ?? "another type"), found \(Validator.article(found.type))")
-                return
+                return path
             }
         }
         switch e {
         case .typeMismatch(let type, let ctx):
             report(.error, Validator.keyPath(ctx.codingPath), "wrong type: expected \(Validator.typeName(type))")
+            return Validator.keyPath(ctx.codingPath)
         case .valueNotFound(let type, let ctx):
             report(.error, Validator.keyPath(ctx.codingPath), "missing value: expected \(Validator.typeName(type))")
         case .keyNotFound(let key, let ctx):
@@ -140,6 +158,7 @@ struct Validator {
         @unknown default:
             report(.error, [], "\(e)")
         }
+        return nil
     }
 
     static func keyName(_ k: any CodingKey) -> String { k.intValue.map(String.init) ?? k.stringValue }
