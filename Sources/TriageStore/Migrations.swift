@@ -18,7 +18,6 @@ enum Migrations {
                     dedupe_key TEXT NOT NULL UNIQUE,
                     message_id TEXT,
                     mailbox TEXT NOT NULL,
-                    raw BLOB NOT NULL,
                     size INTEGER NOT NULL,
                     truncated INTEGER NOT NULL DEFAULT 0,
                     fetch_error TEXT,
@@ -27,6 +26,11 @@ enum Migrations {
                     fetched_at INTEGER NOT NULL,
                     attempts INTEGER NOT NULL DEFAULT 0,
                     processed_at INTEGER
+                );
+                -- The raw bytes live apart from the message row, so that state updates never rewrite them.
+                CREATE TABLE message_raw (
+                    message_row INTEGER PRIMARY KEY REFERENCES message(id),
+                    raw BLOB NOT NULL
                 );
                 CREATE INDEX message_unprocessed ON message(id) WHERE processed_at IS NULL;
                 CREATE INDEX message_message_id ON message(message_id);

@@ -49,9 +49,9 @@ public final class SQLiteTicketStore: TicketRepository, @unchecked Sendable {
     func appendEvent(_ db: Database, kind: String, ticket: Int64? = nil, message: Int64? = nil, mailbox: String? = nil,
                      actor: String = "daemon", detail: [String: String] = [:]) throws
     {
-        try db.execute(
-            sql: "INSERT INTO event (at, kind, actor, ticket_id, message_row, mailbox, detail) VALUES (?, ?, ?, ?, ?, ?, ?)",
-            arguments: [now(), kind, actor, ticket, message, mailbox, SQLiteTicketStore.json(detail)])
+        try db.cachedStatement(
+            sql: "INSERT INTO event (at, kind, actor, ticket_id, message_row, mailbox, detail) VALUES (?, ?, ?, ?, ?, ?, ?)")
+            .execute(arguments: [now(), kind, actor, ticket, message, mailbox, SQLiteTicketStore.json(detail)])
     }
 
     // MARK: - Cursor
@@ -104,12 +104,12 @@ public final class SQLiteTicketStore: TicketRepository, @unchecked Sendable {
             let t = now()
             var outcomes: [RecordOutcome] = []
             for m in batch {
-                let exists = try Bool.fetchOne(db, sql: """
+                let exists = try Bool.fetchOne(db.cachedStatement(sql: """
                     SELECT 1 FROM message_location WHERE mailbox = ? AND uid_validity = ? AND uid = ?
-                    """, arguments: [m.mailbox, Int64(m.uidValidity), Int64(m.uid)]) ?? false
+                    """), arguments: [m.mailbox, Int64(m.uidValidity), Int64(m.uid)]) ?? false
                 if exists { outcomes.append(.alreadyRecorded); continue }
                 let rowID: Int64
-                if let existing = try Int64.fetchOne(db, sql: "SELECT id FROM message WHERE dedupe_key = ?", arguments: [m.dedupeKey]) {
+                if let existing = try Int64.fetchOne(db.cachedStatement(sql: "SELECT id FROM message WHERE dedupe_key = ?"), arguments: [m.dedupeKey]) {
                     rowID = existing
                     outcomes.append(.duplicate(of: existing))
                     let ticket = try Int64.fetchOne(db, sql: "SELECT id FROM ticket WHERE message_row = ?", arguments: [existing])
@@ -117,23 +117,25 @@ public final class SQLiteTicketStore: TicketRepository, @unchecked Sendable {
                                     detail: ["uid": "\(m.uid)", "uid_validity": "\(m.uidValidity)"])
                 } else {
                     let messageID = m.dedupeKey.hasPrefix("mid:") ? String(m.dedupeKey.dropFirst(4).split(separator: "#").first ?? "") : nil
-                    try db.execute(sql: """
-                        INSERT INTO message (dedupe_key, message_id, mailbox, raw, size, truncated, fetch_error, pre_baseline,
+                    try db.cachedStatement(sql: """
+                        INSERT INTO message (dedupe_key, message_id, mailbox, size, truncated, fetch_error, pre_baseline,
                                              received_at, fetched_at)
-                        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                        """, arguments: [m.dedupeKey, messageID, m.mailbox, Data(m.raw), m.size, m.truncated, m.fetchError,
-                                         m.preBaseline, m.internalDate ?? t, t])
+                        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+                        """).execute(arguments: [m.dedupeKey, messageID, m.mailbox, m.size, m.truncated, m.fetchError,
+                                                 m.preBaseline, m.internalDate ?? t, t])
                     rowID = db.lastInsertedRowID
+                    try db.cachedStatement(sql: "INSERT INTO message_raw (message_row, raw) VALUES (?, ?)")
+                        .execute(arguments: [rowID, Data(m.raw)])
                     outcomes.append(.stored(messageID: rowID))
                     try appendEvent(db, kind: "message.recorded", message: rowID, mailbox: m.mailbox,
                                     detail: ["uid": "\(m.uid)", "uid_validity": "\(m.uidValidity)", "size": "\(m.size)"])
                 }
-                try db.execute(sql: """
+                try db.cachedStatement(sql: """
                     INSERT INTO message_location (mailbox, uid_validity, uid, message_row, server_action, recorded_at)
                     VALUES (?, ?, ?, ?, 'pending', ?)
-                    """, arguments: [m.mailbox, Int64(m.uidValidity), Int64(m.uid), rowID, t])
-                try db.execute(sql: "DELETE FROM fetch_failure WHERE mailbox = ? AND uid_validity = ? AND uid = ?",
-                               arguments: [m.mailbox, Int64(m.uidValidity), Int64(m.uid)])
+                    """).execute(arguments: [m.mailbox, Int64(m.uidValidity), Int64(m.uid), rowID, t])
+                try db.cachedStatement(sql: "DELETE FROM fetch_failure WHERE mailbox = ? AND uid_validity = ? AND uid = ?")
+                    .execute(arguments: [m.mailbox, Int64(m.uidValidity), Int64(m.uid)])
             }
             try SQLiteTicketStore.upsertCursor(db, cursor, at: t)
             return outcomes
@@ -175,8 +177,9 @@ public final class SQLiteTicketStore: TicketRepository, @unchecked Sendable {
     public func claimUnprocessed(limit: Int) throws -> [StoredMessage] {
         try write("claim") { db in
             let rows = try Row.fetchAll(db, sql: """
-                SELECT id, mailbox, raw, size, truncated, fetch_error, pre_baseline, attempts, received_at
-                FROM message WHERE processed_at IS NULL ORDER BY id LIMIT ?
+                SELECT m.id, m.mailbox, r.raw, m.size, m.truncated, m.fetch_error, m.pre_baseline, m.attempts, m.received_at
+                FROM message m JOIN message_raw r ON r.message_row = m.id
+                WHERE m.processed_at IS NULL ORDER BY m.id LIMIT ?
                 """, arguments: [limit])
             var out: [StoredMessage] = []
             let bump = try db.cachedStatement(sql: "UPDATE message SET attempts = attempts + 1 WHERE id = ?")
@@ -199,18 +202,18 @@ public final class SQLiteTicketStore: TicketRepository, @unchecked Sendable {
             let t = now()
             for nt in tickets {
                 let warnings = String(decoding: (try? JSONEncoder().encode(nt.warnings)) ?? Data("[]".utf8), as: UTF8.self)
-                try db.execute(sql: """
+                try db.cachedStatement(sql: """
                     INSERT INTO ticket (message_row, mailbox, received_at, from_address, from_name, subject, state,
                                         auto_eligible, warnings, created_at, updated_at)
                     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                     ON CONFLICT(message_row) DO NOTHING
-                    """, arguments: [nt.messageRowID, nt.mailbox, nt.receivedAt, nt.fromAddress, nt.fromName, nt.subject,
+                    """).execute(arguments: [nt.messageRowID, nt.mailbox, nt.receivedAt, nt.fromAddress, nt.fromName, nt.subject,
                                      nt.state.rawValue, nt.autoEligible, warnings, t, t])
                 if db.changesCount > 0 {
                     try appendEvent(db, kind: "ticket.created", ticket: db.lastInsertedRowID, message: nt.messageRowID,
                                     mailbox: nt.mailbox, detail: ["state": nt.state.rawValue, "auto_eligible": "\(nt.autoEligible)"])
                 }
-                try db.execute(sql: "UPDATE message SET processed_at = ? WHERE id = ?", arguments: [t, nt.messageRowID])
+                try db.cachedStatement(sql: "UPDATE message SET processed_at = ? WHERE id = ?").execute(arguments: [t, nt.messageRowID])
             }
         }
     }
