@@ -60,6 +60,13 @@ struct Serve: AsyncParsableCommand {
             services: services.map { .init(service: $0) },
             gracefulShutdownSignals: [.sigterm, .sigint],
             logger: logger))
+        // Reloading the tunable config on SIGHUP comes with the rules and service levels; until then a
+        // stray SIGHUP must not end the daemon (its default action), so it is logged and ignored.
+        signal(SIGHUP, SIG_IGN)
+        let hup = DispatchSource.makeSignalSource(signal: SIGHUP)
+        hup.setEventHandler { logger.notice("SIGHUP ignored: restart mailtriage to apply configuration changes") }
+        hup.resume()
+        defer { hup.cancel() }
         logger.notice("mailtriage started", metadata: ["mailboxes": "\(config.mailboxes.map(\.name).joined(separator: ","))",
                                                        "database": "\(config.resolvedDatabasePath)"])
         try await group.run()
