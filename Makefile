@@ -1,8 +1,12 @@
 # mailtriage: the two commands are `make demo` and `make test`; `make bench` measures, `make install` deploys.
 SHELL := /bin/bash
 SERVERS := Tests/Servers/mailservers.sh
-MAILTEST_DIR ?= $(CURDIR)/.mailtest
-DEMO_DIR ?= $(CURDIR)/.demo
+# Server directories live under /tmp: Dovecot runs as an unprivileged user, which must be able to reach
+# them (a checkout under a 0700 directory would not be).
+UID_ := $(shell id -u)
+MAILTEST_DIR ?= /tmp/mailtriage-test-$(UID_)
+DEMO_DIR ?= /tmp/mailtriage-demo-$(UID_)
+BENCH_DIR ?= /tmp/mailtriage-bench-$(UID_)
 PREFIX ?= /usr/local
 SWIFT_TEST_FLAGS ?=
 
@@ -26,8 +30,9 @@ test: build
 
 # A throwaway mail server with a few sample mails, one `serve --once`, and the resulting queue.
 demo: build
-	@$(SERVERS) stop "$(DEMO_DIR)/servers" >/dev/null 2>&1 || true; rm -rf "$(DEMO_DIR)"; mkdir -p "$(DEMO_DIR)"; \
-	trap '$(SERVERS) stop "$(DEMO_DIR)/servers"' EXIT; \
+	@IMAP_PORT=11143 IMAPS_PORT=11993 SMTP_PORT=11025 $(SERVERS) stop "$(DEMO_DIR)/servers" >/dev/null 2>&1 || true; \
+	rm -rf "$(DEMO_DIR)"; mkdir -p "$(DEMO_DIR)"; chmod 755 "$(DEMO_DIR)"; \
+	trap 'IMAP_PORT=11143 IMAPS_PORT=11993 SMTP_PORT=11025 $(SERVERS) stop "$(DEMO_DIR)/servers"' EXIT; \
 	IMAP_PORT=11143 IMAPS_PORT=11993 SMTP_PORT=11025 $(SERVERS) start "$(DEMO_DIR)/servers" && \
 	/usr/bin/python3 Tests/Servers/deliver.py "$(DEMO_DIR)/servers" demo Tests/Servers/demo-mail/*.eml >/dev/null && \
 	printf 'demopw\n' > "$(DEMO_DIR)/demo.password" && chmod 600 "$(DEMO_DIR)/demo.password" && \
@@ -40,10 +45,10 @@ demo: build
 # Ingest throughput against the local Dovecot, beside Python's imaplib in the same run.
 bench: release
 	@WITH_BENCH=1 Tests/Servers/install-deps.sh; \
-	rm -rf "$(CURDIR)/.bench"; \
-	trap '$(SERVERS) stop "$(CURDIR)/.bench"' EXIT; \
-	IMAP_PORT=12143 IMAPS_PORT=12993 SMTP_PORT=12025 $(SERVERS) start "$(CURDIR)/.bench" && \
-	Benchmarks/ingest.sh "$(CURDIR)/.bench" "$$(swift build -c release --show-bin-path)"
+	IMAP_PORT=12143 IMAPS_PORT=12993 SMTP_PORT=12025 $(SERVERS) stop "$(BENCH_DIR)" >/dev/null 2>&1 || true; rm -rf "$(BENCH_DIR)"; \
+	trap 'IMAP_PORT=12143 IMAPS_PORT=12993 SMTP_PORT=12025 $(SERVERS) stop "$(BENCH_DIR)"' EXIT; \
+	IMAP_PORT=12143 IMAPS_PORT=12993 SMTP_PORT=12025 $(SERVERS) start "$(BENCH_DIR)" && \
+	Benchmarks/ingest.sh "$(BENCH_DIR)" "$$(swift build -c release --show-bin-path)"
 
 install: release
 	install -D -m 0755 "$$(swift build -c release --show-bin-path)/mailtriage" "$(DESTDIR)$(PREFIX)/bin/mailtriage"
@@ -53,4 +58,4 @@ install: release
 	@echo "installed; edit /etc/mailtriage/mailtriage.toml, then: systemctl daemon-reload && systemctl enable --now mailtriage"
 
 clean:
-	rm -rf .build .mailtest .demo .bench
+	rm -rf .build "$(MAILTEST_DIR)" "$(DEMO_DIR)" "$(BENCH_DIR)"

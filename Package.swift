@@ -26,7 +26,7 @@ let package = Package(
         .target(name: "TriageCore", dependencies: ["TriageMIME"], swiftSettings: shared),
         .target(
             name: "TriageMail",
-            dependencies: ["CCurl", "TriageCore", .product(name: "Logging", package: "swift-log")],
+            dependencies: ["CCurl", "TriageCore", "TriageMIME", .product(name: "Logging", package: "swift-log")],
             swiftSettings: shared),
         .target(
             name: "TriageStore",

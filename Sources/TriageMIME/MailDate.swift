@@ -45,7 +45,7 @@ public enum MailDate {
     static func monthIndex(_ t: String) -> Int? { months.firstIndex(of: String(t.prefix(3)).lowercased()) }
 
     /// Days since 1970-01-01 for a proleptic Gregorian date (H. Hinnant's civil algorithm).
-    static func daysFromCivil(_ y0: Int, _ m: Int, _ d: Int) -> Int {
+    public static func daysFromCivil(_ y0: Int, _ m: Int, _ d: Int) -> Int {
         let y = m <= 2 ? y0 - 1 : y0
         let era = (y >= 0 ? y : y - 399) / 400
         let yoe = y - era * 400

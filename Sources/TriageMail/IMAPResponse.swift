@@ -1,4 +1,5 @@
 import Foundation
+import TriageMIME
 
 /// Pure parsers for the IMAP server lines libcurl hands back through its callbacks (RFC 3501, 4731).
 public enum IMAPResponse {
@@ -134,16 +135,8 @@ public enum IMAPResponse {
               hms.count == 3, let zone = Int(parts[2]), parts[2].count == 5
         else { return nil }
         let offset = (abs(zone) / 100 * 60 + abs(zone) % 100) * (zone < 0 ? -1 : 1)
-        let days = daysFromCivil(y, m + 1, d)
+        let days = MailDate.daysFromCivil(y, m + 1, d)
         return Int64(days) * 86400 + Int64(hms[0] * 3600 + hms[1] * 60 + hms[2]) - Int64(offset * 60)
-    }
-
-    static func daysFromCivil(_ y0: Int, _ m: Int, _ d: Int) -> Int {
-        let y = m <= 2 ? y0 - 1 : y0
-        let era = (y >= 0 ? y : y - 399) / 400
-        let yoe = y - era * 400
-        let doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1
-        return era * 146097 + yoe * 365 + yoe / 4 - yoe / 100 + doy - 719468
     }
 
     /// The capabilities from `* CAPABILITY ...` lines or `[CAPABILITY ...]` response codes, uppercased.
