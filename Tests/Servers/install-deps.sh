@@ -2,7 +2,7 @@
 # Installs what building, testing and the demo need, if it is missing (Debian/Ubuntu, as root or via sudo).
 set -euo pipefail
 NEED="libcurl4-openssl-dev libsqlite3-dev dovecot-imapd python3-aiosmtpd openssl ca-certificates"
-[ "${WITH_BENCH:-0}" = 1 ] && NEED="$NEED hyperfine time"
+[ "${WITH_BENCH:-0}" = 1 ] && NEED="$NEED curl time"
 missing=()
 for p in $NEED; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
 if [ ${#missing[@]} -gt 0 ]; then

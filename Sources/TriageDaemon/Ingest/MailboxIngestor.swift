@@ -89,8 +89,9 @@ public struct MailboxIngestor: Sendable {
             report.ticketsCreated += try processStored()
             if let pendingError { throw pendingError }
         }
-        if wanted.isEmpty, current.lastUID != MailboxIngestor.advance(cursor.lastUID, found: found, settled: settled) {
-            current.lastUID = MailboxIngestor.advance(cursor.lastUID, found: found, settled: settled)
+        let settledUpTo = MailboxIngestor.advance(cursor.lastUID, found: found, settled: settled)
+        if wanted.isEmpty, current.lastUID != settledUpTo {
+            current.lastUID = settledUpTo
             _ = try store.record([], cursor: current)
         }
         report.ticketsCreated += try processStored()
