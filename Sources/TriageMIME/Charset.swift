@@ -67,7 +67,6 @@ public enum Charset {
         var out = [UInt8](repeating: 0, count: max(16, bytes.count * 4 + 16))
         var inLeft = input.count
         var outLeft = out.count
-        var damaged = false
         input.withUnsafeMutableBufferPointer { inBuf in
             out.withUnsafeMutableBufferPointer { outBuf in
                 var inPtr: UnsafeMutablePointer<CChar>? = UnsafeMutableRawPointer(inBuf.baseAddress)?.assumingMemoryBound(to: CChar.self)
@@ -77,7 +76,6 @@ public enum Charset {
                     if r == -1 {
                         if errno == EILSEQ || errno == EINVAL, inLeft > 0 {
                             // Skip one undecodable byte and mark it.
-                            damaged = true
                             inPtr = inPtr! + 1
                             inLeft -= 1
                             if outLeft >= 3 {
@@ -94,7 +92,6 @@ public enum Charset {
                 }
             }
         }
-        _ = damaged
         return String(decoding: out[0..<(out.count - outLeft)], as: UTF8.self)
         #else
         return nil

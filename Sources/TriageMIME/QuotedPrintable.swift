@@ -16,7 +16,7 @@ public enum QuotedPrintable {
         while i < input.count {
             let c = input[i]
             if c == UInt8(ascii: "=") {
-                if i + 2 < input.count + 0, i + 2 <= input.count - 1, let h = hex(input[i + 1]), let l = hex(input[i + 2]) {
+                if i + 2 < input.count, let h = hex(input[i + 1]), let l = hex(input[i + 2]) {
                     out.append(h << 4 | l)
                     i += 3
                     continue
