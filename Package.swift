@@ -54,7 +54,7 @@ let package = Package(
         .executableTarget(
             name: "mailtriage-bench",
             dependencies: [
-                "TriageCore", "TriageMail", "TriageStore", "TriageDaemon",
+                "TriageCore", "TriageMIME", "TriageMail", "TriageStore", "TriageDaemon",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],

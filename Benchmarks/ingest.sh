@@ -13,7 +13,7 @@ reset() { curl -sS --cacert "$D/tls/ca.pem" --user "$USER:$PASS" "imaps://127.0.
 echo "# $N messages of ~5 KB, imaps://127.0.0.1:$PORT, $(nproc) cores; $(date -u +%F)"
 for round in 1 2 3; do
   reset
-  /usr/bin/time -f "  peak RSS %M KiB" "$BIN/mailtriage-bench" --url "imaps://127.0.0.1:$PORT/INBOX" --user "$USER" \
+  /usr/bin/time -f "  peak RSS %M KiB" "$BIN/mailtriage-bench" ingest --url "imaps://127.0.0.1:$PORT/INBOX" --user "$USER" \
     --password-file "$W/pw" --ca-file "$D/tls/ca.pem" --database "$W/bench.sqlite" 2>&1
   reset
   /usr/bin/time -f "  peak RSS %M KiB" python3 "$HERE/imaplib_fetch.py" --port "$PORT" --user "$USER" --password "$PASS" \

@@ -10,7 +10,7 @@ public enum Base64 {
         return t
     }()
 
-    public static func decodeLenient(_ input: [UInt8]) -> [UInt8] {
+    public static func decodeLenient(_ input: some Collection<UInt8>) -> [UInt8] {
         var out = [UInt8]()
         out.reserveCapacity(input.count * 3 / 4)
         var acc: UInt32 = 0

@@ -4,41 +4,135 @@ import Glibc
 
 /// Text decoding for the charsets mail uses. Undecodable bytes become U+FFFD; decoding never fails.
 public enum Charset {
-    /// Decodes `bytes` labelled with `label` (any case, common aliases). Unknown labels fall back to
-    /// UTF-8 when the bytes are valid UTF-8, else windows-1252.
-    public static func decode(_ bytes: [UInt8], label: String) -> String {
+    /// Decodes `bytes` labelled with `label` (any case, common aliases). UTF-8 text with stray 8-bit
+    /// bytes keeps its valid sequences and reads the stray bytes as windows-1252; unknown labels fall
+    /// back to the same UTF-8-then-windows-1252 reading.
+    public static func decode(_ bytes: some Collection<UInt8>, label: String) -> String {
         let name = normalize(label)
         switch name {
-        case "utf-8", "us-ascii":
-            return String(decoding: bytes, as: UTF8.self)
+        case "utf-8", "us-ascii", "":
+            return decodeUTF8Lenient(bytes)
         case "iso-8859-1":
-            return String(String.UnicodeScalarView(bytes.map { Unicode.Scalar($0) }))
+            // Mail labelled ISO-8859-1 is in practice windows-1252 (the WHATWG encoding standard agrees).
+            return decodeWindows1252(bytes)
         case "windows-1252":
             return decodeWindows1252(bytes)
         default:
-            if let s = iconvDecode(bytes, from: name) { return s }
-            if let s = String(validating: bytes, as: UTF8.self) { return s }
-            return decodeWindows1252(bytes)
+            if let s = iconvDecode(Array(bytes), from: name) { return s }
+            return decodeUTF8Lenient(bytes)
+        }
+    }
+
+    /// Whether iconv (or the built-in decoders) knows the label.
+    public static func isKnown(_ label: String) -> Bool {
+        let name = normalize(label)
+        switch name {
+        case "utf-8", "us-ascii", "iso-8859-1", "windows-1252": return true
+        default: return iconvAvailable(name)
+        }
+    }
+
+    /// UTF-8 where it is valid; every byte of an invalid sequence is read as windows-1252, so mail that
+    /// mixes encodings (a Latin-1 signature under UTF-8 text) stays readable.
+    public static func decodeUTF8Lenient(_ bytes: some Collection<UInt8>) -> String {
+        if let s = bytes.withContiguousStorageIfAvailable({ buf -> String? in
+            if !buf.contains(where: { $0 >= 0x80 }) { return String(decoding: buf, as: UTF8.self) }
+            return String(validating: buf, as: UTF8.self)
+        }), let s {
+            return s
+        }
+        let arr = Array(bytes)
+        if let s = String(validating: arr, as: UTF8.self) { return s }
+        var out = [UInt8]()
+        out.reserveCapacity(arr.count + arr.count / 4)
+        var i = 0
+        let n = arr.count
+        while i < n {
+            let b = arr[i]
+            if b < 0x80 { out.append(b); i += 1; continue }
+            let len = utf8SequenceLength(arr, at: i)
+            if len > 0 {
+                out.append(contentsOf: arr[i..<(i + len)])
+                i += len
+            } else {
+                appendWindows1252(b, to: &out)
+                i += 1
+            }
+        }
+        return String(decoding: out, as: UTF8.self)
+    }
+
+    /// Length of the valid UTF-8 sequence starting at `i`, or 0.
+    static func utf8SequenceLength(_ a: [UInt8], at i: Int) -> Int {
+        let b = a[i]
+        let n = a.count
+        func cont(_ k: Int) -> Bool { i + k < n && a[i + k] & 0xC0 == 0x80 }
+        switch b {
+        case 0xC2...0xDF: return cont(1) ? 2 : 0
+        case 0xE0: return i + 1 < n && (0xA0...0xBF).contains(a[i + 1]) && cont(2) ? 3 : 0
+        case 0xED: return i + 1 < n && (0x80...0x9F).contains(a[i + 1]) && cont(2) ? 3 : 0
+        case 0xE1...0xEF: return cont(1) && cont(2) ? 3 : 0
+        case 0xF0: return i + 1 < n && (0x90...0xBF).contains(a[i + 1]) && cont(2) && cont(3) ? 4 : 0
+        case 0xF4: return i + 1 < n && (0x80...0x8F).contains(a[i + 1]) && cont(2) && cont(3) ? 4 : 0
+        case 0xF1...0xF3: return cont(1) && cont(2) && cont(3) ? 4 : 0
+        default: return 0
+        }
+    }
+
+    static func appendWindows1252(_ b: UInt8, to out: inout [UInt8]) {
+        let scalar: UInt32 = b >= 0x80 && b < 0xA0 ? UInt32(cp1252High[Int(b - 0x80)]) : UInt32(b)
+        if scalar < 0x80 {
+            out.append(UInt8(scalar))
+        } else if scalar < 0x800 {
+            out.append(UInt8(0xC0 | (scalar >> 6)))
+            out.append(UInt8(0x80 | (scalar & 0x3F)))
+        } else {
+            out.append(UInt8(0xE0 | (scalar >> 12)))
+            out.append(UInt8(0x80 | ((scalar >> 6) & 0x3F)))
+            out.append(UInt8(0x80 | (scalar & 0x3F)))
         }
     }
 
     /// Maps a charset label to the name used internally (and given to iconv).
     public static func normalize(_ label: String) -> String {
-        let l = label.trimmingASCIISpace().lowercased().replacingUnderscores()
-        switch l {
-        case "utf8", "utf-8", "unicode-1-1-utf-8", "x-unicode20utf8": return "utf-8"
-        case "ascii", "us-ascii", "ansi_x3.4-1968", "646", "iso646-us", "": return "us-ascii"
-        case "latin1", "latin-1", "iso-8859-1", "iso8859-1", "l1", "iso_8859-1", "cp819": return "iso-8859-1"
-        case "cp1252", "windows-1252", "x-cp1252": return "windows-1252"
-        case "latin2", "iso8859-2": return "iso-8859-2"
-        case "latin9", "iso8859-15": return "iso-8859-15"
-        case "cp1250": return "windows-1250"
-        case "sjis", "shift-jis", "x-sjis", "ms_kanji": return "shift_jis"
-        case "gb2312", "euc-cn", "x-gbk", "cp936": return "gbk"
-        case "ks_c_5601-1987", "euc-kr": return "euc-kr"
-        default: return l
-        }
+        var l = label.trimmingASCIISpace().lowercased()
+        if l.hasPrefix("\"") && l.hasSuffix("\"") && l.count >= 2 { l = String(l.dropFirst().dropLast()) }
+        if let alias = aliases[l] { return alias }
+        let dashed = l.replacingUnderscores()
+        if let alias = aliases[dashed] { return alias }
+        // "iso8859-2", "iso_8859-2:1987", "iso-8859-2" are the same charset.
+        if dashed.hasPrefix("iso8859") { return normalize("iso-8859" + dashed.dropFirst(7)) }
+        if let colon = dashed.firstIndex(of: ":") { return normalize(String(dashed[..<colon])) }
+        if dashed.hasPrefix("cp125"), dashed.count == 6 { return "windows-" + dashed.dropFirst(2) }
+        if dashed.hasPrefix("x-") { return normalize(String(dashed.dropFirst(2))) }
+        return dashed
     }
+
+    static let aliases: [String: String] = [
+        "utf8": "utf-8", "utf-8": "utf-8", "unicode-1-1-utf-8": "utf-8", "x-unicode20utf8": "utf-8", "unicode-2-0-utf-8": "utf-8",
+        "ascii": "us-ascii", "us-ascii": "us-ascii", "ansi_x3.4-1968": "us-ascii", "ansi-x3.4-1968": "us-ascii",
+        "646": "us-ascii", "iso646-us": "us-ascii", "us": "us-ascii", "": "us-ascii", "7bit": "us-ascii", "8bit": "utf-8",
+        "default": "us-ascii", "unknown": "us-ascii", "unknown-8bit": "utf-8", "x-unknown": "utf-8", "none": "us-ascii",
+        "latin1": "iso-8859-1", "latin-1": "iso-8859-1", "iso-8859-1": "iso-8859-1", "l1": "iso-8859-1", "cp819": "iso-8859-1",
+        "ibm819": "iso-8859-1", "iso-ir-100": "iso-8859-1", "csisolatin1": "iso-8859-1",
+        "cp1252": "windows-1252", "windows-1252": "windows-1252", "x-cp1252": "windows-1252", "win-1252": "windows-1252",
+        "latin2": "iso-8859-2", "l2": "iso-8859-2", "iso-ir-101": "iso-8859-2", "csisolatin2": "iso-8859-2",
+        "latin9": "iso-8859-15", "latin-9": "iso-8859-15", "l9": "iso-8859-15", "iso-8859-15": "iso-8859-15",
+        "cp1250": "windows-1250", "x-cp1250": "windows-1250", "win-1250": "windows-1250",
+        "koi8r": "koi8-r", "koi8-r": "koi8-r", "cskoi8r": "koi8-r", "koi8-u": "koi8-u", "koi8": "koi8-r",
+        "sjis": "shift_jis", "shift-jis": "shift_jis", "shift_jis": "shift_jis", "x-sjis": "shift_jis", "ms_kanji": "shift_jis",
+        "ms-kanji": "shift_jis", "csshiftjis": "shift_jis", "windows-31j": "cp932", "cp932": "cp932", "x-ms-cp932": "cp932",
+        "euc-jp": "euc-jp", "eucjp": "euc-jp", "x-euc-jp": "euc-jp", "cseucpkdfmtjapanese": "euc-jp",
+        "iso-2022-jp": "iso-2022-jp", "csiso2022jp": "iso-2022-jp", "iso-2022-jp-2": "iso-2022-jp-2",
+        // GB2312 mail routinely contains GBK characters; GB18030 is a superset of both.
+        "gb2312": "gb18030", "euc-cn": "gb18030", "x-gbk": "gb18030", "gbk": "gb18030", "cp936": "gb18030",
+        "gb18030": "gb18030", "csgb2312": "gb18030", "chinese": "gb18030", "x-euc-cn": "gb18030",
+        "big5": "big5", "big-5": "big5", "x-x-big5": "big5", "cn-big5": "big5", "csbig5": "big5", "big5-hkscs": "big5-hkscs",
+        "ks_c_5601-1987": "cp949", "ks-c-5601-1987": "cp949", "euc-kr": "cp949", "ks_c_5601": "cp949", "cp949": "cp949",
+        "utf-16": "utf-16", "utf16": "utf-16", "utf-16le": "utf-16le", "utf-16be": "utf-16be", "ucs-2": "utf-16",
+        "utf-32": "utf-32", "utf-7": "utf-7", "unicode-1-1-utf-7": "utf-7",
+        "tis-620": "tis-620", "windows-874": "cp874", "macintosh": "macintosh", "mac": "macintosh", "x-mac-roman": "macintosh",
+    ]
 
     static let cp1252High: [UInt16] = [
         0x20AC, 0xFFFD, 0x201A, 0x0192, 0x201E, 0x2026, 0x2020, 0x2021, 0x02C6, 0x2030, 0x0160, 0x2039, 0x0152, 0xFFFD, 0x017D, 0xFFFD,
@@ -46,21 +140,28 @@ public enum Charset {
     ]
 
     /// windows-1252, the de-facto meaning of "ISO-8859-1" and of unlabelled 8-bit mail.
-    public static func decodeWindows1252(_ bytes: [UInt8]) -> String {
-        var scalars = String.UnicodeScalarView()
-        for b in bytes {
-            if b >= 0x80 && b < 0xA0 {
-                scalars.append(Unicode.Scalar(cp1252High[Int(b - 0x80)])!)
-            } else {
-                scalars.append(Unicode.Scalar(b))
-            }
-        }
-        return String(scalars)
+    public static func decodeWindows1252(_ bytes: some Collection<UInt8>) -> String {
+        var out = [UInt8]()
+        out.reserveCapacity(bytes.count + bytes.count / 2)
+        for b in bytes { appendWindows1252(b, to: &out) }
+        return String(decoding: out, as: UTF8.self)
+    }
+
+    /// iconv descriptors cannot be shared between threads, so availability is remembered, not the handle.
+    static func iconvAvailable(_ charset: String) -> Bool {
+        #if canImport(Glibc)
+        let cd = iconv_open("UTF-8", charset)
+        if cd == iconv_t(bitPattern: -1) { return false }
+        iconv_close(cd)
+        return true
+        #else
+        return false
+        #endif
     }
 
     static func iconvDecode(_ bytes: [UInt8], from charset: String) -> String? {
         #if canImport(Glibc)
-        let cd = iconv_open("UTF-8//IGNORE", charset)
+        let cd = iconv_open("UTF-8", charset)
         if cd == iconv_t(bitPattern: -1) { return nil }
         defer { iconv_close(cd) }
         var input = bytes
@@ -90,6 +191,8 @@ public enum Charset {
                         }
                     }
                 }
+                // Stateful charsets (ISO-2022-JP) may owe a final shift sequence.
+                if outPtr != nil { _ = iconv(cd, nil, nil, &outPtr, &outLeft) }
             }
         }
         return String(decoding: out[0..<(out.count - outLeft)], as: UTF8.self)
@@ -101,7 +204,7 @@ public enum Charset {
 
 extension String {
     fileprivate func replacingUnderscores() -> String {
-        // "iso_8859-1" and "iso-8859-1" are the same label; keep "shift_jis" recognisable too.
-        self == "shift_jis" ? self : String(map { $0 == "_" ? "-" : $0 })
+        // "iso_8859-1" and "iso-8859-1" are the same label.
+        String(map { $0 == "_" ? "-" : $0 })
     }
 }

@@ -17,29 +17,45 @@ public struct HeaderBlock: Sendable {
     /// Longest header line accepted before it is cut (RFC 5322 allows 998; real mail exceeds that).
     public static let defaultMaxLineLength = 64 * 1024
 
+    /// Most fields kept per header section; the rest are dropped with a warning.
+    public static let defaultMaxFields = 10_000
+
     public init(parsing bytes: some Collection<UInt8>, maxLineLength: Int = HeaderBlock.defaultMaxLineLength) {
         let buf = Array(bytes)
-        var i = 0
+        self.init(buffer: buf, from: 0, to: buf.count, maxLineLength: maxLineLength)
+    }
+
+    /// Parses the header section of `buf[from..<to]`; `bodyOffset` is an index into `buf`.
+    public init(buffer buf: [UInt8], from: Int, to: Int, maxLineLength: Int = HeaderBlock.defaultMaxLineLength,
+                maxFields: Int = HeaderBlock.defaultMaxFields)
+    {
+        var i = from
+        let endAll = to
         var current: (name: String, value: [UInt8])?
         var sawBlankLine = false
+        var droppedFields = 0
         func flush(_ f: inout (name: String, value: [UInt8])?, into fields: inout [Field]) {
             if let c = f {
-                fields.append(Field(name: c.name, rawValue: HeaderBlock.decodeRawBytes(c.value)))
+                if fields.count < maxFields {
+                    fields.append(Field(name: c.name, rawValue: HeaderBlock.decodeRawBytes(c.value)))
+                } else {
+                    droppedFields += 1
+                }
             }
             f = nil
         }
         // A leading mbox "From " line is tolerated and skipped.
-        if buf.starts(with: Array("From ".utf8)) {
-            while i < buf.count && buf[i] != 0x0A { i += 1 }
+        if endAll - i >= 5 && buf[i] == 0x46 && buf[i + 1] == 0x72 && buf[i + 2] == 0x6F && buf[i + 3] == 0x6D && buf[i + 4] == 0x20 {
+            while i < endAll && buf[i] != 0x0A { i += 1 }
             i += 1
             warnings.append("skipped a leading mbox From_ line")
         }
-        while i < buf.count {
+        while i < endAll {
             var end = i
-            while end < buf.count && buf[end] != 0x0A { end += 1 }
+            while end < endAll && buf[end] != 0x0A { end += 1 }
             var lineEnd = end
             if lineEnd > i && buf[lineEnd - 1] == 0x0D { lineEnd -= 1 }
-            let next = min(end + 1, buf.count)
+            let next = min(end + 1, endAll)
             if lineEnd == i {  // blank line: end of the header section
                 i = next
                 sawBlankLine = true
@@ -53,7 +69,9 @@ public struct HeaderBlock: Sendable {
             let first = line.first!
             if first == 0x20 || first == 0x09 {
                 if current != nil {
-                    current!.value.append(contentsOf: line)
+                    if current!.value.count < maxLineLength * 4 {
+                        current!.value.append(contentsOf: line)
+                    }
                 } else {
                     warnings.append("continuation line without a field was dropped")
                 }
@@ -66,9 +84,9 @@ public struct HeaderBlock: Sendable {
                 flush(&current, into: &fields)
                 let name = String(decoding: line[line.startIndex..<colon], as: UTF8.self)
                     .trimmingASCIISpace()
-                var value = Array(line[(colon + 1)...])
-                while let f = value.first, f == 0x20 || f == 0x09 { value.removeFirst() }
-                current = (name, value)
+                var v = colon + 1
+                while v < line.endIndex && (line[v] == 0x20 || line[v] == 0x09) { v += 1 }
+                current = (name, Array(line[v...]))
                 i = next
             } else {
                 // Not a header: the sender forgot the blank line. Treat the rest as body.
@@ -77,10 +95,13 @@ public struct HeaderBlock: Sendable {
             }
         }
         flush(&current, into: &fields)
-        if !sawBlankLine && i >= buf.count && !fields.isEmpty {
+        if droppedFields > 0 {
+            warnings.append("\(fields.count + droppedFields) header fields, over the limit of \(maxFields); \(droppedFields) dropped")
+        }
+        if !sawBlankLine && i >= endAll && !fields.isEmpty {
             warnings.append("message has no body separator")
         }
-        bodyOffset = min(i, buf.count)
+        bodyOffset = min(i, endAll)
     }
 
     private static func nameWithTrailingSpace(_ name: ArraySlice<UInt8>) -> Bool {
@@ -92,9 +113,7 @@ public struct HeaderBlock: Sendable {
 
     /// Header bytes are UTF-8 in modern mail; anything else is read as windows-1252 so no byte is lost.
     static func decodeRawBytes(_ bytes: [UInt8]) -> String {
-        if bytes.allSatisfy({ $0 < 0x80 }) { return String(decoding: bytes, as: UTF8.self) }
-        if let s = String(validating: bytes, as: UTF8.self) { return s }
-        return Charset.decodeWindows1252(bytes)
+        Charset.decodeUTF8Lenient(bytes)
     }
 
     /// All values of a field, case-insensitively, in order.

@@ -9,7 +9,8 @@ public enum QuotedPrintable {
         }
     }
 
-    public static func decode(_ input: [UInt8], underscoreIsSpace: Bool = false) -> [UInt8] {
+    public static func decode(_ bytes: some Collection<UInt8>, underscoreIsSpace: Bool = false) -> [UInt8] {
+        let input = Array(bytes)
         var out = [UInt8]()
         out.reserveCapacity(input.count)
         var i = 0

@@ -6,12 +6,19 @@ import TriageDaemon
 import TriageMail
 import TriageStore
 
-/// Measures ingest: every message of a mailbox fetched over one kept connection, committed to a fresh
-/// SQLite store with its cursor, and turned into tickets, as `serve --once` does.
 @main
-struct IngestBench: AsyncParsableCommand {
+struct Bench: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "mailtriage-bench",
+        abstract: "mailtriage's benchmarks (see BENCHMARKS.md and Benchmarks/).",
+        subcommands: [IngestBench.self, ParseBench.self])
+}
+
+/// Measures ingest: every message of a mailbox fetched over one kept connection, committed to a fresh
+/// SQLite store with its cursor, and turned into tickets, as `serve --once` does.
+struct IngestBench: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "ingest",
         abstract: "Ingest throughput against an IMAP server (see Benchmarks/ingest.sh).")
 
     @Option(help: "imaps:// or imap:// URL of the folder.") var url: String

@@ -21,8 +21,9 @@ public enum TicketFactory {
         if message.truncated {
             warnings.append("only the header was downloaded: the message is \(message.size) bytes, over the size limit")
         }
-        let env = MessageEnvelope(raw: message.raw)
-        warnings += env.warnings
+        let parsed = MIMEParser.parse(message.raw)
+        let env = parsed.envelope
+        warnings += parsed.warnings
         let subject = env.subject.isEmpty ? (message.fetchError != nil ? "(message not downloaded)" : "(no subject)") : env.subject
         return NewTicket(
             messageRowID: message.id,

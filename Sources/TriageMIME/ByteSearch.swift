@@ -1,0 +1,29 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Substring search on bytes: memchr for the first byte, then a compare.
+enum ByteSearch {
+    static func contains(_ hay: [UInt8], _ needle: [UInt8]) -> Bool {
+        guard let first = needle.first, hay.count >= needle.count else { return needle.isEmpty }
+        return hay.withUnsafeBufferPointer { h in
+            needle.withUnsafeBufferPointer { n in
+                guard let hb = h.baseAddress else { return false }
+                var i = 0
+                let last = h.count - n.count
+                while i <= last {
+                    #if canImport(Glibc)
+                    guard let p = memchr(hb + i, Int32(first), last - i + 1) else { return false }
+                    i = hb.distance(to: p.assumingMemoryBound(to: UInt8.self))
+                    #else
+                    while i <= last && h[i] != first { i += 1 }
+                    if i > last { return false }
+                    #endif
+                    if memcmp(hb + i, n.baseAddress!, n.count) == 0 { return true }
+                    i += 1
+                }
+                return false
+            }
+        }
+    }
+}
