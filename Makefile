@@ -7,10 +7,13 @@ UID_ := $(shell id -u)
 MAILTEST_DIR ?= /tmp/mailtriage-test-$(UID_)
 DEMO_DIR ?= /tmp/mailtriage-demo-$(UID_)
 BENCH_DIR ?= /tmp/mailtriage-bench-$(UID_)
+FUZZ_DIR ?= /tmp/mailtriage-fuzz-$(UID_)
+FUZZ_SECONDS ?= 60
+SHARED ?= ../shared
 PREFIX ?= /usr/local
 SWIFT_TEST_FLAGS ?=
 
-.PHONY: deps build release test demo bench install clean
+.PHONY: deps build release test demo bench bench-ingest bench-parse fuzz install clean
 
 deps:
 	@Tests/Servers/install-deps.sh
@@ -43,12 +46,31 @@ demo: build
 	echo && $$BIN queue list --config "$(DEMO_DIR)/mailtriage.toml"
 
 # Ingest throughput against the local Dovecot, beside Python's imaplib in the same run.
-bench: release
+bench: bench-ingest bench-parse
+
+bench-ingest: release
 	@WITH_BENCH=1 Tests/Servers/install-deps.sh; \
 	IMAP_PORT=12143 IMAPS_PORT=12993 SMTP_PORT=12025 $(SERVERS) stop "$(BENCH_DIR)" >/dev/null 2>&1 || true; rm -rf "$(BENCH_DIR)"; \
 	trap 'IMAP_PORT=12143 IMAPS_PORT=12993 SMTP_PORT=12025 $(SERVERS) stop "$(BENCH_DIR)"' EXIT; \
 	IMAP_PORT=12143 IMAPS_PORT=12993 SMTP_PORT=12025 $(SERVERS) start "$(BENCH_DIR)" && \
 	Benchmarks/ingest.sh "$(BENCH_DIR)" "$$(swift build -c release --show-bin-path)"
+
+# MIME parsing with text extraction over the shared corpus, beside Python's email package.
+bench-parse: release
+	@WITH_BENCH=1 Tests/Servers/install-deps.sh; \
+	Benchmarks/parse.sh "$$(swift build -c release --show-bin-path)" "$(SHARED)/datasets/mime"
+
+# libFuzzer over the MIME parser, seeded with our fixtures and the shared corpus (FUZZ_SECONDS=60).
+# New inputs go to $(FUZZ_DIR)/corpus, a crashing input to $(FUZZ_DIR)/crash-*.
+fuzz:
+	@mkdir -p .build/fuzz "$(FUZZ_DIR)/corpus" && \
+	swiftc -O -sanitize=fuzzer,address -use-ld=lld -parse-as-library -module-name MIMEFuzz \
+	  Sources/TriageMIME/*.swift Fuzz/FuzzMIME.swift -o .build/fuzz/fuzz-mime && \
+	.build/fuzz/fuzz-mime -max_total_time=$(FUZZ_SECONDS) -timeout=10 -rss_limit_mb=2048 -max_len=262144 \
+	  -dict=Fuzz/mime.dict -print_final_stats=1 -artifact_prefix="$(FUZZ_DIR)/" \
+	  "$(FUZZ_DIR)/corpus" Tests/TriageMIMETests/Fixtures "$(SHARED)/datasets/mime" 2>&1 | \
+	  grep -E "^(#[0-9]+ +DONE|Done|stat::|==[0-9]+==|SUMMARY|artifact_prefix|Test unit written|.*Fatal error)" ; \
+	  exit $${PIPESTATUS[0]}
 
 install: release
 	install -D -m 0755 "$$(swift build -c release --show-bin-path)/mailtriage" "$(DESTDIR)$(PREFIX)/bin/mailtriage"

@@ -72,6 +72,10 @@ public struct HeaderParameters: Sendable, Equatable {
                     i += 1
                 }
                 while let l = valueBytes.last, l == 0x20 || l == 0x09 || l == 0x0D || l == 0x0A { valueBytes.removeLast() }
+                // A trailing "(comment)" after a token value.
+                if valueBytes.last == 0x29, let open = valueBytes.lastIndex(of: 0x28), open > 0, valueBytes[open - 1] == 0x20 {
+                    valueBytes.removeSubrange((open - 1)...)
+                }
             }
             var name = String(decoding: nameBytes, as: UTF8.self).lowercased()
             var extended = false

@@ -141,14 +141,12 @@ public enum MIMEParser {
                         warn("\(label)multipart without a boundary parameter; the boundary was guessed from the body")
                     } else {
                         warn("\(label)multipart without a boundary; the body was read as text")
-                        part.contentType = .textPlain
                         return part
                     }
                 }
                 let split = MIMEParser.split(buf, start: bodyStart, end: end, boundary: boundary)
                 if split.parts.isEmpty {
                     warn("\(label)multipart/\(contentType.subtype) body has no boundary lines; the body was read as text")
-                    part.contentType = .textPlain
                     return part
                 }
                 if !split.closed {

@@ -95,6 +95,8 @@ public struct MailAddress: Sendable, Equatable, Hashable, Codable {
         var s = raw.trimmingASCIISpace()
         if s.hasPrefix("\"") && s.hasSuffix("\"") && s.count >= 2 {
             s = String(s.dropFirst().dropLast())
+        } else if s.hasPrefix("\"") != s.hasSuffix("\"") {
+            s = s.trimmingCharacters(in: "\"")  // an unterminated quote
         }
         s = s.replacingOccurrences(of: "\\\"", with: "\"").replacingOccurrences(of: "\\\\", with: "\\")
         s = EncodedWords.decode(s).trimmingASCIISpace()

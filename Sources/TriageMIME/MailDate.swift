@@ -4,13 +4,26 @@ public enum MailDate {
     static let zones: [String: Int] = [
         "ut": 0, "utc": 0, "gmt": 0, "z": 0, "edt": -4 * 60, "est": -5 * 60, "cdt": -5 * 60, "cst": -6 * 60,
         "mdt": -6 * 60, "mst": -7 * 60, "pdt": -7 * 60, "pst": -8 * 60, "cet": 60, "cest": 120, "met": 60, "mest": 120,
+        "mez": 60, "mesz": 120, "bst": 60, "ist": 330, "jst": 540, "eet": 120, "eest": 180, "wet": 0, "west": 60,
     ]
 
-    /// Seconds since 1970-01-01 UTC, or nil when the value cannot be read as a date.
+    /// Seconds since 1970-01-01 UTC, or nil when the value cannot be read as a date. Besides RFC 5322
+    /// and its obsolete forms (two-digit years, named and military zones) this reads asctime dates,
+    /// "04-Mar-2025", ISO 8601, "+01:00" offsets and "09.30" times.
     public static func parse(_ raw: String) -> Int64? {
         var s = raw
         if let paren = s.firstIndex(of: "(") { s = String(s[..<paren]) }  // trailing "(CET)" comments
-        var tokens = s.split(whereSeparator: { $0 == " " || $0 == "\t" || $0 == "," || $0 == "\r" || $0 == "\n" }).map { String($0) }
+        if let iso = parseISO(s) { return iso }
+        var tokens: [String] = []
+        for t in s.split(whereSeparator: { $0 == " " || $0 == "\t" || $0 == "," || $0 == "\r" || $0 == "\n" }) {
+            // "04-Mar-2025" is three tokens
+            let dashed = t.split(separator: "-", omittingEmptySubsequences: false)
+            if dashed.count == 3, Int(dashed[0]) != nil, monthIndex(String(dashed[1])) != nil, Int(dashed[2]) != nil {
+                tokens += dashed.map(String.init)
+            } else {
+                tokens.append(String(t))
+            }
+        }
         if let f = tokens.first, f.first?.isLetter == true, months.firstIndex(of: String(f.prefix(3)).lowercased()) == nil {
             tokens.removeFirst()  // day name
         }
@@ -24,22 +37,47 @@ public enum MailDate {
         }
         guard var y = year, let mo = month, let d = day, (1...31).contains(d) else { return nil }
         if y < 50 { y += 2000 } else if y < 1000 { y += 1900 }
-        guard let timeTok = tokens.first(where: { $0.contains(":") }) else { return nil }
-        let hms = timeTok.split(separator: ":").map { Int($0) }
+        let timeIndex = tokens.firstIndex { $0.contains(":") }
+            ?? tokens.indices.dropFirst(2).first { k in tokens[k].split(separator: ".").count >= 2 && tokens[k].split(separator: ".").allSatisfy { Int($0) != nil } }
+        guard let ti = timeIndex else { return nil }
+        let hms = tokens[ti].split(whereSeparator: { $0 == ":" || $0 == "." }).map { Int($0) }
         guard hms.count >= 2, let h = hms[0], let mi = hms[1], (0...23).contains(h), (0...59).contains(mi) else { return nil }
         let sec = hms.count > 2 ? (hms[2] ?? 0) : 0
         var offsetMinutes = 0
-        if let ti = tokens.firstIndex(of: timeTok), ti + 1 < tokens.count {
-            let z = tokens[ti + 1]
-            if (z.hasPrefix("+") || z.hasPrefix("-")), z.count == 5, let v = Int(z.dropFirst()) {
-                offsetMinutes = (v / 100) * 60 + v % 100
-                if z.hasPrefix("-") { offsetMinutes = -offsetMinutes }
-            } else if let known = zones[z.lowercased()] {
-                offsetMinutes = known
-            }
+        if ti + 1 < tokens.count {
+            offsetMinutes = zoneOffset(tokens[ti + 1]) ?? 0
         }
         let days = daysFromCivil(y, mo + 1, d)
         return Int64(days) * 86400 + Int64(h * 3600 + mi * 60 + min(sec, 60)) - Int64(offsetMinutes * 60)
+    }
+
+    /// "+0100", "-05:00", named zones; military letters and unknown names mean UTC (RFC 5322 4.3).
+    static func zoneOffset(_ z0: String) -> Int? {
+        var z = z0
+        if z.count == 6, z.dropFirst(3).first == ":" { z.remove(at: z.index(z.startIndex, offsetBy: 3)) }
+        if (z.hasPrefix("+") || z.hasPrefix("-")), z.count == 5, let v = Int(z.dropFirst()) {
+            let minutes = (v / 100) * 60 + v % 100
+            return z.hasPrefix("-") ? -minutes : minutes
+        }
+        return zones[z.lowercased()]
+    }
+
+    /// "2025-03-04T08:30:00Z", "2025-03-04 09:30:00 +0100".
+    static func parseISO(_ s0: String) -> Int64? {
+        let s = s0.trimmingASCIISpace()
+        let u = Array(s.utf8)
+        guard u.count >= 16, u[4] == 0x2D, u[7] == 0x2D, u[10] == 0x54 || u[10] == 0x20 || u[10] == 0x74 else { return nil }
+        func num(_ r: Range<Int>) -> Int? { Int(String(decoding: u[r], as: UTF8.self)) }
+        guard let y = num(0..<4), let mo = num(5..<7), let d = num(8..<10), let h = num(11..<13), u[13] == 0x3A,
+              let mi = num(14..<16), (1...12).contains(mo), (1...31).contains(d), (0...23).contains(h), (0...59).contains(mi)
+        else { return nil }
+        var k = 16
+        var sec = 0
+        if k + 2 < u.count + 0, k < u.count, u[k] == 0x3A, let sv = num((k + 1)..<min(k + 3, u.count)) { sec = sv; k += 3 }
+        while k < u.count && (u[k] == 0x2E || (u[k] >= 0x30 && u[k] <= 0x39)) { k += 1 }  // fractions
+        let rest = String(decoding: u[k...], as: UTF8.self).trimmingASCIISpace()
+        let offset = rest.isEmpty ? 0 : (zoneOffset(rest) ?? 0)
+        return Int64(daysFromCivil(y, mo, d)) * 86400 + Int64(h * 3600 + mi * 60 + min(sec, 60)) - Int64(offset * 60)
     }
 
     static func monthIndex(_ t: String) -> Int? { months.firstIndex(of: String(t.prefix(3)).lowercased()) }

@@ -124,6 +124,8 @@ struct TextExtractor {
                     .flatMap { select($0, preferHTML: preferHTML) }
             }
         }
+        // A multipart whose boundary never appears is read as text (the parser warned about it).
+        if ct.isMultipart { return [Choice(part: part, isHTML: false)] }
         if part.isAttachment || ct.type != "text" { return [] }
         switch ct.subtype {
         case "html", "xhtml": return [Choice(part: part, isHTML: true)]
@@ -254,8 +256,11 @@ struct TextExtractor {
                 p.children.forEach(visit)
                 return
             }
-            if chosen.contains(p.path) { return }
-            guard p.isAttachment || ct.type != "text" else { return }
+            if chosen.contains(p.path) || ct.isMultipart { return }
+            // Text parts that are not body text: the unchosen alternative is not listed, a calendar or a
+            // returned message's headers are.
+            let bodyAlternative = ct.type == "text" && (ct.subtype == "plain" || ct.subtype == "html")
+            guard p.isAttachment || !bodyAlternative else { return }
             let lowerName = p.filename?.lowercased()
             let tnef = ct.subtype == "ms-tnef" || ct.subtype == "vnd.ms-tnef" || lowerName == "winmail.dat"
             out.append(.init(name: p.filename, mimeType: ct.mimeType, size: decodedSize(p, raw: raw), disposition: p.disposition,
