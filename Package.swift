@@ -35,7 +35,7 @@ let package = Package(
         .target(
             name: "TriageDaemon",
             dependencies: [
-                "TriageCore",
+                "TriageCore", "TriageMIME",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "TOMLKit", package: "TOMLKit"),

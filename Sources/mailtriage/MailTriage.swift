@@ -9,7 +9,7 @@ struct MailTriage: AsyncParsableCommand {
             mailtriage polls IMAP mailboxes, stores every message as a ticket in its SQLite database and
             queues it for the helpdesk. Configuration: /etc/mailtriage/mailtriage.toml (see --config).
             """,
-        subcommands: [Serve.self, CheckConfig.self, Queue.self, Parse.self])
+        subcommands: [Serve.self, CheckConfig.self, Queue.self, Parse.self, ClassifyCommand.self, EvalCommand.self, TrainCommand.self])
 }
 
 /// Options every command that reads the configuration shares.

@@ -15,6 +15,10 @@ public struct TriageConfig: Sendable, Equatable {
     public var batchSize: Int = 50
     /// The mailboxes to poll (`[[mailbox]]`).
     public var mailboxes: [MailboxConfig] = []
+    /// The FAQ knowledge base directory (`knowledge_base`).
+    public var knowledgeBase: String?
+    /// Classification settings (`[classifier]`).
+    public var classifier = ClassifierConfig()
 
     public init() {}
 
@@ -155,5 +159,21 @@ extension String {
             }
         }
         return String(decoding: out, as: UTF8.self)
+    }
+}
+
+/// The `[classifier]` table: thresholds per category, the rules file, familiarity.
+public struct ClassifierConfig: Sendable, Equatable {
+    /// The rules file (`rules_file`); relative paths are relative to the config file.
+    public var rulesFile: String?
+    /// Thresholds, languages and categories; the rules are loaded from `rulesFile`.
+    public var settings = ClassifierSettings()
+
+    public init() {}
+
+    public static func == (a: ClassifierConfig, b: ClassifierConfig) -> Bool {
+        a.rulesFile == b.rulesFile && a.settings.thresholds == b.settings.thresholds
+            && a.settings.defaultThresholds == b.settings.defaultThresholds && a.settings.categories == b.settings.categories
+            && a.settings.minimumCoverage == b.settings.minimumCoverage && a.settings.languages == b.settings.languages
     }
 }

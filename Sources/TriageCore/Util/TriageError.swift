@@ -3,7 +3,7 @@ public struct TriageError: Error, Sendable, Equatable, CustomStringConvertible {
     /// Stable, machine-readable kinds of failure.
     public enum Code: String, Sendable, Codable {
         case config, authentication, connection, tls, timeout, protocolError = "protocol", serverRefused
-        case limitExceeded = "limit", notFound = "not_found", storage, io, credential
+        case limitExceeded = "limit", notFound = "not_found", storage, io, credential, model
     }
 
     public var code: Code

@@ -1,0 +1,180 @@
+/// How much of a ticket a machine may do.
+public enum AutomationDegree: String, Sendable, Codable, CaseIterable {
+    /// Answered without a human.
+    case automatic
+    /// A drafted answer waits for an agent's approval.
+    case semiAutomatic = "semi_automatic"
+    case manual
+}
+
+/// Confidence bars for one category.
+public struct Thresholds: Sendable, Equatable, Codable {
+    /// At or above: automatic.
+    public var auto: Double
+    /// At or above (and below `auto`): semi-automatic.
+    public var draft: Double
+
+    public init(auto: Double, draft: Double) {
+        self.auto = auto
+        self.draft = draft
+    }
+}
+
+/// The tunable part of classification (the `[classifier]` table and the rules file).
+public struct ClassifierSettings: Sendable {
+    public var categories: [String] = Category.defaults
+    /// Per category; categories without an entry use `defaultThresholds`.
+    public var thresholds: [String: Thresholds] = [:]
+    public var defaultThresholds = Thresholds(auto: 0.99, draft: 0.6)
+    /// Below this share of known words, confidence is scaled down (mail unlike anything trained on).
+    public var minimumCoverage: Double = 0.75
+    /// Languages that may be answered automatically.
+    public var languages: [String] = ["de", "en"]
+    public var rules: [ClassificationRule] = []
+
+    public init() {}
+
+    public func thresholds(for category: String) -> Thresholds { thresholds[category] ?? defaultThresholds }
+}
+
+/// The outcome for one message, with its reasons.
+public struct Classification: Sendable, Codable, Equatable {
+    public var language: String
+    public var category: String
+    /// Calibrated probability of `category`, scaled down for unfamiliar text.
+    public var confidence: Double
+    public var degree: AutomationDegree
+    public var reasons: [String]
+    /// Matching rule names.
+    public var rules: [String]
+    /// Probability per category (after rules, before the familiarity scaling).
+    public var scores: [String: Double]
+    /// Share of the message's words the model knows.
+    public var coverage: Double
+    public var targetGroup: String?
+    public var priority: String?
+    /// A knowledge-base keyword of the category (or a rule for it) is in the message.
+    public var anchored: Bool
+    /// A rule asked for a human.
+    public var forced: Bool
+}
+
+/// Rules and model combined. Keeps scratch buffers: one instance per thread.
+public struct Classifier {
+    public let model: ClassifierModel
+    public let settings: ClassifierSettings
+    let rules: [CompiledRule]
+    let anchors: [String: [[UInt8]]]
+    var extractor: FeatureExtractor
+
+    public init(model: ClassifierModel, settings: ClassifierSettings) {
+        self.model = model
+        self.settings = settings
+        rules = settings.rules.map(CompiledRule.init)
+        // A one-word keyword of five or more letters also matches its inflections ("invoice" -> "invoices").
+        anchors = model.anchors.mapValues { phrases in
+            phrases.map { p in
+                let n = TextNormalizer.normalize(p)
+                return RuleText.needle(!n.contains(" ") && n.count >= 5 ? n + "*" : n)
+            }
+        }
+        extractor = model.makeExtractor()
+    }
+
+    public mutating func classify(_ input: ClassifierInput, explain: Bool = true) -> Classification {
+        // Normalise once for language, features, rules and anchors.
+        var ns: [UInt8] = [], nb: [UInt8] = []
+        TextNormalizer.append(input.subject, to: &ns)
+        TextNormalizer.append(input.body, to: &nb, maxBytes: 32 * 1024)
+        var head = ns
+        head.append(0x20)
+        head += nb.prefix(2048)
+        let language = model.language.detect(normalized: head)
+        var v = extractor.features(normalizedSubject: ns, normalizedBody: nb)
+        model.weigh(&v)
+        var logits = model.logits(v)
+        let t = max(model.temperature, 0.05)
+        for k in logits.indices { logits[k] /= t }
+
+        var reasons: [String] = []
+        var matched: [String] = []
+        var supportingRules = Set<String>()
+        var force: ClassificationRule.Force?
+        var targetGroup: String?
+        var priority: String?
+        let text = RuleText(normalizedSubject: ns, normalizedBody: nb)
+        if !rules.isEmpty {
+            for r in rules where r.matches(input, text, language: language) {
+                matched.append(r.rule.name)
+                if let cat = r.rule.category, let j = model.categories.firstIndex(of: cat) {
+                    logits[j] += Float(r.rule.weight)
+                    if r.rule.weight > 0 { supportingRules.insert(cat) }
+                    reasons.append("rule \(r.rule.name): \(cat) \(r.rule.weight >= 0 ? "+" : "")\(r.rule.weight)")
+                } else {
+                    reasons.append("rule \(r.rule.name)")
+                }
+                if let f = r.rule.force, force != .other { force = f }
+                if targetGroup == nil { targetGroup = r.rule.targetGroup }
+                if priority == nil { priority = r.rule.priority }
+            }
+        }
+        let p = ClassifierModel.softmax(logits)
+        var best = p.indices.max { p[$0] < p[$1] } ?? 0
+        let coverage = model.coverage(v)
+        let familiarity = min(1, Double(coverage) / max(settings.minimumCoverage, 0.01))
+        var category = model.categories[best]
+        var confidence = Double(p[best]) * familiarity
+        if force == .other, let o = model.categories.firstIndex(of: Category.other) {
+            best = o
+            category = Category.other
+            confidence = 1
+        }
+
+        // Looked up only where it can matter (not for `other`, not for low confidence).
+        let anchored = category != Category.other && confidence >= min(0.5, settings.thresholds(for: category).draft)
+            && (supportingRules.contains(category) || (anchors[category].map { $0.isEmpty || $0.contains(where: text.inEither) } ?? true))
+        var degree: AutomationDegree
+        if category == Category.other || force != nil {
+            degree = .manual
+            if force != nil { reasons.append("a rule requires a human") }
+        } else if !settings.languages.contains(language) {
+            degree = .manual
+            reasons.append("language \(language) is not answered automatically")
+        } else {
+            let th = settings.thresholds(for: category)
+            degree = confidence >= th.auto ? .automatic : confidence >= th.draft ? .semiAutomatic : .manual
+            // Precision first: an automatic answer needs evidence that this is a question the FAQ covers.
+            if degree == .automatic && !anchored {
+                degree = .semiAutomatic
+                reasons.append("no knowledge-base keyword of \(category) in the message")
+            }
+        }
+        if familiarity < 1 { reasons.append("only \(Int((Double(coverage) * 100).rounded()))% of the words are familiar") }
+        if explain && category != Category.other {
+            let top = topWords(input, category: best)
+            if !top.isEmpty { reasons.append("words: " + top.joined(separator: ", ")) }
+        }
+        var scores: [String: Double] = [:]
+        for (j, c) in model.categories.enumerated() { scores[c] = Double(p[j]) }
+        return Classification(language: language, category: category, confidence: confidence, degree: degree, reasons: reasons,
+                              rules: matched, scores: scores, coverage: Double(coverage), targetGroup: targetGroup,
+                              priority: priority, anchored: anchored, forced: force != nil)
+    }
+
+    /// The words of the message that pull hardest towards `category` (relative to the other categories).
+    func topWords(_ input: ClassifierInput, category j: Int) -> [String] {
+        let c = model.categories.count
+        var seen = Set<Substring>()
+        var scored: [(String, Float)] = []
+        let text = TextNormalizer.normalize(input.subject + " " + String(decoding: input.body.utf8.prefix(4096), as: UTF8.self))
+        for w in text.split(separator: " ") where w.count >= 3 && seen.insert(w).inserted {
+            let idx = Int(FeatureExtractor.wordIndex(w.utf8, bits: model.bits)) * c
+            var others: Float = 0
+            for k in 0..<c where k != j { others += model.weights[idx + k] }
+            let s = model.weights[idx + j] - others / Float(c - 1)
+            if s > 0.05 { scored.append((String(w), s)) }
+        }
+        return scored.sorted { $0.1 > $1.1 }.prefix(4).map { $0.0 }
+    }
+}
+

@@ -1,0 +1,240 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// A trained categoriser: multinomial logistic regression over hashed text features, a temperature
+/// for calibrated probabilities, the language profiles and the vocabulary seen in training.
+public struct ClassifierModel: Sendable {
+    public static let formatVersion: UInt32 = 1
+    static let magic: [UInt8] = Array("MTCM".utf8)
+
+    public var categories: [String]
+    public var bits: Int
+    public var subjectWeight: Float
+    /// Row-major: feature `i`, category `c` at `i * categories.count + c`.
+    public var weights: [Float]
+    public var bias: [Float]
+    /// Divides the logits before the softmax; fitted on held-out folds.
+    public var temperature: Float
+    public var language: LanguageDetector
+    /// Bit set of word features that occurred in training.
+    public var seen: [UInt64]
+    /// What the model was trained on and how it scored, one "key: value" per line.
+    public var summary: [String]
+    /// Per category, phrases from the knowledge base (keywords, titles) of which an automatic answer
+    /// needs at least one in the message: evidence that the question is one the FAQ covers.
+    public var anchors: [String: [String]] = [:]
+    /// Inverse document frequency per feature (empty: no weighting): rare, telling features count more
+    /// than the words every message has.
+    public var idf: [Float] = []
+    let stopIndices: [UInt64]
+
+    public init(categories: [String], bits: Int, subjectWeight: Float, weights: [Float], bias: [Float], temperature: Float,
+                language: LanguageDetector, seen: [UInt64], summary: [String])
+    {
+        self.categories = categories
+        self.bits = bits
+        self.subjectWeight = subjectWeight
+        self.weights = weights
+        self.bias = bias
+        self.temperature = temperature
+        self.language = language
+        self.seen = seen
+        self.summary = summary
+        stopIndices = ClassifierModel.stopIndices(bits: bits)
+    }
+
+    /// Function words do not count towards familiarity: every text has them.
+    static func stopIndices(bits: Int) -> [UInt64] {
+        var s = [UInt64](repeating: 0, count: max(1, (1 << bits) / 64))
+        for (_, words) in LanguageDetector.functionWords {
+            for w in words {
+                let i = Int(FeatureExtractor.wordIndex(w.utf8, bits: bits))
+                s[i >> 6] |= 1 << UInt64(i & 63)
+            }
+        }
+        return s
+    }
+
+    public func makeExtractor() -> FeatureExtractor { FeatureExtractor(bits: bits, subjectWeight: subjectWeight) }
+
+    /// Applies the IDF weights and normalises again.
+    public func weigh(_ v: inout FeatureVector) {
+        guard idf.count == 1 << bits, !v.values.isEmpty else { return }
+        var sumSq: Float = 0
+        for k in v.values.indices {
+            v.values[k] *= idf[Int(v.indices[k])]
+            sumSq += v.values[k] * v.values[k]
+        }
+        let scale = sumSq > 0 ? 1 / sumSq.squareRoot() : 0
+        for k in v.values.indices { v.values[k] *= scale }
+    }
+
+    /// IDF from the training vectors: log((n + 1) / (df + 1)) + 1.
+    public static func inverseDocumentFrequency(_ vectors: [FeatureVector], bits: Int) -> [Float] {
+        var df = [Float](repeating: 0, count: 1 << bits)
+        for v in vectors { for i in v.indices { df[Int(i)] += 1 } }
+        let n = Float(vectors.count)
+        return df.map { Float(log(Double((n + 1) / ($0 + 1)))) + 1 }
+    }
+
+    /// Raw scores per category (before temperature and softmax).
+    public func logits(_ v: FeatureVector) -> [Float] {
+        let c = categories.count
+        var out = bias
+        weights.withUnsafeBufferPointer { w in
+            out.withUnsafeMutableBufferPointer { o in
+                for k in 0..<v.indices.count {
+                    let base = Int(v.indices[k]) * c
+                    let x = v.values[k]
+                    for j in 0..<c { o[j] += w[base + j] * x }
+                }
+            }
+        }
+        return out
+    }
+
+    public static func softmax(_ logits: [Float], temperature: Float = 1) -> [Float] {
+        let t = max(temperature, 0.05)
+        let m = logits.max() ?? 0
+        var e = logits.map { Float(exp(Double(($0 - m) / t))) }
+        let s = e.reduce(0, +)
+        for k in e.indices { e[k] /= s }
+        return e
+    }
+
+    /// Share of the text's content words (function words left out) that the model saw in training
+    /// (1 for a text without content words).
+    public func coverage(_ v: FeatureVector) -> Float {
+        var hit = 0, total = 0
+        for w in v.words where stopIndices[Int(w) >> 6] & (1 << UInt64(Int(w) & 63)) == 0 {
+            total += 1
+            if seen[Int(w) >> 6] & (1 << UInt64(Int(w) & 63)) != 0 { hit += 1 }
+        }
+        return total == 0 ? 1 : Float(hit) / Float(total)
+    }
+
+    // MARK: - File format: magic, version, then length-prefixed fields, little endian.
+
+    public func serialized() -> [UInt8] {
+        var w = ByteWriter()
+        w.bytes(ClassifierModel.magic)
+        w.u32(ClassifierModel.formatVersion)
+        w.strings(categories)
+        w.u32(UInt32(bits))
+        w.f32(subjectWeight)
+        w.f32(temperature)
+        w.floats(bias)
+        w.floats(weights)
+        w.strings(language.languages)
+        w.floats(language.logProb)
+        w.u32(UInt32(seen.count))
+        for s in seen { w.u64(s) }
+        w.strings(summary)
+        w.strings(anchors.sorted { $0.key < $1.key }.flatMap { (cat, phrases) in phrases.map { cat + "\t" + $0 } })
+        w.floats(idf)
+        return w.out
+    }
+
+    public init(bytes: [UInt8]) throws {
+        var r = ByteReader(bytes)
+        guard r.take(4) == ClassifierModel.magic else { throw TriageError.modelFormat("not a mailtriage model file") }
+        let version = try r.u32()
+        guard version == ClassifierModel.formatVersion else {
+            throw TriageError.modelFormat("model format \(version), this build reads \(ClassifierModel.formatVersion); run `mailtriage train`")
+        }
+        categories = try r.strings()
+        bits = Int(try r.u32())
+        guard (10...24).contains(bits), !categories.isEmpty else { throw TriageError.modelFormat("bad dimensions") }
+        subjectWeight = try r.f32()
+        temperature = try r.f32()
+        bias = try r.floats()
+        weights = try r.floats()
+        guard bias.count == categories.count, weights.count == categories.count << bits else {
+            throw TriageError.modelFormat("weights do not match the categories")
+        }
+        let langs = try r.strings()
+        let lp = try r.floats()
+        language = LanguageDetector(languages: langs, logProb: lp)
+        let n = Int(try r.u32())
+        guard n == (1 << bits) / 64 else { throw TriageError.modelFormat("vocabulary set has the wrong size") }
+        seen = try (0..<n).map { _ in try r.u64() }
+        summary = try r.strings()
+        for line in try r.strings() {
+            let parts = line.split(separator: "\t", maxSplits: 1)
+            if parts.count == 2 { anchors[String(parts[0]), default: []].append(String(parts[1])) }
+        }
+        idf = try r.floats()
+        guard idf.isEmpty || idf.count == 1 << bits else { throw TriageError.modelFormat("IDF table has the wrong size") }
+        stopIndices = ClassifierModel.stopIndices(bits: bits)
+    }
+}
+
+extension TriageError {
+    static func modelFormat(_ m: String) -> TriageError { TriageError(.model, m) }
+}
+
+struct ByteWriter {
+    var out: [UInt8] = []
+    mutating func bytes(_ b: [UInt8]) { out += b }
+    mutating func u32(_ v: UInt32) { withUnsafeBytes(of: v.littleEndian) { out += $0 } }
+    mutating func u64(_ v: UInt64) { withUnsafeBytes(of: v.littleEndian) { out += $0 } }
+    mutating func f32(_ v: Float) { u32(v.bitPattern) }
+    mutating func floats(_ a: [Float]) {
+        u32(UInt32(a.count))
+        out.reserveCapacity(out.count + a.count * 4)
+        a.withUnsafeBytes { out += $0 }  // little-endian hosts (x86-64, arm64)
+    }
+    mutating func strings(_ a: [String]) {
+        u32(UInt32(a.count))
+        for s in a {
+            u32(UInt32(s.utf8.count))
+            out += Array(s.utf8)
+        }
+    }
+}
+
+struct ByteReader {
+    let b: [UInt8]
+    var i = 0
+    init(_ b: [UInt8]) { self.b = b }
+    mutating func take(_ n: Int) -> [UInt8]? {
+        guard n >= 0, i + n <= b.count else { return nil }
+        defer { i += n }
+        return Array(b[i..<(i + n)])
+    }
+    mutating func u32() throws -> UInt32 {
+        guard i + 4 <= b.count else { throw TriageError.modelFormat("file is truncated") }
+        var v: UInt32 = 0
+        for k in 0..<4 { v |= UInt32(b[i + k]) << (8 * k) }
+        i += 4
+        return v
+    }
+    mutating func u64() throws -> UInt64 {
+        UInt64(try u32()) | UInt64(try u32()) << 32
+    }
+    mutating func f32() throws -> Float { Float(bitPattern: try u32()) }
+    mutating func floats() throws -> [Float] {
+        let n = Int(try u32())
+        guard n >= 0, i + n * 4 <= b.count else { throw TriageError.modelFormat("file is truncated") }
+        var a = [Float](repeating: 0, count: n)
+        a.withUnsafeMutableBytes { dst in
+            b.withUnsafeBytes { src in
+                dst.copyMemory(from: UnsafeRawBufferPointer(rebasing: src[i..<(i + n * 4)]))
+            }
+        }
+        i += n * 4
+        return a
+    }
+    mutating func strings() throws -> [String] {
+        let n = Int(try u32())
+        guard n < 1_000_000 else { throw TriageError.modelFormat("bad string count") }
+        return try (0..<n).map { _ in
+            let len = Int(try u32())
+            guard let s = take(len) else { throw TriageError.modelFormat("file is truncated") }
+            return String(decoding: s, as: UTF8.self)
+        }
+    }
+}

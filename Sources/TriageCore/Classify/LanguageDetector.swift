@@ -1,0 +1,138 @@
+/// German/English detection from character trigram profiles (learned with the model from the
+/// language-tagged training texts) plus function words; "unknown" for too little text or text that fits
+/// neither profile.
+public struct LanguageDetector: Sendable {
+    public static let unknown = "unknown"
+    public static let tableBits = 14
+
+    public let languages: [String]
+    /// log P(trigram | language), `languages.count` tables of 2^tableBits entries.
+    let logProb: [Float]
+
+    public init(languages: [String], logProb: [Float]) {
+        self.languages = languages
+        self.logProb = logProb
+    }
+
+    /// Learns the profiles from (text, language) pairs; languages other than those listed are ignored.
+    public static func train(_ samples: [(text: String, language: String)], languages: [String] = ["de", "en"]) -> LanguageDetector {
+        let size = 1 << tableBits
+        var counts = [Float](repeating: 0, count: size * languages.count)
+        var totals = [Float](repeating: 0, count: languages.count)
+        var norm: [UInt8] = []
+        for (text, lang) in samples {
+            guard let li = languages.firstIndex(of: lang) else { continue }
+            norm.removeAll(keepingCapacity: true)
+            TextNormalizer.append(text, to: &norm)
+            forEachTrigram(norm) { idx in
+                counts[li * size + idx] += 1
+                totals[li] += 1
+            }
+        }
+        // Add-k smoothing.
+        var lp = [Float](repeating: 0, count: counts.count)
+        for li in languages.indices {
+            let denom = totals[li] + 0.1 * Float(size)
+            for k in 0..<size {
+                lp[li * size + k] = Float(log(Double((counts[li * size + k] + 0.1) / denom)))
+            }
+        }
+        return LanguageDetector(languages: languages, logProb: lp)
+    }
+
+    static func forEachTrigram(_ norm: [UInt8], _ body: (Int) -> Void) {
+        guard norm.count >= 1 else { return }
+        let mask = UInt32((1 << tableBits) - 1)
+        // " word " boundaries count, so short words contribute.
+        var a: UInt8 = 0x20, b: UInt8 = 0x20
+        for c in norm + [0x20] {
+            if !(b == 0x20 && c == 0x20) {
+                var h = FeatureExtractor.mix(FeatureExtractor.fnvOffset, 7)
+                h = FeatureExtractor.mix(h, a)
+                h = FeatureExtractor.mix(h, b)
+                h = FeatureExtractor.mix(h, c)
+                body(Int(FeatureExtractor.finish(h) & mask))
+            }
+            a = b
+            b = c
+        }
+    }
+
+    static let functionWords: [String: Set<String>] = [
+        "de": ["der", "die", "das", "und", "ist", "nicht", "ich", "sie", "mit", "fuer", "auf", "ein", "eine", "den", "dem",
+               "zu", "bitte", "wie", "kann", "habe", "mein", "meine", "wir", "es", "von", "bei", "noch", "auch", "wurde",
+               "hallo", "danke", "sehr", "geehrte", "guten", "tag", "vielen", "gruesse", "ihr", "ihre", "wo", "was", "wann"],
+        "en": ["the", "and", "is", "not", "you", "with", "for", "on", "a", "an", "to", "please", "how", "can", "have",
+               "my", "we", "it", "of", "at", "still", "also", "was", "hello", "hi", "thanks", "thank", "dear", "your",
+               "i", "where", "what", "when", "do", "does", "this", "that", "be", "are", "am"],
+    ]
+
+    static func wordHash(_ w: some Collection<UInt8>) -> UInt32 {
+        var h = FeatureExtractor.fnvOffset
+        for b in w { h = FeatureExtractor.mix(h, b) }
+        return h
+    }
+
+    /// Function words by FNV hash (sorted, searched by bisection: no strings per word).
+    static let functionWordHashes: [String: SortedHashes] = functionWords.mapValues { SortedHashes($0.map { wordHash($0.utf8) }) }
+
+    struct SortedHashes: Sendable {
+        let values: [UInt32]
+        init(_ v: [UInt32]) { values = v.sorted() }
+        func contains(_ h: UInt32) -> Bool {
+            var lo = 0, hi = values.count
+            while lo < hi {
+                let mid = (lo + hi) / 2
+                if values[mid] < h { lo = mid + 1 } else { hi = mid }
+            }
+            return lo < values.count && values[lo] == h
+        }
+    }
+
+    /// The language of a text, or "unknown".
+    public func detect(_ text: String) -> String {
+        var norm: [UInt8] = []
+        TextNormalizer.append(text, to: &norm, maxBytes: 4096)
+        return detect(normalized: norm)
+    }
+
+    public func detect(normalized norm: [UInt8]) -> String {
+        let letters = norm.reduce(0) { $0 + (($1 >= 0x61 && $1 <= 0x7A) ? 1 : 0) }
+        guard letters >= 8, !languages.isEmpty, logProb.count == languages.count << LanguageDetector.tableBits else {
+            return LanguageDetector.unknown
+        }
+        // Mostly non-Latin text (Japanese, Russian, ...) is neither German nor English.
+        if letters * 2 < norm.count { return LanguageDetector.unknown }
+        let size = 1 << LanguageDetector.tableBits
+        var scores = [Float](repeating: 0, count: languages.count)
+        var n: Float = 0
+        LanguageDetector.forEachTrigram(norm) { idx in
+            for li in languages.indices { scores[li] += logProb[li * size + idx] }
+            n += 1
+        }
+        // Function words: a strong, cheap signal for the two languages we serve.
+        var hits = [Int](repeating: 0, count: languages.count)
+        var words = 0
+        let tables = languages.map { LanguageDetector.functionWordHashes[$0] ?? SortedHashes([]) }
+        for w in norm.split(separator: 0x20) {
+            words += 1
+            let h = LanguageDetector.wordHash(w)
+            for li in languages.indices where tables[li].contains(h) { hits[li] += 1 }
+        }
+        guard let best = scores.indices.max(by: { scores[$0] < scores[$1] }) else { return LanguageDetector.unknown }
+        let second = scores.indices.filter { $0 != best }.map { scores[$0] }.max() ?? -Float.infinity
+        let margin = (scores[best] - second) / max(n, 1)
+        // Long text without a single function word of the winner is some third language.
+        if words >= 6 && hits[best] == 0 { return LanguageDetector.unknown }
+        if margin < 0.05 && hits[best] <= (hits.indices.filter { $0 != best }.map { hits[$0] }.max() ?? 0) {
+            return LanguageDetector.unknown
+        }
+        return languages[best]
+    }
+}
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif

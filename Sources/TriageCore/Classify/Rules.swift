@@ -1,0 +1,185 @@
+/// An operator-written rule from the rules file: conditions on the message, and what follows when they
+/// all hold.
+public struct ClassificationRule: Sendable {
+    public enum Force: String, Sendable, Codable {
+        /// Keep the category, but a human answers (a complaint about a password is still a complaint).
+        case manual
+        /// The category becomes `other`: a human answers.
+        case other
+    }
+
+    public var name: String
+    public var when: RuleCondition
+    /// The category this rule speaks for, with `weight` added to its log-odds.
+    public var category: String?
+    public var weight: Double
+    public var force: Force?
+    public var targetGroup: String?
+    public var priority: String?
+
+    public init(name: String, when: RuleCondition, category: String? = nil, weight: Double = 1, force: Force? = nil,
+                targetGroup: String? = nil, priority: String? = nil)
+    {
+        self.name = name
+        self.when = when
+        self.category = category
+        self.weight = weight
+        self.force = force
+        self.targetGroup = targetGroup
+        self.priority = priority
+    }
+}
+
+/// A compiled regular expression (case-insensitive) from a rules file.
+public final class RulePattern: @unchecked Sendable {
+    public let source: String
+    let regex: Regex<AnyRegexOutput>
+
+    /// Throws with the engine's message when the pattern is not valid.
+    public init(_ source: String) throws {
+        self.source = source
+        regex = try Regex(source).ignoresCase()
+    }
+
+    public func matches(_ s: String) -> Bool {
+        (try? regex.firstMatch(in: s)) != nil
+    }
+}
+
+/// All present conditions must hold. Keywords and phrases match whole words after normalisation (case,
+/// umlauts and ß folded: "Kennwort zurücksetzen" = "kennwort zuruecksetzen"); a trailing `*` matches a
+/// word prefix ("passw*").
+public struct RuleCondition: Sendable {
+    /// At least one of these in subject or body.
+    public var any: [String] = []
+    /// Every one of these in subject or body.
+    public var all: [String] = []
+    /// None of these in subject or body.
+    public var none: [String] = []
+    public var subjectAny: [String] = []
+    public var bodyAny: [String] = []
+    /// Regular expressions on subject + body, on the subject, on the body (all given must match).
+    public var regex: [RulePattern] = []
+    public var subjectRegex: [RulePattern] = []
+    public var bodyRegex: [RulePattern] = []
+    /// Sender address ("a@example.com"), domain ("@example.com") or domain and subdomains ("*.example.com").
+    public var senders: [String] = []
+    public var mailboxes: [String] = []
+    public var languages: [String] = []
+
+    public init() {}
+
+    public var isEmpty: Bool {
+        any.isEmpty && all.isEmpty && none.isEmpty && subjectAny.isEmpty && bodyAny.isEmpty && regex.isEmpty
+            && subjectRegex.isEmpty && bodyRegex.isEmpty && senders.isEmpty && mailboxes.isEmpty && languages.isEmpty
+    }
+}
+
+/// A message as the rules and the model see it.
+public struct ClassifierInput: Sendable {
+    public var subject: String
+    /// The new text (quotes and signatures removed).
+    public var body: String
+    public var sender: String
+    public var mailbox: String?
+
+    public init(subject: String, body: String, sender: String = "", mailbox: String? = nil) {
+        self.subject = subject
+        self.body = body
+        self.sender = sender
+        self.mailbox = mailbox
+    }
+}
+
+/// Normalised, space-padded texts for phrase tests, computed once per message.
+struct RuleText {
+    let subject: [UInt8]
+    let body: [UInt8]
+
+    init(_ input: ClassifierInput) {
+        var s: [UInt8] = [], b: [UInt8] = []
+        TextNormalizer.append(input.subject, to: &s)
+        TextNormalizer.append(input.body, to: &b, maxBytes: 32 * 1024)
+        self.init(normalizedSubject: s, normalizedBody: b)
+    }
+
+    init(normalizedSubject s: [UInt8], normalizedBody b: [UInt8]) {
+        subject = [0x20] + s + [0x20]
+        body = [0x20] + b + [0x20]
+    }
+
+    /// The phrase in normalised form with the padding that makes it match whole words.
+    static func needle(_ phrase: String) -> [UInt8] {
+        let prefix = phrase.hasSuffix("*")
+        var n: [UInt8] = [0x20]
+        TextNormalizer.append(prefix ? String(phrase.dropLast()) : phrase, to: &n)
+        if !prefix { n.append(0x20) }
+        return n
+    }
+
+    static func contains(_ hay: [UInt8], _ needle: [UInt8]) -> Bool {
+        guard needle.count > 1, hay.count >= needle.count else { return false }
+        let first = needle[1]
+        var i = 0
+        let last = hay.count - needle.count
+        while i <= last {
+            if hay[i + 1] == first && hay[i] == 0x20 {
+                var k = 2
+                while k < needle.count && hay[i + k] == needle[k] { k += 1 }
+                if k == needle.count { return true }
+            }
+            i += 1
+        }
+        return false
+    }
+
+    func inSubject(_ p: [UInt8]) -> Bool { RuleText.contains(subject, p) }
+    func inBody(_ p: [UInt8]) -> Bool { RuleText.contains(body, p) }
+    func inEither(_ p: [UInt8]) -> Bool { inSubject(p) || inBody(p) }
+}
+
+/// A rule with its phrases normalised once.
+struct CompiledRule: Sendable {
+    let rule: ClassificationRule
+    let any, all, none, subjectAny, bodyAny: [[UInt8]]
+
+    init(_ r: ClassificationRule) {
+        rule = r
+        any = r.when.any.map(RuleText.needle)
+        all = r.when.all.map(RuleText.needle)
+        none = r.when.none.map(RuleText.needle)
+        subjectAny = r.when.subjectAny.map(RuleText.needle)
+        bodyAny = r.when.bodyAny.map(RuleText.needle)
+    }
+
+    func matches(_ input: ClassifierInput, _ text: RuleText, language: String) -> Bool {
+        let w = rule.when
+        if !w.languages.isEmpty && !w.languages.contains(language) { return false }
+        if !w.mailboxes.isEmpty && !w.mailboxes.contains(input.mailbox ?? "") { return false }
+        if !w.senders.isEmpty && !w.senders.contains(where: { CompiledRule.senderMatches($0, input.sender) }) { return false }
+        if !any.isEmpty && !any.contains(where: text.inEither) { return false }
+        if !all.allSatisfy(text.inEither) { return false }
+        if none.contains(where: text.inEither) { return false }
+        if !subjectAny.isEmpty && !subjectAny.contains(where: text.inSubject) { return false }
+        if !bodyAny.isEmpty && !bodyAny.contains(where: text.inBody) { return false }
+        if !w.subjectRegex.allSatisfy({ $0.matches(input.subject) }) { return false }
+        if !w.bodyRegex.allSatisfy({ $0.matches(input.body) }) { return false }
+        if !w.regex.isEmpty {
+            let both = input.subject + "\n" + input.body
+            if !w.regex.allSatisfy({ $0.matches(both) }) { return false }
+        }
+        return true
+    }
+
+    static func senderMatches(_ pattern: String, _ sender: String) -> Bool {
+        let p = pattern.lowercased(), s = sender.lowercased()
+        if p.hasPrefix("*.") {
+            let domain = String(p.dropFirst(2))
+            guard let at = s.lastIndex(of: "@") else { return false }
+            let d = s[s.index(after: at)...]
+            return d == domain || d.hasSuffix("." + domain)
+        }
+        if p.hasPrefix("@") { return s.hasSuffix(p) }
+        return s == p
+    }
+}

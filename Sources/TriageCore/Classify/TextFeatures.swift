@@ -1,0 +1,234 @@
+/// The categories mailtriage knows by default. The list is configurable; `other` is always present and
+/// always goes to a human.
+public enum Category {
+    public static let other = "other"
+    public static let defaults = ["general", "order_info", "webshop", "password", "office", "other"]
+}
+
+/// Text normalisation shared by features, rules and language detection: Unicode case folding, German
+/// umlauts and ß spelled out (`zurücksetzen` = `zuruecksetzen`), accents dropped, everything that is not a
+/// letter or digit a single space. Works on UTF-8 bytes; the output is UTF-8 (ASCII for Latin text).
+public enum TextNormalizer {
+    /// Appends the normalised form of `text` to `out` (a space is added first when `out` is not empty).
+    public static func append(_ text: String, to out: inout [UInt8], maxBytes: Int = 16 * 1024) {
+        var pendingSpace = !out.isEmpty && out.last != 0x20
+        var written = 0
+        for scalar in text.unicodeScalars {
+            if written >= maxBytes { break }
+            let v = scalar.value
+            if v < 0x80 {
+                let b = UInt8(v)
+                if b >= 0x61 && b <= 0x7A || b >= 0x30 && b <= 0x39 {
+                    if pendingSpace { out.append(0x20); pendingSpace = false }
+                    out.append(b)
+                    written += 1
+                } else if b >= 0x41 && b <= 0x5A {
+                    if pendingSpace { out.append(0x20); pendingSpace = false }
+                    out.append(b | 0x20)
+                    written += 1
+                } else if b == 0x27 {
+                    continue  // "don't" -> "dont", "geht's" -> "gehts"
+                } else {
+                    pendingSpace = !out.isEmpty && out.last != 0x20
+                }
+                continue
+            }
+            if v < 0x250, let folded = latinFold[Int(v)] {
+                if folded.isEmpty { pendingSpace = !out.isEmpty && out.last != 0x20; continue }
+                if pendingSpace { out.append(0x20); pendingSpace = false }
+                out.append(contentsOf: folded)
+                written += folded.count
+                continue
+            }
+            if scalar.properties.isAlphabetic || scalar.properties.numericType != nil {
+                if pendingSpace { out.append(0x20); pendingSpace = false }
+                for l in scalar.properties.lowercaseMapping.utf8 { out.append(l) }
+                written += 2
+            } else {
+                pendingSpace = !out.isEmpty && out.last != 0x20
+            }
+        }
+    }
+
+    public static func normalize(_ text: String) -> String {
+        var out: [UInt8] = []
+        append(text, to: &out)
+        return String(decoding: out, as: UTF8.self)
+    }
+
+    /// Folding for U+0080..U+024F: letters to ASCII, everything else to "" (a separator).
+    static let latinFold: [[UInt8]?] = {
+        var t = [[UInt8]?](repeating: nil, count: 0x250)
+        for v in 0x80..<0x250 { t[v] = [] }
+        func set(_ chars: String, _ ascii: String) {
+            for s in chars.unicodeScalars { t[Int(s.value)] = Array(ascii.utf8) }
+        }
+        set("äÄæÆ", "ae"); set("öÖœŒ", "oe"); set("üÜ", "ue"); set("ß", "ss"); set("øØ", "o")
+        set("àáâãåāăąÀÁÂÃÅĀĂĄ", "a"); set("çćĉċčÇĆĈĊČ", "c"); set("ďđĎĐ", "d"); set("èéêëēĕėęěÈÉÊËĒĔĖĘĚ", "e")
+        set("ĝğġģĜĞĠĢ", "g"); set("ĥħĤĦ", "h"); set("ìíîïĩīĭįıÌÍÎÏĨĪĬĮİ", "i"); set("ĵĴ", "j"); set("ķĶ", "k")
+        set("ĺļľŀłĹĻĽĿŁ", "l"); set("ñńņňÑŃŅŇ", "n"); set("òóôõōŏőÒÓÔÕŌŎŐ", "o"); set("ŕŗřŔŖŘ", "r")
+        set("śŝşšŚŜŞŠ", "s"); set("ţťŧŢŤŦ", "t"); set("ùúûũūŭůűųÙÚÛŨŪŬŮŰŲ", "u"); set("ŵŴ", "w")
+        set("ýÿŷÝŶŸ", "y"); set("źżžŹŻŽ", "z"); set("ðÐ", "d"); set("þÞ", "th"); set("ĳĲ", "ij")
+        set("ª", "a"); set("º", "o"); set("¹", "1"); set("²", "2"); set("³", "3")
+        return t
+    }()
+}
+
+/// A sparse feature vector: hashed indices and L2-normalised values.
+public struct FeatureVector: Sendable {
+    public var indices: [Int32]
+    public var values: [Float]
+    /// The word-unigram indices of the text, in order (for vocabulary coverage).
+    public var words: [Int32]
+
+    public init(indices: [Int32] = [], values: [Float] = [], words: [Int32] = []) {
+        self.indices = indices
+        self.values = values
+        self.words = words
+    }
+}
+
+/// Turns subject and new text into hashed features: word unigrams and bigrams plus character 4-grams
+/// of longer words (so German compounds share features with their parts). The subject counts
+/// `subjectWeight` times. Not thread-safe (it keeps scratch buffers); make one per thread.
+public struct FeatureExtractor {
+    public static let defaultBits = 18
+    public let bits: Int
+    public let subjectWeight: Float
+    var scratch: [Float]
+    var touched: [Int32] = []
+    var wordList: [Int32] = []
+    var norm: [UInt8] = []
+
+    public init(bits: Int = FeatureExtractor.defaultBits, subjectWeight: Float = 2) {
+        self.bits = bits
+        self.subjectWeight = subjectWeight
+        scratch = [Float](repeating: 0, count: 1 << bits)
+        touched.reserveCapacity(4096)
+        norm.reserveCapacity(4096)
+    }
+
+    public var dimension: Int { 1 << bits }
+
+    /// Features of one message. `body` should be the new text (quotes and signatures removed).
+    public mutating func features(subject: String, body: String) -> FeatureVector {
+        var ns: [UInt8] = [], nb: [UInt8] = []
+        TextNormalizer.append(subject, to: &ns)
+        TextNormalizer.append(body, to: &nb)
+        return features(normalizedSubject: ns, normalizedBody: nb)
+    }
+
+    /// Features from texts already normalised with `TextNormalizer`.
+    public mutating func features(normalizedSubject: [UInt8], normalizedBody: [UInt8]) -> FeatureVector {
+        touched.removeAll(keepingCapacity: true)
+        wordList.removeAll(keepingCapacity: true)
+        var sumSq: Float = 0
+        var v = FeatureVector()
+        let mask = UInt32(scratch.count - 1)
+        // Move the scratch buffer out of self so the closure may call mutating methods without a copy.
+        var buffer = scratch
+        scratch = []
+        defer { scratch = buffer }
+        buffer.withUnsafeMutableBufferPointer { sc in
+            if !normalizedSubject.isEmpty { add(normalizedSubject, weight: subjectWeight, sc, mask) }
+            add(normalizedBody, weight: 1, sc, mask)
+            for i in touched { sumSq += sc[Int(i)] * sc[Int(i)] }
+            let scale = sumSq > 0 ? 1 / sumSq.squareRoot() : 0
+            v.indices.reserveCapacity(touched.count)
+            v.values.reserveCapacity(touched.count)
+            for i in touched {
+                v.indices.append(i)
+                v.values.append(sc[Int(i)] * scale)
+                sc[Int(i)] = 0
+            }
+        }
+        v.words = wordList
+        return v
+    }
+
+    /// The word tokens of a text after normalisation (for rules and explanations).
+    public static func words(_ text: String) -> [Substring] {
+        TextNormalizer.normalize(text).split(separator: " ")
+    }
+
+    static let fnvOffset: UInt32 = 2_166_136_261
+    static let fnvPrime: UInt32 = 16_777_619
+
+    @inline(__always)
+    static func mix(_ h: UInt32, _ b: UInt8) -> UInt32 { (h ^ UInt32(b)) &* fnvPrime }
+
+    /// Final avalanche so nearby FNV values spread over the table.
+    @inline(__always)
+    static func finish(_ h0: UInt32) -> UInt32 {
+        var h = h0
+        h ^= h >> 16
+        h = h &* 0x7FEB_352D
+        h ^= h >> 15
+        h = h &* 0x846C_A68B
+        h ^= h >> 16
+        return h
+    }
+
+    /// Feature index of a word (namespace 1), a bigram (2) or a character n-gram (3).
+    public static func wordIndex(_ word: some Collection<UInt8>, bits: Int) -> Int32 {
+        var h = mix(fnvOffset, 1)
+        for b in word { h = mix(h, b) }
+        return Int32(truncatingIfNeeded: finish(h) & UInt32((1 << bits) - 1))
+    }
+
+    @inline(__always)
+    mutating func bump(_ h: UInt32, _ w: Float, _ sc: UnsafeMutableBufferPointer<Float>, _ mask: UInt32) {
+        let i = Int(FeatureExtractor.finish(h) & mask)
+        if sc[i] == 0 { touched.append(Int32(i)) }
+        sc[i] += w
+        if sc[i] == 0 { sc[i] = 1e-9 }  // keep it marked as touched
+    }
+
+    /// Word unigrams, bigrams, and character 4-grams of words of five or more letters (the compounds
+    /// and inflections that whole words miss; short words are covered by their unigram).
+    mutating func add(_ text: [UInt8], weight: Float, _ sc: UnsafeMutableBufferPointer<Float>, _ mask: UInt32) {
+        let n = text.count
+        guard n > 0 else { return }
+        text.withUnsafeBufferPointer { buf in
+            var prevWordHash: UInt32 = 0
+            var havePrev = false
+            var i = 0
+            let charWeight = weight * 0.4
+            while i < n {
+                while i < n && buf[i] == 0x20 { i += 1 }
+                let start = i
+                while i < n && buf[i] != 0x20 { i += 1 }
+                let end = i
+                if end == start { break }
+                let len = end - start
+                var wh = FeatureExtractor.mix(FeatureExtractor.fnvOffset, 1)
+                for k in start..<end { wh = FeatureExtractor.mix(wh, buf[k]) }
+                bump(wh, weight, sc, mask)
+                wordList.append(Int32(truncatingIfNeeded: FeatureExtractor.finish(wh) & mask))
+                if havePrev {
+                    var bh = FeatureExtractor.mix(FeatureExtractor.fnvOffset, 2)
+                    bh = (bh ^ prevWordHash) &* FeatureExtractor.fnvPrime
+                    bh = (bh ^ wh) &* FeatureExtractor.fnvPrime
+                    bump(bh, weight * 0.5, sc, mask)
+                }
+                prevWordHash = wh
+                havePrev = true
+                if len >= 5 && len <= 40 {
+                    // Character 4-grams of "<word>": parts of compounds ("kennwort|ruecksetzung") and stems.
+                    let padded = len + 2
+                    @inline(__always) func at(_ p: Int) -> UInt8 { p == 0 ? 0x3C : (p == padded - 1 ? 0x3E : buf[start + p - 1]) }
+                    var p = 0
+                    while p + 4 <= padded {
+                        var h = FeatureExtractor.mix(FeatureExtractor.fnvOffset, 3)
+                        h = FeatureExtractor.mix(h, at(p))
+                        h = FeatureExtractor.mix(h, at(p + 1))
+                        h = FeatureExtractor.mix(h, at(p + 2))
+                        h = FeatureExtractor.mix(h, at(p + 3))
+                        bump(h, charWeight, sc, mask)
+                        p += 1
+                    }
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,56 @@
+import ArgumentParser
+import Foundation
+import TriageCore
+import TriageDaemon
+
+/// Classifier speed: messages per second one at a time (features included), training time, model load time.
+struct ClassifyBench: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "classify",
+        abstract: "Classifier throughput, training and load time (see Benchmarks/classify.sh).")
+
+    @Option(help: "JSONL messages to classify (text or subject/body).") var data: String
+    @Option(help: "JSONL or CSV training file (text,label).") var train: String
+    @Option(help: "Knowledge base directory.") var knowledgeBase = "knowledge-base"
+    @Option(help: "Messages to classify (the data is cycled).") var messages = 100_000
+    @Option(help: "Training examples (the training file is cycled).") var trainingExamples = 10_000
+    @Option(help: "Where the model is written and read back.") var model = "/tmp/mailtriage-bench.model"
+
+    func run() throws {
+        let kb = try TrainingData.knowledgeBase(at: knowledgeBase)
+        var pool = try TrainingData.labelledFile(train)
+        pool += kb.entries.flatMap(\.trainingExamples) + kb.examples
+        var examples: [TrainingExample] = []
+        while examples.count < trainingExamples { examples += pool.prefix(trainingExamples - examples.count) }
+        var t0 = DispatchTime.now().uptimeNanoseconds
+        let (m, _) = Trainer.train(examples, categories: Category.defaults, anchors: KnowledgeEntry.anchors(kb.entries))
+        let trainSecs = Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e9
+        var options = TrainingOptions()
+        options.folds = 0
+        t0 = DispatchTime.now().uptimeNanoseconds
+        _ = Trainer.train(examples, categories: Category.defaults, anchors: KnowledgeEntry.anchors(kb.entries), options: options)
+        let fitSecs = Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e9
+        try ModelStore.save(m, to: model)
+        t0 = DispatchTime.now().uptimeNanoseconds
+        guard let loaded = try ModelStore.load(model) else { throw ValidationError("model not written") }
+        let loadMs = Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e6
+        let size = (try? FileManager.default.attributesOfItem(atPath: model)[.size] as? Int) ?? 0
+
+        let inputs = try TrainingData.jsonLines(FileManager.default.contents(atPath: data) ?? Data(), path: data).map { (_, o) in
+            ClassifierInput(subject: o["subject"] as? String ?? "", body: (o["text"] as? String) ?? (o["body"] as? String) ?? "")
+        }
+        guard !inputs.isEmpty else { throw ValidationError("no messages in \(data)") }
+        let avgBytes = inputs.reduce(0) { $0 + $1.subject.utf8.count + $1.body.utf8.count } / inputs.count
+        var classifier = Classifier(model: loaded, settings: ClassifierSettings())
+        var automatic = 0
+        // Warm-up, then the timed run.
+        for k in 0..<min(1000, messages) { _ = classifier.classify(inputs[k % inputs.count], explain: false) }
+        t0 = DispatchTime.now().uptimeNanoseconds
+        for k in 0..<messages where classifier.classify(inputs[k % inputs.count], explain: false).degree == .automatic { automatic += 1 }
+        let secs = Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e9
+        print(String(format: "mailtriage: classify %d messages (avg %d bytes) in %.3f s: %.0f msg/s on one core (%d automatic)",
+                     messages, avgBytes, secs, Double(messages) / secs, automatic))
+        print(String(format: "mailtriage: train on %d examples: %.2f s with 5-fold calibration, %.2f s single fit", examples.count, trainSecs, fitSecs))
+        print(String(format: "mailtriage: model %.1f MiB, load %.1f ms", Double(size) / 1048576, loadMs))
+    }
+}

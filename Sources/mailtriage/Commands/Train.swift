@@ -1,0 +1,81 @@
+import ArgumentParser
+import Foundation
+import TriageCore
+import TriageDaemon
+
+struct TrainCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "train",
+        abstract: "Train the classifier and save it to the state directory.",
+        discussion: """
+            Trains on the knowledge base (sample questions, titles, keywords, _examples/), plus any --data files
+            (JSONL or CSV with text,label) and --maildir folders (one subfolder per category). Reports what it
+            trained on and the cross-validated figures; the probabilities are calibrated on held-out folds.
+            """)
+
+    @OptionGroup var options: ClassifierOptions
+    @Option(name: .customLong("data"), help: ArgumentHelp("A labelled JSONL or CSV file (repeatable).", valueName: "file"))
+    var data: [String] = []
+    @Option(help: ArgumentHelp("A Maildir tree with one folder per category (repeatable).", valueName: "dir"))
+    var maildir: [String] = []
+    @Flag(help: "Leave out the knowledge base.") var noKnowledgeBase = false
+    @Option(help: "Passes over the training data.") var epochs = TrainingOptions().epochs
+    @Option(help: "L2 regularisation strength.") var l2 = Double(TrainingOptions().l2)
+    @Option(help: "AdaGrad learning rate.") var learningRate = Double(TrainingOptions().learningRate)
+    @Option(help: ArgumentHelp("Where to write the model (default: the state directory).", valueName: "path"))
+    var output: String?
+    @Option(help: ArgumentHelp("Also write the combined training set as JSONL (for peers and audits).", valueName: "path"))
+    var exportExamples: String?
+
+    func run() throws {
+        let cfg = try options.loadedConfig()
+        let settings = try options.settings(cfg)
+        let kb: (examples: [TrainingExample], anchors: [String: [String]]) = noKnowledgeBase ? ([], [:]) : try options.knowledgeBaseExamples(cfg)
+        var examples: [TrainingExample] = kb.examples
+        do {
+            for f in data { examples += try TrainingData.labelledFile(f) }
+            for d in maildir { examples += try TrainingData.maildir(d, categories: settings.categories) }
+        } catch {
+            printErr("mailtriage: \(error)")
+            throw ExitCode(1)
+        }
+        let unknown = Set(examples.map(\.label)).subtracting(settings.categories)
+        if !unknown.isEmpty { printErr("mailtriage: ignoring examples with unknown labels: \(unknown.sorted().joined(separator: ", "))") }
+        guard !examples.isEmpty else {
+            printErr("mailtriage: nothing to train on")
+            throw ExitCode(1)
+        }
+        if let exportExamples {
+            var out = Data()
+            for e in examples where settings.categories.contains(e.label) {
+                var o: [String: String] = ["text": e.body, "label": e.label, "source": e.source]
+                if !e.subject.isEmpty { o["subject"] = e.subject }
+                if let l = e.language { o["language"] = l }
+                out.append(try JSONSerialization.data(withJSONObject: o, options: [.sortedKeys, .withoutEscapingSlashes]))
+                out.append(0x0A)
+            }
+            try out.write(to: URL(fileURLWithPath: exportExamples))
+        }
+        let start = DispatchTime.now().uptimeNanoseconds
+        var opts = TrainingOptions()
+        opts.epochs = epochs
+        opts.l2 = Float(l2)
+        opts.learningRate = Float(learningRate)
+        let (model, report) = Trainer.train(examples, categories: settings.categories, anchors: kb.anchors, options: opts)
+        let secs = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
+        let path = output ?? options.modelPath(cfg)
+        do { try ModelStore.save(model, to: path) } catch {
+            printErr("mailtriage: cannot write \(path): \(error.localizedDescription)")
+            throw ExitCode(1)
+        }
+        print("trained on \(report.examples) examples in \(String(format: "%.2f", secs)) s (5-fold cross-validation and the final fit)")
+        for (s, n) in report.bySource.sorted(by: { $0.key < $1.key }) { print("  source \(s): \(n)") }
+        print("cross-validated accuracy: \(String(format: "%.3f", report.accuracy)); temperature \(String(format: "%.2f", report.temperature))")
+        print("category      examples  precision  recall")
+        for c in settings.categories {
+            let pr = report.perCategory[c] ?? (0, 0)
+            print("\(c.padding(toLength: 13, withPad: " ", startingAt: 0)) \(String(format: "%8d  %9.3f  %6.3f", report.byCategory[c] ?? 0, pr.precision, pr.recall))")
+        }
+        print("model written to \(path)")
+    }
+}
