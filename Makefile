@@ -39,14 +39,19 @@ demo: build
 	IMAP_PORT=11143 IMAPS_PORT=11993 SMTP_PORT=11025 $(SERVERS) start "$(DEMO_DIR)/servers" && \
 	/usr/bin/python3 Tests/Servers/deliver.py "$(DEMO_DIR)/servers" demo Tests/Servers/demo-mail/*.eml >/dev/null && \
 	printf 'demopw\n' > "$(DEMO_DIR)/demo.password" && chmod 600 "$(DEMO_DIR)/demo.password" && \
-	sed -e "s#@DEMO@#$(DEMO_DIR)#g" Tests/Servers/demo.toml.tmpl > "$(DEMO_DIR)/mailtriage.toml" && \
+	sed -e "s#@DEMO@#$(DEMO_DIR)#g" -e "s#@REPO@#$(CURDIR)#g" Tests/Servers/demo.toml.tmpl > "$(DEMO_DIR)/mailtriage.toml" && \
 	BIN="$$(swift build --show-bin-path)/mailtriage" && \
 	$$BIN check-config --config "$(DEMO_DIR)/mailtriage.toml" && \
 	$$BIN serve --once --config "$(DEMO_DIR)/mailtriage.toml" --log-level warning && \
 	echo && $$BIN queue list --config "$(DEMO_DIR)/mailtriage.toml"
 
 # Ingest throughput against the local Dovecot, beside Python's imaplib in the same run.
-bench: bench-ingest bench-parse
+bench: bench-ingest bench-parse bench-classify
+
+# Classifier figures (issue 4): our eval on the shared datasets beside a scikit-learn peer, and speed.
+bench-classify: release
+	@python3 -c "import sklearn" 2>/dev/null || pip install -q scikit-learn; \
+	Benchmarks/classify.sh "$$(swift build -c release --show-bin-path)" "$(SHARED)"
 
 bench-ingest: release
 	@WITH_BENCH=1 Tests/Servers/install-deps.sh; \
@@ -77,6 +82,10 @@ install: release
 	install -D -m 0644 config/mailtriage.service "$(DESTDIR)/etc/systemd/system/mailtriage.service"
 	@if [ ! -e "$(DESTDIR)/etc/mailtriage/mailtriage.toml" ]; then \
 		install -D -m 0644 config/mailtriage.toml "$(DESTDIR)/etc/mailtriage/mailtriage.toml"; fi
+	@if [ ! -e "$(DESTDIR)/etc/mailtriage/rules.toml" ]; then \
+		install -D -m 0644 config/rules.toml "$(DESTDIR)/etc/mailtriage/rules.toml"; fi
+	rm -rf "$(DESTDIR)$(PREFIX)/share/mailtriage/knowledge-base"
+	mkdir -p "$(DESTDIR)$(PREFIX)/share/mailtriage" && cp -R knowledge-base "$(DESTDIR)$(PREFIX)/share/mailtriage/knowledge-base"
 	@echo "installed; edit /etc/mailtriage/mailtriage.toml, then: systemctl daemon-reload && systemctl enable --now mailtriage"
 
 clean:

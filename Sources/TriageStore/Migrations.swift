@@ -84,6 +84,17 @@ enum Migrations {
                     BEGIN SELECT RAISE(ABORT, 'the event log is append-only'); END;
                 """)
         }
+        m.registerMigration("2026-11-22-classification") { db in
+            try db.execute(sql: """
+                ALTER TABLE ticket ADD COLUMN category TEXT;
+                ALTER TABLE ticket ADD COLUMN confidence REAL;
+                ALTER TABLE ticket ADD COLUMN degree TEXT;
+                ALTER TABLE ticket ADD COLUMN language TEXT;
+                ALTER TABLE ticket ADD COLUMN reasons TEXT NOT NULL DEFAULT '[]';
+                ALTER TABLE ticket ADD COLUMN report TEXT;
+                CREATE INDEX ticket_category ON ticket(category, state);
+                """)
+        }
         return m
     }
 }

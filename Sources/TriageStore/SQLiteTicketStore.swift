@@ -202,16 +202,27 @@ public final class SQLiteTicketStore: TicketRepository, @unchecked Sendable {
             let t = now()
             for nt in tickets {
                 let warnings = String(decoding: (try? JSONEncoder().encode(nt.warnings)) ?? Data("[]".utf8), as: UTF8.self)
+                let c = nt.classification
+                let reasons = String(decoding: (try? JSONEncoder().encode(c?.reasons ?? [])) ?? Data("[]".utf8), as: UTF8.self)
                 try db.cachedStatement(sql: """
                     INSERT INTO ticket (message_row, mailbox, received_at, from_address, from_name, subject, state,
-                                        auto_eligible, warnings, created_at, updated_at)
-                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                                        auto_eligible, warnings, created_at, updated_at, category, confidence, degree, language,
+                                        reasons, report)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                     ON CONFLICT(message_row) DO NOTHING
                     """).execute(arguments: [nt.messageRowID, nt.mailbox, nt.receivedAt, nt.fromAddress, nt.fromName, nt.subject,
-                                     nt.state.rawValue, nt.autoEligible, warnings, t, t])
+                                     nt.state.rawValue, nt.autoEligible, warnings, t, t, c?.category, c?.confidence,
+                                     c?.degree.rawValue, c?.language, reasons, nt.report])
                 if db.changesCount > 0 {
-                    try appendEvent(db, kind: "ticket.created", ticket: db.lastInsertedRowID, message: nt.messageRowID,
+                    let id = db.lastInsertedRowID
+                    try appendEvent(db, kind: "ticket.created", ticket: id, message: nt.messageRowID,
                                     mailbox: nt.mailbox, detail: ["state": nt.state.rawValue, "auto_eligible": "\(nt.autoEligible)"])
+                    if let c {
+                        try appendEvent(db, kind: "ticket.classified", ticket: id, mailbox: nt.mailbox, actor: "classifier",
+                                        detail: ["category": c.category, "confidence": String(c.confidence), "degree": c.degree.rawValue,
+                                                 "language": c.language, "rules": c.rules.joined(separator: ","),
+                                                 "reasons": c.reasons.joined(separator: "; ")])
+                    }
                 }
                 try db.cachedStatement(sql: "UPDATE message SET processed_at = ? WHERE id = ?").execute(arguments: [t, nt.messageRowID])
             }
@@ -235,11 +246,17 @@ public final class SQLiteTicketStore: TicketRepository, @unchecked Sendable {
             if let limit = query.limit { sql += " LIMIT \(max(0, limit))" }
             return try Row.fetchAll(db, sql: sql, arguments: StatementArguments(args)).map { r in
                 let w: String = r["warnings"]
-                return TicketSummary(
+                var t = TicketSummary(
                     id: r["id"], mailbox: r["mailbox"], receivedAt: r["received_at"], from: r["from_address"],
                     fromName: r["from_name"], subject: r["subject"],
                     state: TicketState(rawValue: r["state"]) ?? .open, autoEligible: r["auto_eligible"],
                     warnings: (try? JSONDecoder().decode([String].self, from: Data(w.utf8))) ?? [])
+                t.category = r["category"]
+                t.confidence = r["confidence"]
+                t.degree = (r["degree"] as String?).flatMap(AutomationDegree.init(rawValue:))
+                t.language = r["language"]
+                t.report = r["report"]
+                return t
             }
         }
     }

@@ -60,7 +60,7 @@ public struct Classification: Sendable, Codable, Equatable {
 }
 
 /// Rules and model combined. Keeps scratch buffers: one instance per thread.
-public struct Classifier {
+public struct Classifier: Sendable {
     public let model: ClassifierModel
     public let settings: ClassifierSettings
     let rules: [CompiledRule]
@@ -88,7 +88,7 @@ public struct Classifier {
         TextNormalizer.append(input.body, to: &nb, maxBytes: 32 * 1024)
         var head = ns
         head.append(0x20)
-        head += nb.prefix(2048)
+        head += nb.prefix(320)
         let language = model.language.detect(normalized: head)
         var v = extractor.features(normalizedSubject: ns, normalizedBody: nb)
         model.weigh(&v)
@@ -168,7 +168,9 @@ public struct Classifier {
         var scored: [(String, Float)] = []
         let text = TextNormalizer.normalize(input.subject + " " + String(decoding: input.body.utf8.prefix(4096), as: UTF8.self))
         for w in text.split(separator: " ") where w.count >= 3 && seen.insert(w).inserted {
-            let idx = Int(FeatureExtractor.wordIndex(w.utf8, bits: model.bits)) * c
+            let wi = FeatureExtractor.wordIndex(w.utf8, bits: model.bits)
+            if model.isFunctionWord(wi) { continue }
+            let idx = Int(wi) * c
             var others: Float = 0
             for k in 0..<c where k != j { others += model.weights[idx + k] }
             let s = model.weights[idx + j] - others / Float(c - 1)

@@ -60,6 +60,8 @@ public struct ClassifierModel: Sendable {
 
     public func makeExtractor() -> FeatureExtractor { FeatureExtractor(bits: bits, subjectWeight: subjectWeight) }
 
+    func isFunctionWord(_ i: Int32) -> Bool { stopIndices[Int(i) >> 6] & (1 << UInt64(Int(i) & 63)) != 0 }
+
     /// Applies the IDF weights and normalises again.
     public func weigh(_ v: inout FeatureVector) {
         guard idf.count == 1 << bits, !v.values.isEmpty else { return }

@@ -40,21 +40,25 @@ public struct LanguageDetector: Sendable {
         return LanguageDetector(languages: languages, logProb: lp)
     }
 
+    @inline(__always)
     static func forEachTrigram(_ norm: [UInt8], _ body: (Int) -> Void) {
         guard norm.count >= 1 else { return }
         let mask = UInt32((1 << tableBits) - 1)
         // " word " boundaries count, so short words contribute.
         var a: UInt8 = 0x20, b: UInt8 = 0x20
-        for c in norm + [0x20] {
-            if !(b == 0x20 && c == 0x20) {
-                var h = FeatureExtractor.mix(FeatureExtractor.fnvOffset, 7)
-                h = FeatureExtractor.mix(h, a)
-                h = FeatureExtractor.mix(h, b)
-                h = FeatureExtractor.mix(h, c)
-                body(Int(FeatureExtractor.finish(h) & mask))
+        norm.withUnsafeBufferPointer { buf in
+            for k in 0...buf.count {
+                let c = k < buf.count ? buf[k] : 0x20
+                if !(b == 0x20 && c == 0x20) {
+                    var h = FeatureExtractor.mix(FeatureExtractor.fnvOffset, 7)
+                    h = FeatureExtractor.mix(h, a)
+                    h = FeatureExtractor.mix(h, b)
+                    h = FeatureExtractor.mix(h, c)
+                    body(Int(FeatureExtractor.finish(h) & mask))
+                }
+                a = b
+                b = c
             }
-            a = b
-            b = c
         }
     }
 
@@ -104,20 +108,31 @@ public struct LanguageDetector: Sendable {
         // Mostly non-Latin text (Japanese, Russian, ...) is neither German nor English.
         if letters * 2 < norm.count { return LanguageDetector.unknown }
         let size = 1 << LanguageDetector.tableBits
-        var scores = [Float](repeating: 0, count: languages.count)
+        let nl = languages.count
+        var scores = [Float](repeating: 0, count: nl)
         var n: Float = 0
-        LanguageDetector.forEachTrigram(norm) { idx in
-            for li in languages.indices { scores[li] += logProb[li * size + idx] }
-            n += 1
+        logProb.withUnsafeBufferPointer { lp in
+            scores.withUnsafeMutableBufferPointer { sc in
+                LanguageDetector.forEachTrigram(norm) { idx in
+                    for li in 0..<nl { sc[li] += lp[li * size + idx] }
+                    n += 1
+                }
+            }
         }
         // Function words: a strong, cheap signal for the two languages we serve.
-        var hits = [Int](repeating: 0, count: languages.count)
+        var hits = [Int](repeating: 0, count: nl)
         var words = 0
         let tables = languages.map { LanguageDetector.functionWordHashes[$0] ?? SortedHashes([]) }
-        for w in norm.split(separator: 0x20) {
-            words += 1
-            let h = LanguageDetector.wordHash(w)
-            for li in languages.indices where tables[li].contains(h) { hits[li] += 1 }
+        norm.withUnsafeBufferPointer { buf in
+            var i = 0
+            while i < buf.count {
+                while i < buf.count && buf[i] == 0x20 { i += 1 }
+                if i >= buf.count { break }
+                var h = FeatureExtractor.fnvOffset
+                while i < buf.count && buf[i] != 0x20 { h = FeatureExtractor.mix(h, buf[i]); i += 1 }
+                words += 1
+                for li in 0..<nl where tables[li].contains(h) { hits[li] += 1 }
+            }
         }
         guard let best = scores.indices.max(by: { scores[$0] < scores[$1] }) else { return LanguageDetector.unknown }
         let second = scores.indices.filter { $0 != best }.map { scores[$0] }.max() ?? -Float.infinity

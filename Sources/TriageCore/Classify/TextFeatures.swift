@@ -11,39 +11,51 @@ public enum Category {
 public enum TextNormalizer {
     /// Appends the normalised form of `text` to `out` (a space is added first when `out` is not empty).
     public static func append(_ text: String, to out: inout [UInt8], maxBytes: Int = 16 * 1024) {
+        var t = text
+        t.withUTF8 { buf in append(utf8: buf, to: &out, maxBytes: maxBytes) }
+    }
+
+    static func append(utf8 buf: UnsafeBufferPointer<UInt8>, to out: inout [UInt8], maxBytes: Int) {
         var pendingSpace = !out.isEmpty && out.last != 0x20
-        var written = 0
-        for scalar in text.unicodeScalars {
-            if written >= maxBytes { break }
-            let v = scalar.value
-            if v < 0x80 {
-                let b = UInt8(v)
-                if b >= 0x61 && b <= 0x7A || b >= 0x30 && b <= 0x39 {
+        let limit = out.count + maxBytes
+        out.reserveCapacity(out.count + min(buf.count, maxBytes) + 8)
+        var i = 0
+        let n = buf.count
+        while i < n && out.count < limit {
+            let b = buf[i]
+            if b < 0x80 {
+                // ASCII: letters and digits kept (lowercased), apostrophes dropped, the rest separates.
+                if (b >= 0x61 && b <= 0x7A) || (b >= 0x30 && b <= 0x39) {
                     if pendingSpace { out.append(0x20); pendingSpace = false }
                     out.append(b)
-                    written += 1
                 } else if b >= 0x41 && b <= 0x5A {
                     if pendingSpace { out.append(0x20); pendingSpace = false }
                     out.append(b | 0x20)
-                    written += 1
-                } else if b == 0x27 {
-                    continue  // "don't" -> "dont", "geht's" -> "gehts"
-                } else {
+                } else if b != 0x27 {
                     pendingSpace = !out.isEmpty && out.last != 0x20
                 }
+                i += 1
                 continue
             }
+            // Decode one scalar (the String is valid UTF-8).
+            var v: UInt32
+            var len: Int
+            if b & 0xE0 == 0xC0 { v = UInt32(b & 0x1F); len = 2 }
+            else if b & 0xF0 == 0xE0 { v = UInt32(b & 0x0F); len = 3 }
+            else { v = UInt32(b & 0x07); len = 4 }
+            if i + len > n { break }
+            for k in 1..<len { v = (v << 6) | UInt32(buf[i + k] & 0x3F) }
+            i += len
             if v < 0x250, let folded = latinFold[Int(v)] {
                 if folded.isEmpty { pendingSpace = !out.isEmpty && out.last != 0x20; continue }
                 if pendingSpace { out.append(0x20); pendingSpace = false }
                 out.append(contentsOf: folded)
-                written += folded.count
                 continue
             }
+            guard let scalar = Unicode.Scalar(v) else { continue }
             if scalar.properties.isAlphabetic || scalar.properties.numericType != nil {
                 if pendingSpace { out.append(0x20); pendingSpace = false }
                 for l in scalar.properties.lowercaseMapping.utf8 { out.append(l) }
-                written += 2
             } else {
                 pendingSpace = !out.isEmpty && out.last != 0x20
             }
@@ -91,8 +103,8 @@ public struct FeatureVector: Sendable {
 /// Turns subject and new text into hashed features: word unigrams and bigrams plus character 4-grams
 /// of longer words (so German compounds share features with their parts). The subject counts
 /// `subjectWeight` times. Not thread-safe (it keeps scratch buffers); make one per thread.
-public struct FeatureExtractor {
-    public static let defaultBits = 18
+public struct FeatureExtractor: Sendable {
+    public static let defaultBits = 16
     public let bits: Int
     public let subjectWeight: Float
     var scratch: [Float]

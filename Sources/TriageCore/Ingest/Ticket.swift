@@ -23,6 +23,10 @@ public struct NewTicket: Sendable {
     /// Whether later stages may answer this ticket without a human.
     public var autoEligible: Bool
     public var warnings: [String]
+    /// The classifier's verdict, when a classifier ran.
+    public var classification: Classification?
+    /// Machine-generated mail (bounce, auto-reply, list): "delivery_status", "auto_reply", "list", ...
+    public var report: String?
 
     public init(messageRowID: Int64, mailbox: String, receivedAt: Int64, fromAddress: String, fromName: String?,
                 subject: String, state: TicketState, autoEligible: Bool, warnings: [String])
@@ -50,6 +54,11 @@ public struct TicketSummary: Sendable, Codable, Equatable {
     public var state: TicketState
     public var autoEligible: Bool
     public var warnings: [String]
+    public var category: String?
+    public var confidence: Double?
+    public var degree: AutomationDegree?
+    public var language: String?
+    public var report: String?
 
     public init(id: Int64, mailbox: String, receivedAt: Int64, from: String, fromName: String?, subject: String,
                 state: TicketState, autoEligible: Bool, warnings: [String])

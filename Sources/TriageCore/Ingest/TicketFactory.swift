@@ -8,6 +8,11 @@ public enum TicketFactory {
     public static let maxAttempts = 3
 
     public static func ticket(for message: StoredMessage) -> NewTicket {
+        ticket(for: message, classify: nil)
+    }
+
+    /// `classify` receives the parsed message and returns the classifier's verdict (nil: no classifier).
+    public static func ticket(for message: StoredMessage, classify: ((ClassifierInput) -> Classification)?) -> NewTicket {
         if message.attempts > maxAttempts {
             return NewTicket(
                 messageRowID: message.id, mailbox: message.mailbox, receivedAt: message.receivedAt, fromAddress: "",
@@ -25,7 +30,7 @@ public enum TicketFactory {
         let env = parsed.envelope
         warnings += parsed.warnings
         let subject = env.subject.isEmpty ? (message.fetchError != nil ? "(message not downloaded)" : "(no subject)") : env.subject
-        return NewTicket(
+        var t = NewTicket(
             messageRowID: message.id,
             mailbox: message.mailbox,
             receivedAt: message.receivedAt,
@@ -35,5 +40,19 @@ public enum TicketFactory {
             state: .open,
             autoEligible: !message.preBaseline && !message.truncated && message.fetchError == nil,
             warnings: warnings)
+        let r = parsed.report
+        if r.kind != .none { t.report = r.kind.rawValue } else if r.isList { t.report = "list" } else if r.isBulk { t.report = "bulk" }
+        if let classify, message.fetchError == nil {
+            var c = classify(ClassifierInput(subject: env.subject, body: parsed.newText.isEmpty ? parsed.text : parsed.newText,
+                                             sender: env.from?.address ?? "", mailbox: message.mailbox))
+            // Nothing automatic for machines, lists, or mail that was here before mailtriage or cut short.
+            if c.degree != .manual && (r.isAutomated || !t.autoEligible) {
+                c.degree = .manual
+                c.reasons.append(r.isAutomated ? "machine-generated or list mail (\(t.report ?? "automated"))"
+                                               : "not eligible for automatic handling (imported before the first poll, or incomplete)")
+            }
+            t.classification = c
+        }
+        return t
     }
 }

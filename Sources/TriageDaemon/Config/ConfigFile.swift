@@ -15,10 +15,34 @@ struct ConfigFile: Decodable {
     /// Messages committed per transaction.
     var batch_size: Int?
     var mailbox: [MailboxFile]?
+    /// The FAQ knowledge base directory.
+    var knowledge_base: String?
+    var classifier: ClassifierFile?
 
     enum CodingKeys: String, CodingKey, CaseIterable {
-        case state_dir, database, poll_interval, max_backoff, max_message_size, batch_size, mailbox
+        case state_dir, database, poll_interval, max_backoff, max_message_size, batch_size, mailbox, knowledge_base, classifier
     }
+}
+
+/// The `[classifier]` table.
+struct ClassifierFile: Decodable {
+    /// Rules file, relative to this file's directory unless absolute.
+    var rules_file: String?
+    /// Below this share of familiar words, confidence is scaled down.
+    var minimum_coverage: Double?
+    /// Languages answered automatically.
+    var languages: [String]?
+    /// `[classifier.thresholds]`: `default = { auto = 0.99, draft = 0.6 }`, `password = { auto = 0.98 }`.
+    var thresholds: [String: ThresholdFile]?
+
+    enum CodingKeys: String, CodingKey, CaseIterable {
+        case rules_file, minimum_coverage, languages, thresholds
+    }
+}
+
+struct ThresholdFile: Decodable {
+    var auto: Double?
+    var draft: Double?
 }
 
 /// One `[[mailbox]]` table.

@@ -87,6 +87,12 @@ struct Validator {
         for key in table.keys where !top.contains(key) {
             report(.warning, [key], "unknown key (ignored); known keys: \(top.sorted().joined(separator: ", "))")
         }
+        if let cls = table["classifier"]?.table {
+            let known = Set(ClassifierFile.CodingKeys.allCases.map(\.rawValue))
+            for key in cls.keys where !known.contains(key) {
+                report(.warning, ["classifier", key], "unknown key (ignored); known keys: \(known.sorted().joined(separator: ", "))")
+            }
+        }
         if let boxes = table["mailbox"]?.array {
             let known = Set(MailboxFile.CodingKeys.allCases.map(\.rawValue))
             for (i, value) in boxes.enumerated() {
@@ -105,6 +111,9 @@ struct Validator {
         "name": "a string", "url": "a string", "username": "a string", "password_file": "a string",
         "password_credential": "a string", "password": "a string", "ca_file": "a string", "after_processing": "a string",
         "connect_timeout": "a string", "response_timeout": "a string", "address": "a string", "display_name": "a string",
+        "knowledge_base": "a string", "classifier": "a table", "rules_file": "a string", "minimum_coverage": "a number",
+        "languages": "an array of strings", "thresholds": "a table of { auto = ..., draft = ... } tables", "auto": "a number",
+        "draft": "a number",
     ]
 
     /// The TOML value at a decoded key path, if the file has one.
@@ -211,6 +220,8 @@ struct Validator {
         if let b = raw.batch_size {
             if (1...10_000).contains(b) { c.batchSize = b } else { report(.error, ["batch_size"], "must be between 1 and 10000") }
         }
+        if let kb = raw.knowledge_base { c.knowledgeBase = relative(kb) }
+        if let cls = raw.classifier { classifier(cls, into: &c.classifier) }
         guard validateMailboxes else { return c }
         guard let boxes = raw.mailbox, !boxes.isEmpty else {
             report(.error, ["mailbox"], "no [[mailbox]] table: at least one mailbox is needed")
@@ -226,6 +237,40 @@ struct Validator {
             }
         }
         return c
+    }
+
+    /// A path from the file, relative to the file's directory unless absolute.
+    func relative(_ p: String) -> String {
+        if p.hasPrefix("/") { return p }
+        let dir = (file as NSString).deletingLastPathComponent
+        return dir.isEmpty ? p : (dir as NSString).appendingPathComponent(p)
+    }
+
+    mutating func classifier(_ f: ClassifierFile, into c: inout ClassifierConfig) {
+        if let r = f.rules_file { c.rulesFile = relative(r) }
+        if let m = f.minimum_coverage {
+            if (0...1).contains(m) { c.settings.minimumCoverage = m } else { report(.error, ["classifier", "minimum_coverage"], "must be between 0 and 1") }
+        }
+        if let l = f.languages { c.settings.languages = l }
+        for (name, t) in (f.thresholds ?? [:]).sorted(by: { $0.key < $1.key }) {
+            let path = ["classifier", "thresholds", name]
+            guard name == "default" || c.settings.categories.contains(name) else {
+                report(.error, path, "unknown category; known: default, \(c.settings.categories.joined(separator: ", "))")
+                continue
+            }
+            if name == Category.other { report(.warning, path, "other is never answered automatically; thresholds are ignored") }
+            let base = name == "default" ? c.settings.defaultThresholds : c.settings.thresholds(for: name)
+            let th = Thresholds(auto: t.auto ?? base.auto, draft: t.draft ?? base.draft)
+            guard (0...1.01).contains(th.auto), (0...1.01).contains(th.draft) else {
+                report(.error, path, "auto and draft must be between 0 and 1 (above 1: never)")
+                continue
+            }
+            guard th.draft <= th.auto else {
+                report(.error, path, "draft (\(th.draft)) must not be above auto (\(th.auto))")
+                continue
+            }
+            if name == "default" { c.settings.defaultThresholds = th } else { c.settings.thresholds[name] = th }
+        }
     }
 
     mutating func mailbox(_ m: MailboxFile, index i: Int) -> MailboxConfig? {

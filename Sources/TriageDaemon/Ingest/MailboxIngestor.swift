@@ -24,6 +24,8 @@ public struct MailboxIngestor: Sendable {
     public var logger: Logger
     /// A UID that failed to download this many times becomes a placeholder ticket so it blocks nothing.
     public var maxFetchFailures = 3
+    /// Classifies new tickets; nil leaves them unclassified.
+    public var classifier: SharedClassifier?
 
     public init(mailbox: MailboxConfig, source: any MailboxSource, store: any TicketRepository,
                 maxMessageBytes: Int, batchSize: Int, logger: Logger)
@@ -177,7 +179,8 @@ public struct MailboxIngestor: Sendable {
         while true {
             let messages = try store.claimUnprocessed(limit: batchSize)
             if messages.isEmpty { return created }
-            try store.createTickets(messages.map(TicketFactory.ticket))
+            let classify: ((ClassifierInput) -> Classification)? = classifier.map { c in { c.classify($0) } }
+            try store.createTickets(messages.map { TicketFactory.ticket(for: $0, classify: classify) })
             created += messages.count
         }
     }

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import TriageDaemon
+import TriageCore
 
 struct CheckConfig: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -16,6 +17,31 @@ struct CheckConfig: ParsableCommand {
             let (cfg, warnings) = try ConfigLoader.load(path: config)
             for w in warnings { printErr(w.description) }
             print("\(config): OK (\(cfg.mailboxes.count) mailbox\(cfg.mailboxes.count == 1 ? "" : "es"), \(warnings.count) warning\(warnings.count == 1 ? "" : "s"))")
+            var failed = false
+            if let rules = cfg.classifier.rulesFile {
+                do {
+                    let (r, w) = try RulesLoader.load(path: rules, categories: cfg.classifier.settings.categories)
+                    for d in w { printErr(d.description) }
+                    print("\(rules): OK (\(r.count) rule\(r.count == 1 ? "" : "s"))")
+                } catch let e as ConfigError {
+                    for d in e.diagnostics { printErr(d.description) }
+                    failed = true
+                }
+            }
+            if let kb = cfg.knowledgeBase {
+                do {
+                    let (entries, examples) = try TrainingData.knowledgeBase(at: kb)
+                    let problems = KnowledgeBaseCheck.problems(entries, categories: cfg.classifier.settings.categories)
+                    for p in problems { printErr(p.description) }
+                    if problems.contains(where: { $0.severity == .error }) { failed = true } else {
+                        print("\(kb): OK (\(entries.count) entries, \(examples.count) examples)")
+                    }
+                } catch {
+                    printErr("\(error)")
+                    failed = true
+                }
+            }
+            if failed { throw ExitCode(1) }
         } catch let e as ConfigError {
             for d in e.diagnostics { printErr(d.description) }
             let n = e.diagnostics.filter { $0.severity == .error }.count

@@ -72,6 +72,11 @@ struct TicketJSON: Encodable {
     var state: String
     var auto_eligible: Bool
     var warnings: [String]
+    var category: String?
+    var confidence: Double?
+    var degree: String?
+    var language: String?
+    var report: String?
 
     init(_ t: TicketSummary) {
         id = t.id
@@ -83,6 +88,11 @@ struct TicketJSON: Encodable {
         state = t.state.rawValue
         auto_eligible = t.autoEligible
         warnings = t.warnings
+        category = t.category
+        confidence = t.confidence
+        degree = t.degree?.rawValue
+        language = t.language
+        report = t.report
     }
 }
 
@@ -91,14 +101,17 @@ enum QueueTable {
         if tickets.isEmpty { return "no tickets" }
         let fmt = DateFormatter()
         fmt.dateFormat = "yyyy-MM-dd HH:mm"
-        var rows = [["ID", "RECEIVED", "STATE", "FROM", "SUBJECT"]]
+        var rows = [["ID", "RECEIVED", "STATE", "CATEGORY", "DEGREE", "FROM", "SUBJECT"]]
         for t in tickets {
+            let category = t.report.map { "(\($0))" } ?? t.category.map { c in t.confidence.map { "\(c) \(Int(($0 * 100).rounded()))%" } ?? c } ?? "-"
             rows.append(["\(t.id)", fmt.string(from: Date(timeIntervalSince1970: TimeInterval(t.receivedAt))), t.state.rawValue,
+                         category, t.degree?.rawValue ?? "-",
                          clip(t.from.isEmpty ? (t.fromName ?? "-") : t.from, 32), clip(t.subject, 60) + (t.warnings.isEmpty ? "" : " (!)")])
         }
-        let widths = (0..<4).map { c in rows.map { $0[c].count }.max() ?? 0 }
+        let n = rows[0].count - 1
+        let widths = (0..<n).map { c in rows.map { $0[c].count }.max() ?? 0 }
         return rows.map { r in
-            (0..<4).map { r[$0].padding(toLength: widths[$0], withPad: " ", startingAt: 0) }.joined(separator: "  ") + "  " + r[4]
+            (0..<n).map { r[$0].padding(toLength: widths[$0], withPad: " ", startingAt: 0) }.joined(separator: "  ") + "  " + r[n]
         }.joined(separator: "\n")
     }
 

@@ -26,6 +26,21 @@ struct Serve: AsyncParsableCommand {
         let logger = bootstrapLogging(level: global.logLevel)
         let config = try loadConfig(global, logger: logger)
         let store = try SQLiteTicketStore(path: config.resolvedDatabasePath)
+        let classifier: SharedClassifier?
+        do {
+            classifier = try SharedClassifier.load(config: config)
+        } catch let e as ConfigError {
+            for d in e.diagnostics { printErr(d.description) }
+            throw ExitCode(1)
+        } catch {
+            printErr("mailtriage: classifier: \(error)")
+            throw ExitCode(1)
+        }
+        if let classifier {
+            logger.info("classifier ready", metadata: ["model": "\(classifier.source)"])
+        } else {
+            logger.notice("no classifier: no trained model in the state directory and no knowledge_base configured; tickets stay unclassified")
+        }
         var ingestors: [MailboxIngestor] = []
         for mb in config.mailboxes {
             let password: String
@@ -34,8 +49,10 @@ struct Serve: AsyncParsableCommand {
                 throw ExitCode(1)
             }
             let source = IMAPMailbox(options: .init(mb, password: password))
-            ingestors.append(MailboxIngestor(mailbox: mb, source: source, store: store, maxMessageBytes: config.maxMessageBytes,
-                                             batchSize: config.batchSize, logger: logger))
+            var ingestor = MailboxIngestor(mailbox: mb, source: source, store: store, maxMessageBytes: config.maxMessageBytes,
+                                           batchSize: config.batchSize, logger: logger)
+            ingestor.classifier = classifier
+            ingestors.append(ingestor)
         }
         if once {
             var failed = false

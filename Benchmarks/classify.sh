@@ -1,0 +1,42 @@
+#!/usr/bin/env bash
+# Classifier evaluation and speed (see BENCHMARKS.md): mailtriage eval on the shared labelled data,
+# the scikit-learn peer on the same split, and the throughput benchmark.
+# Usage: Benchmarks/classify.sh BIN_DIR SHARED_DIR
+set -euo pipefail
+BIN=$1
+SHARED=$2
+OUT=${OUT:-/tmp/mailtriage-classify-$(id -u)}
+rm -rf "$OUT"; mkdir -p "$OUT"
+python3 "$(dirname "$0")/prepare_eval.py" "$SHARED" "$OUT"
+M="$BIN/mailtriage"
+KB=knowledge-base
+RULES=config/rules.toml
+for setup in bitext out-of-box; do
+  if [ "$setup" = bitext ]; then
+    echo "== trained on the knowledge base, our examples and the Bitext 80% split"
+    "$M" train --knowledge-base $KB --rules $RULES --model "$OUT/model" --data "$OUT/bitext-train.jsonl" --export-examples "$OUT/train.jsonl"
+  else
+    echo "== out of the box: the shipped knowledge base and our examples only"
+    "$M" train --knowledge-base $KB --rules $RULES --model "$OUT/model" --export-examples "$OUT/train.jsonl"
+  fi
+  for f in bitext-test german-tickets banking77-other; do
+    echo "-- mailtriage eval --data $f.jsonl"
+    "$M" eval --knowledge-base $KB --rules $RULES --model "$OUT/model" --data "$OUT/$f.jsonl" | sed -n '/^threshold/,$p'
+  done
+  echo "-- mailtriage eval --data Benchmarks/data/own-holdout.jsonl (our held-out German/English/office mail)"
+  "$M" eval --knowledge-base $KB --rules $RULES --model "$OUT/model" --data Benchmarks/data/own-holdout.jsonl | sed -n '/^threshold/,/^shipped/p'
+  cov=$("$M" eval --json --knowledge-base $KB --rules $RULES --model "$OUT/model" --data "$OUT/bitext-test.jsonl" |
+        python3 -c 'import json,sys; print(json.load(sys.stdin)["thresholds"][0]["automatableAutomated"])')
+  echo "-- scikit-learn peer, same training examples, same test files"
+  python3 "$(dirname "$0")/sklearn_peer.py" "$OUT/train.jsonl" "$OUT/bitext-test.jsonl" "$OUT/german-tickets.jsonl" \
+    "$OUT/banking77-other.jsonl" --coverage "$cov"
+done
+echo "== speed"
+python3 - "$OUT/german-tickets.jsonl" > "$OUT/1k.jsonl" <<'PY'
+import json, sys
+rows = [json.loads(l) for l in open(sys.argv[1])]
+# About 1 KB of new text per message: German tickets joined pairwise.
+for i in range(0, len(rows) - 1, 2):
+    print(json.dumps({"subject": rows[i]["subject"], "text": rows[i]["text"] + "\n\n" + rows[i + 1]["text"]}, ensure_ascii=False))
+PY
+"$BIN/mailtriage-bench" classify --data "$OUT/1k.jsonl" --train "$OUT/bitext-train.jsonl" --knowledge-base $KB
