@@ -73,7 +73,7 @@ import Glibc
         let total = 3000
         try server.deliver(user, (0..<total).map { testMessage($0, size: 5000) })
         let setup = try TestSetup(user: user, url: server.imapsURL, caFile: server.caFile, extra: "batch_size = 25")
-        let (process, _, _) = try CLI.start(["serve", "--once", "--config", setup.configPath, "--log-level", "error"])
+        let (process, _, errPath) = try CLI.start(["serve", "--once", "--config", setup.configPath, "--log-level", "error"])
         // Wait until part of the mailbox is committed, then kill without warning.
         var seen = 0
         let deadline = Date().addingTimeInterval(60)
@@ -88,7 +88,8 @@ import Glibc
         }
         kill(process.processIdentifier, SIGKILL)
         process.waitUntilExit()
-        #expect(process.terminationReason == .uncaughtSignal)
+        #expect(process.terminationReason == .uncaughtSignal,
+                "serve ended by itself: \((try? String(contentsOfFile: errPath, encoding: .utf8)) ?? "")")
         let store = try SQLiteTicketStore(path: setup.databasePath)
         let atKill = try store.counts()
         #expect(seen >= 200)

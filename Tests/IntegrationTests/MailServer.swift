@@ -141,7 +141,7 @@ struct TestSetup {
             username = "\(user)"
             password_file = "\(pw)"
             after_processing = "\(after)"
-            connect_timeout = "3s"
+            connect_timeout = "15s"
             response_timeout = "10s"
 
             """

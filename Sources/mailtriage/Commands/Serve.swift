@@ -39,7 +39,8 @@ struct Serve: AsyncParsableCommand {
         if let classifier {
             logger.info("classifier ready", metadata: ["model": "\(classifier.source)"])
         } else {
-            logger.notice("no classifier: no trained model in the state directory and no knowledge_base configured; tickets stay unclassified")
+            logger.log(level: once ? .debug : .notice,
+                       "no classifier: no trained model in the state directory and no knowledge_base configured; tickets stay unclassified")
         }
         var ingestors: [MailboxIngestor] = []
         for mb in config.mailboxes {

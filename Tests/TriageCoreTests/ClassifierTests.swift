@@ -1,0 +1,266 @@
+import Testing
+@testable import TriageCore
+
+@Suite struct NormalizerTests {
+    @Test(arguments: [
+        ("Passwort zurücksetzen", "passwort zuruecksetzen"),
+        ("Passwort zuruecksetzen", "passwort zuruecksetzen"),
+        ("KENNWORTRÜCKSETZUNG", "kennwortruecksetzung"),
+        ("Grüße, Straße & Café", "gruesse strasse cafe"),
+        ("don't   stop—now!", "dont stop now"),
+        ("Łódź", "lodz"),
+        ("Привет", "привет"),
+        ("  ", ""),
+    ])
+    func normalizes(input: String, expected: String) {
+        #expect(TextNormalizer.normalize(input) == expected)
+    }
+}
+
+@Suite struct FeatureTests {
+    @Test func sameTextSameFeaturesAndUnitLength() {
+        var x = FeatureExtractor(bits: 12)
+        let a = x.features(subject: "Passwort", body: "Ich habe mein Passwort vergessen")
+        let b = x.features(subject: "Passwort", body: "Ich habe mein Passwort vergessen")
+        #expect(a.indices == b.indices && a.values == b.values)
+        let norm = a.values.reduce(0) { $0 + $1 * $1 }
+        #expect(abs(norm - 1) < 1e-4)
+        #expect(a.words.count == 6)
+    }
+
+    @Test func umlautSpellingsShareFeatures() {
+        var x = FeatureExtractor(bits: 14)
+        let a = x.features(subject: "", body: "zurücksetzen")
+        let b = x.features(subject: "", body: "zuruecksetzen")
+        #expect(Set(a.indices) == Set(b.indices))
+    }
+
+    @Test func compoundsShareCharacterGramsWithTheirParts() {
+        var x = FeatureExtractor(bits: 16)
+        let compound = Set(x.features(subject: "", body: "Kennwortrücksetzung").indices)
+        let part = Set(x.features(subject: "", body: "Kennwort").indices)
+        #expect(compound.intersection(part).count >= 3)
+    }
+
+    @Test func subjectWeighsMore() {
+        var x = FeatureExtractor(bits: 14, subjectWeight: 2)
+        let v = x.features(subject: "invoice", body: "hello")
+        let inv = FeatureExtractor.wordIndex("invoice".utf8, bits: 14)
+        let hel = FeatureExtractor.wordIndex("hello".utf8, bits: 14)
+        let vi = v.values[v.indices.firstIndex(of: inv)!], vh = v.values[v.indices.firstIndex(of: hel)!]
+        #expect(vi > vh * 1.5)
+    }
+}
+
+/// A small labelled set in both languages, enough to learn from.
+enum Toy {
+    static let data: [(String, String, String)] = [
+        ("password", "en", "I forgot my password"), ("password", "en", "reset my password please"),
+        ("password", "en", "my account is locked, password wrong"), ("password", "en", "cannot log in, need a new password"),
+        ("password", "de", "Ich habe mein Passwort vergessen"), ("password", "de", "Bitte Kennwort zurücksetzen"),
+        ("password", "de", "Mein Konto ist gesperrt, Passwort falsch"), ("password", "de", "neues Passwort bitte"),
+        ("order_info", "en", "where is my order"), ("order_info", "en", "my parcel has not arrived yet"),
+        ("order_info", "en", "please send the invoice for my order"), ("order_info", "en", "when will my order be delivered"),
+        ("order_info", "de", "Wo ist meine Bestellung"), ("order_info", "de", "Mein Paket ist nicht angekommen"),
+        ("order_info", "de", "Bitte schicken Sie die Rechnung zur Bestellung"), ("order_info", "de", "Wann wird meine Bestellung geliefert"),
+        ("other", "en", "I want to complain about your service"), ("other", "en", "we offer marketing services for your company"),
+        ("other", "en", "the server is down since this morning"), ("other", "en", "please call me about the contract"),
+        ("other", "de", "Ich möchte mich über Ihren Service beschweren"), ("other", "de", "Wir bieten Marketing für Ihr Unternehmen"),
+        ("other", "de", "Der Server ist seit heute früh ausgefallen"), ("other", "de", "Bitte rufen Sie mich wegen des Vertrags an"),
+    ]
+
+    static var examples: [TrainingExample] {
+        data.map { TrainingExample(body: $0.2, label: $0.0, language: $0.1, source: "toy") }
+    }
+
+    static let categories = ["order_info", "password", "other"]
+
+    static func model(anchors: [String: [String]] = [:]) -> ClassifierModel {
+        var o = TrainingOptions()
+        o.bits = 14
+        o.folds = 3
+        return Trainer.train(examples, categories: categories, anchors: anchors, options: o).0
+    }
+}
+
+@Suite struct LanguageTests {
+    @Test(arguments: [
+        ("Ich habe mein Passwort vergessen und kann mich nicht anmelden", "de"),
+        ("Guten Tag, wo ist meine Bestellung? Vielen Dank", "de"),
+        ("I forgot my password and cannot log in to my account", "en"),
+        ("Hello, where is my order? Thanks a lot", "en"),
+        ("ok", "unknown"),
+        ("こんにちは、パスワードを忘れました。よろしくお願いします。", "unknown"),
+        ("Bonjour, je voudrais savoir quand ma commande sera livrée chez moi", "unknown"),
+    ])
+    func detects(text: String, expected: String) {
+        #expect(Toy.model().language.detect(text) == expected)
+    }
+}
+
+@Suite struct TrainerTests {
+    @Test func learnsAndIsDeterministic() {
+        let (m1, report) = Trainer.train(Toy.examples, categories: Toy.categories, options: {
+            var o = TrainingOptions(); o.bits = 14; o.folds = 3; return o
+        }())
+        let m2 = Toy.model()
+        #expect(m1.weights == m2.weights)
+        #expect(report.examples == Toy.data.count)
+        #expect(report.temperature > 0.1 && report.temperature < 8)
+        var c = Classifier(model: m1, settings: ClassifierSettings())
+        #expect(c.classify(ClassifierInput(subject: "Passwort", body: "Ich habe mein Kennwort vergessen")).category == "password")
+        #expect(c.classify(ClassifierInput(subject: "", body: "Where is my parcel?")).category == "order_info")
+        #expect(c.classify(ClassifierInput(subject: "", body: "Ich möchte mich beschweren")).category == "other")
+    }
+
+    @Test func unknownLabelsAreDropped() {
+        let ex = Toy.examples + [TrainingExample(body: "x", label: "nonsense", source: "t")]
+        #expect(Trainer.train(ex, categories: Toy.categories, options: { var o = TrainingOptions(); o.bits = 12; o.folds = 0; return o }()).1.examples == Toy.data.count)
+    }
+
+    @Test func modelFileRoundTripsAndRejectsDamage() throws {
+        var m = Toy.model(anchors: ["password": ["passwort", "password"]])
+        m.summary.append("note: test")
+        let bytes = m.serialized()
+        let back = try ClassifierModel(bytes: bytes)
+        #expect(back.weights == m.weights && back.bias == m.bias && back.categories == m.categories)
+        #expect(back.anchors == m.anchors && back.idf == m.idf && back.summary == m.summary && back.temperature == m.temperature)
+        #expect(throws: TriageError.self) { try ClassifierModel(bytes: Array(bytes.prefix(100))) }
+        #expect(throws: TriageError.self) { try ClassifierModel(bytes: Array("not a model".utf8)) }
+        var wrongVersion = bytes
+        wrongVersion[4] = 99
+        #expect(throws: TriageError.self) { try ClassifierModel(bytes: wrongVersion) }
+    }
+}
+
+@Suite struct DecisionTests {
+    static func settings(_ rules: [ClassificationRule] = [], auto: Double = 0.5) -> ClassifierSettings {
+        var s = ClassifierSettings()
+        s.categories = Toy.categories
+        s.defaultThresholds = Thresholds(auto: auto, draft: 0.3)
+        s.minimumCoverage = 0
+        s.rules = rules
+        return s
+    }
+
+    @Test func degreesFollowThresholdsLanguageAndOther() {
+        var c = Classifier(model: Toy.model(), settings: Self.settings())
+        let ok = c.classify(ClassifierInput(subject: "Password", body: "I forgot my password, please reset it"))
+        #expect(ok.category == "password" && ok.degree == .automatic, "\(ok)")
+        var strict = Classifier(model: Toy.model(), settings: Self.settings(auto: 1.01))
+        #expect(strict.classify(ClassifierInput(subject: "Password", body: "I forgot my password, please reset it")).degree == .semiAutomatic)
+        let other = c.classify(ClassifierInput(subject: "", body: "I want to complain about your service"))
+        #expect(other.category == "other" && other.degree == .manual)
+        let french = c.classify(ClassifierInput(subject: "", body: "Bonjour, je voudrais savoir pourquoi mon mot de passe ne marche pas du tout"))
+        #expect(french.language == "unknown" && french.degree == .manual)
+        #expect(french.category == "other" || french.reasons.contains { $0.contains("language unknown") })
+    }
+
+    @Test func anchorsGateAutomaticAnswers() {
+        let m = Toy.model(anchors: ["password": ["kennwort"]])
+        var c = Classifier(model: m, settings: Self.settings())
+        let r = c.classify(ClassifierInput(subject: "Password", body: "I forgot my password, please reset it"))
+        #expect(r.category == "password")
+        #expect(!r.anchored && r.degree == .semiAutomatic)
+        #expect(r.reasons.contains { $0.contains("no knowledge-base keyword") })
+        let de = c.classify(ClassifierInput(subject: "Kennwort", body: "Ich habe mein Kennwort vergessen"))
+        #expect(de.anchored && de.degree == .automatic)
+    }
+
+    @Test func rulesForceAndWeigh() throws {
+        var legal = RuleCondition()
+        legal.any = ["anwalt", "lawyer"]
+        var vip = RuleCondition()
+        vip.senders = ["*.bigcustomer.example"]
+        var manualWords = RuleCondition()
+        manualWords.subjectRegex = [try RulePattern("^urgent[: ]")]
+        let rules = [
+            ClassificationRule(name: "legal", when: legal, force: .other, priority: "high"),
+            ClassificationRule(name: "vip", when: vip, targetGroup: "business_critical"),
+            ClassificationRule(name: "urgent", when: manualWords, force: .manual),
+        ]
+        var c = Classifier(model: Toy.model(), settings: Self.settings(rules))
+        let r = c.classify(ClassifierInput(subject: "Password", body: "Mein Anwalt sagt, ich soll mein Passwort zurücksetzen"))
+        #expect(r.category == "other" && r.degree == .manual && r.forced && r.priority == "high" && r.rules == ["legal"])
+        let v = c.classify(ClassifierInput(subject: "Password", body: "I forgot my password", sender: "ceo@eu.bigcustomer.example"))
+        #expect(v.targetGroup == "business_critical" && v.rules == ["vip"])
+        let u = c.classify(ClassifierInput(subject: "URGENT: password", body: "I forgot my password"))
+        #expect(u.category == "password" && u.degree == .manual && u.forced)
+    }
+
+    @Test func ruleConditionsCombine() throws {
+        var w = RuleCondition()
+        w.all = ["rechnung", "falsch"]
+        w.none = ["danke"]
+        w.languages = ["de"]
+        w.mailboxes = ["billing"]
+        let rule = CompiledRule(ClassificationRule(name: "r", when: w, category: "order_info", weight: 2))
+        func match(_ body: String, mailbox: String = "billing", lang: String = "de") -> Bool {
+            let input = ClassifierInput(subject: "", body: body, mailbox: mailbox)
+            return rule.matches(input, RuleText(input), language: lang)
+        }
+        #expect(match("Die Rechnung ist falsch"))
+        #expect(!match("Die Rechnung ist richtig"))
+        #expect(!match("Die Rechnung ist falsch, danke"))
+        #expect(!match("Die Rechnung ist falsch", mailbox: "support"))
+        #expect(!match("Die Rechnung ist falsch", lang: "en"))
+        var prefix = RuleCondition()
+        prefix.any = ["passw*"]
+        let p = CompiledRule(ClassificationRule(name: "p", when: prefix, category: "password"))
+        let input = ClassifierInput(subject: "", body: "Passwörter vergessen")
+        #expect(p.matches(input, RuleText(input), language: "de"))
+        let no = ClassifierInput(subject: "", body: "Ein Kompass wird gesucht")
+        #expect(!p.matches(no, RuleText(no), language: "de"))
+    }
+
+    @Test func invalidRegexIsReported() {
+        #expect(throws: (any Error).self) { try RulePattern("(unclosed") }
+    }
+}
+
+@Suite struct KnowledgeEntryTests {
+    static let good = """
+        ---
+        id: pw-en
+        category: password
+        language: en
+        title: Resetting a password
+        questions:
+          - I forgot my password
+          - "How do I reset it?"
+        keywords: [password, reset]
+        ---
+        Hello {{customer_name}},
+        open {{password_reset_url}}.
+        """
+
+    @Test func parsesFrontMatterAndBody() throws {
+        let e = try KnowledgeEntry.parse(Self.good, path: "kb/password/pw-en.md")
+        #expect(e.id == "pw-en" && e.category == "password" && e.language == "en" && e.title == "Resetting a password")
+        #expect(e.questions == ["I forgot my password", "How do I reset it?"])
+        #expect(e.keywords == ["password", "reset"])
+        #expect(e.body.hasPrefix("Hello {{customer_name}},"))
+        #expect(e.trainingExamples.count == 3)
+        #expect(KnowledgeEntry.anchors([e]) == ["password": ["password", "reset"]])
+    }
+
+    @Test(arguments: [
+        ("no front matter", "Hello", "front matter"),
+        ("---\nid: x\n", "", "not closed"),
+        ("---\ncategory: password\nlanguage: en\ntitle: t\nquestions: [a]\n---\nbody", "", "missing field \"id\""),
+        ("---\nid: x\ncategory: password\nlanguage: en\ntitle: t\n---\nbody", "", "questions"),
+        ("---\nid: x\ncategory: password\nlanguage: en\ntitle: t\nquestions: [a]\n---\n", "", "answer text is empty"),
+        ("---\nid: x\n  - stray\n---\nbody", "", "list item without a key"),
+    ])
+    func rejects(text: String, extra: String, message: String) {
+        do {
+            _ = try KnowledgeEntry.parse(text + extra, path: "kb/x.md")
+            Issue.record("accepted a bad entry")
+        } catch let e as KnowledgeEntry.ParseError {
+            #expect(e.description.hasPrefix("kb/x.md:"))
+            #expect(e.message.contains(message), "\(e)")
+        } catch {
+            Issue.record("unexpected \(error)")
+        }
+    }
+}
