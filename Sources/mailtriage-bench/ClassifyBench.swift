@@ -15,6 +15,7 @@ struct ClassifyBench: ParsableCommand {
     @Option(help: "Messages to classify (the data is cycled).") var messages = 100_000
     @Option(help: "Training examples (the training file is cycled).") var trainingExamples = 10_000
     @Option(help: "Where the model is written and read back.") var model = "/tmp/mailtriage-bench.model"
+    @Option(help: "Rules file applied while classifying.") var rules = "config/rules.toml"
 
     func run() throws {
         let kb = try TrainingData.knowledgeBase(at: knowledgeBase)
@@ -41,15 +42,17 @@ struct ClassifyBench: ParsableCommand {
         }
         guard !inputs.isEmpty else { throw ValidationError("no messages in \(data)") }
         let avgBytes = inputs.reduce(0) { $0 + $1.subject.utf8.count + $1.body.utf8.count } / inputs.count
-        var classifier = Classifier(model: loaded, settings: ClassifierSettings())
+        var settings = ClassifierSettings()
+        settings.rules = try RulesLoader.load(path: rules, categories: settings.categories).rules
+        var classifier = Classifier(model: loaded, settings: settings)
         var automatic = 0
         // Warm-up, then the timed run.
         for k in 0..<min(1000, messages) { _ = classifier.classify(inputs[k % inputs.count], explain: false) }
         t0 = DispatchTime.now().uptimeNanoseconds
         for k in 0..<messages where classifier.classify(inputs[k % inputs.count], explain: false).degree == .automatic { automatic += 1 }
         let secs = Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e9
-        print(String(format: "mailtriage: classify %d messages (avg %d bytes) in %.3f s: %.0f msg/s on one core (%d automatic)",
-                     messages, avgBytes, secs, Double(messages) / secs, automatic))
+        print(String(format: "mailtriage: classify %d messages (avg %d bytes, %d rules) in %.3f s: %.0f msg/s on one core (%d automatic)",
+                     messages, avgBytes, settings.rules.count, secs, Double(messages) / secs, automatic))
         print(String(format: "mailtriage: train on %d examples: %.2f s with 5-fold calibration, %.2f s single fit", examples.count, trainSecs, fitSecs))
         print(String(format: "mailtriage: model %.1f MiB, load %.1f ms", Double(size) / 1048576, loadMs))
     }

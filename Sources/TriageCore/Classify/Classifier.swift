@@ -64,7 +64,7 @@ public struct Classifier: Sendable {
     public let model: ClassifierModel
     public let settings: ClassifierSettings
     let rules: [CompiledRule]
-    let anchors: [String: [[UInt8]]]
+    let anchors: [String: [Needle]]
     var extractor: FeatureExtractor
 
     public init(model: ClassifierModel, settings: ClassifierSettings) {
@@ -75,7 +75,7 @@ public struct Classifier: Sendable {
         anchors = model.anchors.mapValues { phrases in
             phrases.map { p in
                 let n = TextNormalizer.normalize(p)
-                return RuleText.needle(!n.contains(" ") && n.count >= 5 ? n + "*" : n)
+                return Needle(!n.contains(" ") && n.count >= 5 ? n + "*" : n)
             }
         }
         extractor = model.makeExtractor()

@@ -103,9 +103,41 @@ struct RuleText {
         self.init(normalizedSubject: s, normalizedBody: b)
     }
 
+    /// FNV hashes of the words of subject and body, for the common single-word test.
+    let subjectWords: Set<UInt32>
+    let bodyWords: Set<UInt32>
+
     init(normalizedSubject s: [UInt8], normalizedBody b: [UInt8]) {
         subject = [0x20] + s + [0x20]
         body = [0x20] + b + [0x20]
+        subjectWords = RuleText.wordHashes(s)
+        bodyWords = RuleText.wordHashes(b)
+    }
+
+    static func wordHashes(_ t: [UInt8]) -> Set<UInt32> {
+        var set = Set<UInt32>(minimumCapacity: t.count / 5)
+        var h = FeatureExtractor.fnvOffset
+        var inWord = false
+        for c in t {
+            if c == 0x20 {
+                if inWord { set.insert(h) }
+                h = FeatureExtractor.fnvOffset
+                inWord = false
+            } else {
+                h = FeatureExtractor.mix(h, c)
+                inWord = true
+            }
+        }
+        if inWord { set.insert(h) }
+        return set
+    }
+
+    /// A needle " word " (one whole word) as its hash, else nil.
+    static func singleWordHash(_ needle: [UInt8]) -> UInt32? {
+        guard needle.count > 2, needle.last == 0x20, !needle[1..<(needle.count - 1)].contains(0x20) else { return nil }
+        var h = FeatureExtractor.fnvOffset
+        for c in needle[1..<(needle.count - 1)] { h = FeatureExtractor.mix(h, c) }
+        return h
     }
 
     /// The phrase in normalised form with the padding that makes it match whole words.
@@ -133,23 +165,49 @@ struct RuleText {
         return false
     }
 
-    func inSubject(_ p: [UInt8]) -> Bool { RuleText.contains(subject, p) }
-    func inBody(_ p: [UInt8]) -> Bool { RuleText.contains(body, p) }
-    func inEither(_ p: [UInt8]) -> Bool { inSubject(p) || inBody(p) }
+    func inSubject(_ p: Needle) -> Bool { p.found(in: subject, words: subjectWords) }
+    func inBody(_ p: Needle) -> Bool { p.found(in: body, words: bodyWords) }
+    func inEither(_ p: Needle) -> Bool { inSubject(p) || inBody(p) }
+}
+
+/// A phrase prepared for fast tests: one whole word is a hash lookup; a phrase is scanned for only
+/// when its first word occurs; a prefix ("passw*") is scanned for.
+struct Needle: Sendable {
+    let bytes: [UInt8]
+    let wordHash: UInt32?
+    let firstWordHash: UInt32?
+
+    init(_ phrase: String) {
+        bytes = RuleText.needle(phrase)
+        wordHash = RuleText.singleWordHash(bytes)
+        if wordHash == nil, bytes.last == 0x20, let sp = bytes.dropFirst().firstIndex(of: 0x20) {
+            var h = FeatureExtractor.fnvOffset
+            for c in bytes[1..<sp] { h = FeatureExtractor.mix(h, c) }
+            firstWordHash = h
+        } else {
+            firstWordHash = nil
+        }
+    }
+
+    func found(in text: [UInt8], words: Set<UInt32>) -> Bool {
+        if let h = wordHash { return words.contains(h) }
+        if let f = firstWordHash, !words.contains(f) { return false }
+        return RuleText.contains(text, bytes)
+    }
 }
 
 /// A rule with its phrases normalised once.
 struct CompiledRule: Sendable {
     let rule: ClassificationRule
-    let any, all, none, subjectAny, bodyAny: [[UInt8]]
+    let any, all, none, subjectAny, bodyAny: [Needle]
 
     init(_ r: ClassificationRule) {
         rule = r
-        any = r.when.any.map(RuleText.needle)
-        all = r.when.all.map(RuleText.needle)
-        none = r.when.none.map(RuleText.needle)
-        subjectAny = r.when.subjectAny.map(RuleText.needle)
-        bodyAny = r.when.bodyAny.map(RuleText.needle)
+        any = r.when.any.map(Needle.init)
+        all = r.when.all.map(Needle.init)
+        none = r.when.none.map(Needle.init)
+        subjectAny = r.when.subjectAny.map(Needle.init)
+        bodyAny = r.when.bodyAny.map(Needle.init)
     }
 
     func matches(_ input: ClassifierInput, _ text: RuleText, language: String) -> Bool {

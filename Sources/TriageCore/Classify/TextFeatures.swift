@@ -16,50 +16,60 @@ public enum TextNormalizer {
     }
 
     static func append(utf8 buf: UnsafeBufferPointer<UInt8>, to out: inout [UInt8], maxBytes: Int) {
-        var pendingSpace = !out.isEmpty && out.last != 0x20
-        let limit = out.count + maxBytes
-        out.reserveCapacity(out.count + min(buf.count, maxBytes) + 8)
-        var i = 0
-        let n = buf.count
-        while i < n && out.count < limit {
-            let b = buf[i]
-            if b < 0x80 {
-                // ASCII: letters and digits kept (lowercased), apostrophes dropped, the rest separates.
-                if (b >= 0x61 && b <= 0x7A) || (b >= 0x30 && b <= 0x39) {
-                    if pendingSpace { out.append(0x20); pendingSpace = false }
-                    out.append(b)
-                } else if b >= 0x41 && b <= 0x5A {
-                    if pendingSpace { out.append(0x20); pendingSpace = false }
-                    out.append(b | 0x20)
-                } else if b != 0x27 {
-                    pendingSpace = !out.isEmpty && out.last != 0x20
+        let start = out.count
+        let n = min(buf.count, maxBytes * 2)
+        // Worst case: every byte becomes a separator plus a letter, or a letter grows when lowercased.
+        let capacity = start + n * 2 + 16
+        var pendingSpace = start > 0 && out[start - 1] != 0x20
+        var count = start
+        var result = out
+        out = []
+        result.append(contentsOf: repeatElement(0, count: capacity - start))
+        let limit = start + maxBytes
+        result.withUnsafeMutableBufferPointer { o in
+            @inline(__always) func put(_ c: UInt8) {
+                if pendingSpace { o[count] = 0x20; count += 1; pendingSpace = false }
+                o[count] = c
+                count += 1
+            }
+            @inline(__always) func separate() { pendingSpace = count > 0 && o[count - 1] != 0x20 }
+            var i = 0
+            while i < n && count < limit {
+                let b = buf[i]
+                if b < 0x80 {
+                    // ASCII: letters and digits kept (lowercased), apostrophes dropped, the rest separates.
+                    if (b >= 0x61 && b <= 0x7A) || (b >= 0x30 && b <= 0x39) { put(b) }
+                    else if b >= 0x41 && b <= 0x5A { put(b | 0x20) }
+                    else if b != 0x27 { separate() }
+                    i += 1
+                    continue
                 }
-                i += 1
-                continue
-            }
-            // Decode one scalar (the String is valid UTF-8).
-            var v: UInt32
-            var len: Int
-            if b & 0xE0 == 0xC0 { v = UInt32(b & 0x1F); len = 2 }
-            else if b & 0xF0 == 0xE0 { v = UInt32(b & 0x0F); len = 3 }
-            else { v = UInt32(b & 0x07); len = 4 }
-            if i + len > n { break }
-            for k in 1..<len { v = (v << 6) | UInt32(buf[i + k] & 0x3F) }
-            i += len
-            if v < 0x250, let folded = latinFold[Int(v)] {
-                if folded.isEmpty { pendingSpace = !out.isEmpty && out.last != 0x20; continue }
-                if pendingSpace { out.append(0x20); pendingSpace = false }
-                out.append(contentsOf: folded)
-                continue
-            }
-            guard let scalar = Unicode.Scalar(v) else { continue }
-            if scalar.properties.isAlphabetic || scalar.properties.numericType != nil {
-                if pendingSpace { out.append(0x20); pendingSpace = false }
-                for l in scalar.properties.lowercaseMapping.utf8 { out.append(l) }
-            } else {
-                pendingSpace = !out.isEmpty && out.last != 0x20
+                // Decode one scalar (the String is valid UTF-8).
+                var v: UInt32
+                var len: Int
+                if b & 0xE0 == 0xC0 { v = UInt32(b & 0x1F); len = 2 }
+                else if b & 0xF0 == 0xE0 { v = UInt32(b & 0x0F); len = 3 }
+                else { v = UInt32(b & 0x07); len = 4 }
+                if i + len > n { break }
+                for k in 1..<len { v = (v << 6) | UInt32(buf[i + k] & 0x3F) }
+                i += len
+                if v < 0x250, let folded = latinFold[Int(v)] {
+                    if folded.isEmpty { separate(); continue }
+                    for f in folded { put(f) }
+                    continue
+                }
+                guard let scalar = Unicode.Scalar(v) else { continue }
+                if scalar.properties.isAlphabetic || scalar.properties.numericType != nil {
+                    let lower = scalar.properties.lowercaseMapping.utf8
+                    if count + lower.count + 1 >= o.count { break }
+                    for l in lower { put(l) }
+                } else {
+                    separate()
+                }
             }
         }
+        result.removeSubrange(count...)
+        out = result
     }
 
     public static func normalize(_ text: String) -> String {
@@ -225,7 +235,7 @@ public struct FeatureExtractor: Sendable {
                 }
                 prevWordHash = wh
                 havePrev = true
-                if len >= 5 && len <= 40 {
+                if len >= 7 && len <= 40 {
                     // Character 4-grams of "<word>": parts of compounds ("kennwort|ruecksetzung") and stems.
                     let padded = len + 2
                     @inline(__always) func at(_ p: Int) -> UInt8 { p == 0 ? 0x3C : (p == padded - 1 ? 0x3E : buf[start + p - 1]) }
