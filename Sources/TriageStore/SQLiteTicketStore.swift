@@ -261,6 +261,40 @@ public final class SQLiteTicketStore: TicketRepository, @unchecked Sendable {
         }
     }
 
+    // MARK: - Corrections
+
+    /// An agent's correction of a ticket's category: recorded as an event (which training reads) and
+    /// applied to the ticket. Throws `notFound` for an unknown ticket.
+    public func recategorize(ticket id: Int64, category: String, actor: String) throws {
+        try write("recategorize") { db in
+            guard let old = try Row.fetchOne(db, sql: "SELECT category FROM ticket WHERE id = ?", arguments: [id]) else {
+                throw TriageError(.notFound, "no ticket \(id)")
+            }
+            let from: String? = old["category"]
+            try db.execute(sql: "UPDATE ticket SET category = ?, confidence = NULL, updated_at = ? WHERE id = ?",
+                           arguments: [category, now(), id])
+            try appendEvent(db, kind: "ticket.recategorized", ticket: id, actor: actor,
+                            detail: ["from": from ?? "", "to": category])
+        }
+    }
+
+    /// The latest correction of every corrected ticket with the raw message, for training.
+    public func corrections() throws -> [(category: String, raw: [UInt8])] {
+        try read("corrections") { db in
+            let rows = try Row.fetchAll(db, sql: """
+                SELECT t.category AS category, r.raw AS raw FROM ticket t
+                JOIN message_raw r ON r.message_row = t.message_row
+                WHERE t.id IN (SELECT ticket_id FROM event WHERE kind = 'ticket.recategorized')
+                  AND t.category IS NOT NULL
+                ORDER BY t.id
+                """)
+            return rows.map { r in
+                let data: Data = r["raw"]
+                return (r["category"], [UInt8](data))
+            }
+        }
+    }
+
     /// Counts for tests and `stats`: messages, locations, tickets, events.
     public func counts() throws -> (messages: Int, locations: Int, tickets: Int, events: Int) {
         try read("counts") { db in

@@ -65,6 +65,18 @@ import TriageStore
         #expect(list.status == 0)
         #expect(list.stdout.contains("password"))
         #expect(list.stdout.contains("(auto_reply)"))
+
+        // An agent's correction is recorded and feeds the next training.
+        let excel = try #require(ticket("Excel question"))
+        let fix = try CLI.run(["queue", "recategorize", "\(excel.id)", "general", "--as", "tester", "--config", setup.configPath])
+        #expect(fix.status == 0, "\(fix.stderr)")
+        #expect(try store.tickets(TicketQuery()).first { $0.id == excel.id }?.category == "general")
+        let bad = try CLI.run(["queue", "recategorize", "999999", "general", "--config", setup.configPath])
+        #expect(bad.status == 1 && bad.stderr.contains("no ticket 999999"))
+        let train = try CLI.run(["train", "--config", setup.configPath])
+        #expect(train.status == 0, "\(train.stderr)")
+        #expect(train.stdout.contains("source corrections: 1"), "\(train.stdout)")
+        #expect(FileManager.default.fileExists(atPath: setup.root + "/state/classifier.model"))
     }
 
     @Test func trainClassifyAndEvalThroughTheBinary() throws {

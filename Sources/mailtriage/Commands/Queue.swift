@@ -7,7 +7,43 @@ import TriageStore
 struct Queue: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Work the ticket queue.",
-        subcommands: [List.self])
+        subcommands: [List.self, Recategorize.self])
+
+    struct Recategorize: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Correct a ticket's category; `mailtriage train` learns from these corrections.",
+            discussion: "Recorded in the event log with the agent's name ($SUDO_USER, $USER or --as).")
+
+        @OptionGroup var global: GlobalOptions
+        @Option(name: .long, help: ArgumentHelp("Use this database file instead of the configured one.", valueName: "path"))
+        var database: String?
+        @Option(name: .customLong("as"), help: "The agent's name for the event log.") var agent: String?
+        @Argument(help: "Ticket id.") var id: Int64
+        @Argument(help: "The right category (\(Category.defaults.joined(separator: ", "))).") var category: String
+
+        func run() throws {
+            let path: String
+            if let database { path = database } else {
+                path = try loadConfig(global, mailboxes: false, logger: nil).resolvedDatabasePath
+            }
+            guard Category.defaults.contains(category) else {
+                throw ValidationError("unknown category \"\(category)\"; known: \(Category.defaults.joined(separator: ", "))")
+            }
+            guard FileManager.default.fileExists(atPath: path) else {
+                printErr("mailtriage: no database at \(path)")
+                throw ExitCode(1)
+            }
+            let env = ProcessInfo.processInfo.environment
+            let actor = agent ?? env["SUDO_USER"] ?? env["USER"] ?? "agent"
+            do {
+                try SQLiteTicketStore(path: path).recategorize(ticket: id, category: category, actor: actor)
+            } catch let e as TriageError {
+                printErr("mailtriage: \(e.message)")
+                throw ExitCode(1)
+            }
+            print("ticket \(id): category \(category) (recorded for training)")
+        }
+    }
 
     struct List: ParsableCommand {
         static let configuration = CommandConfiguration(

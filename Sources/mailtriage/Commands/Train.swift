@@ -2,6 +2,8 @@ import ArgumentParser
 import Foundation
 import TriageCore
 import TriageDaemon
+import TriageMIME
+import TriageStore
 
 struct TrainCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -19,6 +21,8 @@ struct TrainCommand: ParsableCommand {
     @Option(help: ArgumentHelp("A Maildir tree with one folder per category (repeatable).", valueName: "dir"))
     var maildir: [String] = []
     @Flag(help: "Leave out the knowledge base.") var noKnowledgeBase = false
+    @Option(help: ArgumentHelp("Database with agents' corrections (default: the configured one, when it exists).", valueName: "path"))
+    var database: String?
     @Option(help: "Passes over the training data.") var epochs = TrainingOptions().epochs
     @Option(help: "L2 regularisation strength.") var l2 = Double(TrainingOptions().l2)
     @Option(help: "AdaGrad learning rate.") var learningRate = Double(TrainingOptions().learningRate)
@@ -35,6 +39,13 @@ struct TrainCommand: ParsableCommand {
         do {
             for f in data { examples += try TrainingData.labelledFile(f) }
             for d in maildir { examples += try TrainingData.maildir(d, categories: settings.categories) }
+            if let db = database ?? cfg?.resolvedDatabasePath, FileManager.default.fileExists(atPath: db) {
+                for (category, raw) in try SQLiteTicketStore(path: db).corrections() {
+                    let m = MIMEParser.parse(raw)
+                    examples.append(TrainingExample(subject: m.envelope.subject, body: m.newText.isEmpty ? m.text : m.newText,
+                                                    label: category, source: "corrections"))
+                }
+            }
         } catch {
             printErr("mailtriage: \(error)")
             throw ExitCode(1)
