@@ -42,6 +42,7 @@ start)
   if [ "$(id -u)" = 0 ]; then chown -R "$RUNU:$RUNG" "$D"; fi
   "${AS[@]}" /usr/sbin/dovecot -c "$D/dovecot.conf"
   "${AS[@]}" /usr/bin/python3 -m aiosmtpd -n -l "127.0.0.1:$SMTP_PORT" \
+      --tlscert "$D/tls/server.pem" --tlskey "$D/tls/server.key" \
       -c aiosmtpd.handlers.Mailbox "$D/smtp/captured" > "$D/smtp/aiosmtpd.log" 2>&1 &
   echo $! > "$D/smtp/aiosmtpd.pid"
   wait_port "$IMAP_PORT"; wait_port "$IMAPS_PORT"; wait_port "$SMTP_PORT"

@@ -1,0 +1,94 @@
+import CCurl
+import Foundation
+import TriageCore
+
+/// Where and how answers are sent: `smtp://host[:port]` (STARTTLS required unless explicitly disabled)
+/// or `smtps://host[:port]` (implicit TLS). Certificates are always verified.
+public struct SMTPSettings: Sendable, Equatable {
+    public var url: String
+    public var username: String?
+    public var password: String?
+    public var caFile: String?
+    /// Name given in EHLO (default "localhost").
+    public var heloName: String
+    public var requireStartTLS = true
+    public var connectTimeout: Duration = .seconds(15)
+    public var responseTimeout: Duration = .seconds(60)
+
+    public init(url: String, username: String? = nil, password: String? = nil, caFile: String? = nil, heloName: String = "localhost") {
+        self.url = url
+        self.username = username
+        self.password = password
+        self.caFile = caFile
+        self.heloName = heloName
+    }
+
+    /// True for an `smtp://` or `smtps://` URL with a host.
+    public static func validURL(_ s: String) -> Bool {
+        guard let u = URLComponents(string: s), let scheme = u.scheme?.lowercased(), scheme == "smtp" || scheme == "smtps",
+              let host = u.host, !host.isEmpty
+        else { return false }
+        return true
+    }
+}
+
+/// Sends messages over one kept libcurl SMTP connection. Errors say whether a retry may help: connection
+/// problems, timeouts and 4xx replies are transient; 5xx replies and TLS or login failures are permanent.
+public actor SMTPSender {
+    let settings: SMTPSettings
+    var curl: CurlHandle?
+
+    public init(settings: SMTPSettings) {
+        self.settings = settings
+    }
+
+    /// Sends `message` with envelope sender `from` ("" for the null sender `<>`) to `recipients`.
+    /// Returns the server's last reply code.
+    @discardableResult
+    public func send(_ message: [UInt8], from: String, to recipients: [String]) throws -> Int {
+        guard !recipients.isEmpty else { throw TriageError(.config, "no recipient") }
+        for r in recipients + [from] where r.unicodeScalars.contains(where: { $0.value < 0x21 || $0 == "<" || $0 == ">" }) {
+            throw TriageError(.serverRefused, "refusing an envelope address with spaces, controls or brackets: \(r.debugDescription)")
+        }
+        let h: CurlHandle
+        if let c = curl { h = c } else {
+            h = try CurlHandle()
+            var base = settings.url
+            while base.hasSuffix("/") { base.removeLast() }
+            ccurl_setopt_string(h.handle, CURLOPT_URL, base + "/" + settings.heloName)
+            h.configureTransport(username: settings.username ?? "", password: settings.password ?? "", caFile: settings.caFile,
+                                 requireStartTLS: settings.requireStartTLS && settings.url.lowercased().hasPrefix("smtp:"),
+                                 connectTimeout: settings.connectTimeout, responseTimeout: settings.responseTimeout)
+            if settings.username == nil {
+                ccurl_setopt_ptr(h.handle, CURLOPT_USERNAME, nil)
+                ccurl_setopt_ptr(h.handle, CURLOPT_PASSWORD, nil)
+            }
+            ccurl_setopt_long(h.handle, CURLOPT_UPLOAD, 1)
+            curl = h
+        }
+        h.buffers.reset()
+        h.buffers.upload = message
+        h.buffers.uploadOffset = 0
+        ccurl_setopt_string(h.handle, CURLOPT_MAIL_FROM, "<\(from)>")
+        var list: UnsafeMutablePointer<curl_slist>?
+        for r in recipients { list = curl_slist_append(list, "<\(r)>") }
+        ccurl_setopt_ptr(h.handle, CURLOPT_MAIL_RCPT, list)
+        ccurl_setopt_off(h.handle, CURLOPT_INFILESIZE_LARGE, curl_off_t(message.count))
+        let (code, text) = h.perform()
+        ccurl_setopt_ptr(h.handle, CURLOPT_MAIL_RCPT, nil)
+        curl_slist_free_all(list)
+        var reply = 0
+        ccurl_getinfo_long(h.handle, CURLINFO_RESPONSE_CODE, &reply)
+        if code == CURLE_OK { return reply }
+        let said = String(decoding: h.buffers.header, as: UTF8.self).split(separator: "\n").last
+            .map { $0.trimmingCharacters(in: .whitespacesAndNewlines) }
+        // A failed transfer may leave the connection in an unknown state: start afresh next time.
+        curl = nil
+        var err = TriageError.curl(code, text, context: "SMTP \(settings.url)", serverSaid: said)
+        if reply >= 500 && reply < 600 { err.isTransient = false; err.code = .serverRefused }
+        if reply >= 400 && reply < 500 { err.isTransient = true }
+        throw err
+    }
+
+    public func disconnect() { curl = nil }
+}
