@@ -34,7 +34,7 @@ public struct SMTPSettings: Sendable, Equatable {
 
 /// Sends messages over one kept libcurl SMTP connection. Errors say whether a retry may help: connection
 /// problems, timeouts and 4xx replies are transient; 5xx replies and TLS or login failures are permanent.
-public actor SMTPSender {
+public actor SMTPSender: MailSender {
     let settings: SMTPSettings
     var curl: CurlHandle?
 

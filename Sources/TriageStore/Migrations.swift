@@ -95,6 +95,35 @@ enum Migrations {
                 CREATE INDEX ticket_category ON ticket(category, state);
                 """)
         }
+        m.registerMigration("2026-11-22-outbox") { db in
+            try db.execute(sql: """
+                CREATE TABLE outbox (
+                    id INTEGER PRIMARY KEY,
+                    ticket_id INTEGER NOT NULL REFERENCES ticket(id),
+                    recipient TEXT NOT NULL,
+                    envelope_from TEXT NOT NULL,
+                    message_id TEXT NOT NULL UNIQUE,
+                    kb_entry TEXT NOT NULL,
+                    raw BLOB NOT NULL,
+                    state TEXT NOT NULL DEFAULT 'pending',
+                    attempts INTEGER NOT NULL DEFAULT 0,
+                    next_attempt_at INTEGER NOT NULL,
+                    last_error TEXT,
+                    created_at INTEGER NOT NULL,
+                    sent_at INTEGER
+                );
+                CREATE INDEX outbox_due ON outbox(state, next_attempt_at);
+                CREATE INDEX outbox_recipient ON outbox(recipient, created_at);
+                CREATE TABLE ticket_message (
+                    message_row INTEGER PRIMARY KEY REFERENCES message(id),
+                    ticket_id INTEGER NOT NULL REFERENCES ticket(id),
+                    informational INTEGER NOT NULL,
+                    attached_at INTEGER NOT NULL
+                );
+                CREATE INDEX ticket_message_ticket ON ticket_message(ticket_id);
+                ALTER TABLE ticket ADD COLUMN answer_entry TEXT;
+                """)
+        }
         return m
     }
 }

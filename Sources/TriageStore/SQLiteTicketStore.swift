@@ -1,9 +1,12 @@
 import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
 import GRDB
 import TriageCore
 
 /// The ticket store in one SQLite file (WAL mode), shared by the daemon and the CLI.
-public final class SQLiteTicketStore: TicketRepository, @unchecked Sendable {
+public final class SQLiteTicketStore: TicketRepository, OutboxRepository, @unchecked Sendable {
     // @unchecked: DatabasePool is itself thread-safe; the stored properties are immutable.
     let pool: DatabasePool
     let now: @Sendable () -> Int64
@@ -23,6 +26,11 @@ public final class SQLiteTicketStore: TicketRepository, @unchecked Sendable {
             let dir = (path as NSString).deletingLastPathComponent
             if !dir.isEmpty { try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true) }
             pool = try DatabasePool(path: path, configuration: config)
+            // Two processes opening a fresh database (the daemon and an agent's `queue` command) must not
+            // both apply the same migration: they take turns under a file lock.
+            let lockFD = open(path + ".lock", O_CREAT | O_RDWR | O_CLOEXEC, 0o600)
+            if lockFD >= 0 { flock(lockFD, LOCK_EX) }
+            defer { if lockFD >= 0 { flock(lockFD, LOCK_UN); close(lockFD) } }
             try Migrations.migrator.migrate(pool)
         } catch {
             throw TriageError(.storage, "cannot open the database \(path): \(error)")
@@ -217,6 +225,19 @@ public final class SQLiteTicketStore: TicketRepository, @unchecked Sendable {
                     let id = db.lastInsertedRowID
                     try appendEvent(db, kind: "ticket.created", ticket: id, message: nt.messageRowID,
                                     mailbox: nt.mailbox, detail: ["state": nt.state.rawValue, "auto_eligible": "\(nt.autoEligible)"])
+                    if let pending = nt.answer {
+                        let a = pending.compose(id)
+                        try db.execute(sql: """
+                            INSERT INTO outbox (ticket_id, recipient, envelope_from, message_id, kb_entry, raw, next_attempt_at, created_at)
+                            VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+                            """, arguments: [id, a.recipient, a.envelopeFrom, a.messageID, a.knowledgeEntry, Data(a.raw), t, t])
+                        try db.execute(sql: "UPDATE ticket SET answer_entry = ? WHERE id = ?", arguments: [a.knowledgeEntry, id])
+                        try appendEvent(db, kind: "answer.queued", ticket: id, mailbox: nt.mailbox, actor: "daemon",
+                                        detail: ["entry": a.knowledgeEntry, "to": a.recipient, "message_id": a.messageID])
+                    } else if !nt.answerRefusals.isEmpty {
+                        try appendEvent(db, kind: "answer.refused", ticket: id, mailbox: nt.mailbox, actor: "daemon",
+                                        detail: ["reasons": nt.answerRefusals.joined(separator: "; ")])
+                    }
                     if let c {
                         try appendEvent(db, kind: "ticket.classified", ticket: id, mailbox: nt.mailbox, actor: "classifier",
                                         detail: ["category": c.category, "confidence": String(c.confidence), "degree": c.degree.rawValue,
@@ -258,6 +279,110 @@ public final class SQLiteTicketStore: TicketRepository, @unchecked Sendable {
                 t.report = r["report"]
                 return t
             }
+        }
+    }
+
+    // MARK: - Threads and the outbox
+
+    public func threadTicket(references: [String], taggedTicket: Int64?, sender: String) throws -> Int64? {
+        try read("thread lookup") { db in
+            let refs = Array(Set(references.filter { !$0.isEmpty })).prefix(100)
+            if !refs.isEmpty {
+                let marks = refs.map { _ in "?" }.joined(separator: ",")
+                let args = StatementArguments(Array(refs))
+                if let t = try Int64.fetchOne(db, sql: "SELECT ticket_id FROM outbox WHERE message_id IN (\(marks)) ORDER BY id DESC LIMIT 1",
+                                              arguments: args) { return t }
+                if let t = try Int64.fetchOne(db, sql: """
+                    SELECT t.id FROM ticket t JOIN message m ON m.id = t.message_row
+                    WHERE m.message_id IN (\(marks)) ORDER BY t.id DESC LIMIT 1
+                    """, arguments: args) { return t }
+                if let t = try Int64.fetchOne(db, sql: """
+                    SELECT tm.ticket_id FROM ticket_message tm JOIN message m ON m.id = tm.message_row
+                    WHERE m.message_id IN (\(marks)) ORDER BY tm.ticket_id DESC LIMIT 1
+                    """, arguments: args) { return t }
+            }
+            if let tag = taggedTicket, !sender.isEmpty,
+               let t = try Int64.fetchOne(db, sql: "SELECT id FROM ticket WHERE id = ? AND lower(from_address) = lower(?)",
+                                          arguments: [tag, sender])
+            {
+                return t
+            }
+            return nil
+        }
+    }
+
+    public func attachMessage(_ messageRowID: Int64, toTicket ticket: Int64, informational: Bool, note: String) throws {
+        try write("attach message") { db in
+            let t = now()
+            try db.execute(sql: "INSERT OR IGNORE INTO ticket_message (message_row, ticket_id, informational, attached_at) VALUES (?, ?, ?, ?)",
+                           arguments: [messageRowID, ticket, informational, t])
+            try appendEvent(db, kind: informational ? "ticket.auto_reply_attached" : "ticket.reply_received", ticket: ticket,
+                            message: messageRowID, detail: ["note": note])
+            if !informational {
+                let state: String? = try String.fetchOne(db, sql: "SELECT state FROM ticket WHERE id = ?", arguments: [ticket])
+                if state == TicketState.answered.rawValue || state == TicketState.resolved.rawValue {
+                    try db.execute(sql: "UPDATE ticket SET state = 'open', degree = 'manual', updated_at = ? WHERE id = ?", arguments: [t, ticket])
+                    let entry: String? = try String.fetchOne(db, sql: "SELECT answer_entry FROM ticket WHERE id = ?", arguments: [ticket])
+                    try appendEvent(db, kind: "ticket.reopened", ticket: ticket, message: messageRowID,
+                                    detail: ["from": state ?? "", "answer_entry": entry ?? "",
+                                             "reason": "the customer wrote back"])
+                }
+            }
+            try db.execute(sql: "UPDATE message SET processed_at = ? WHERE id = ?", arguments: [t, messageRowID])
+        }
+    }
+
+    public func answersSent(to recipient: String, since: Int64) throws -> Int {
+        try read("answer count") { db in
+            try Int.fetchOne(db, sql: "SELECT count(*) FROM outbox WHERE lower(recipient) = lower(?) AND created_at >= ? AND state != 'failed'",
+                             arguments: [recipient, since]) ?? 0
+        }
+    }
+
+    /// Answers to send: pending ones due by `now` (all pending ones when `now` is nil), oldest first.
+    public func dueAnswers(now due: Int64?, limit: Int) throws -> [OutboxItem] {
+        try read("outbox") { db in
+            let rows = try Row.fetchAll(db, sql: """
+                SELECT id, ticket_id, recipient, envelope_from, raw, attempts FROM outbox
+                WHERE state = 'pending' AND next_attempt_at <= ? ORDER BY id LIMIT ?
+                """, arguments: [due ?? Int64.max, limit])
+            return rows.map { r in
+                let raw: Data = r["raw"]
+                return OutboxItem(id: r["id"], ticketID: r["ticket_id"], recipient: r["recipient"], envelopeFrom: r["envelope_from"],
+                                  raw: [UInt8](raw), attempts: r["attempts"])
+            }
+        }
+    }
+
+    /// Records the outcome of one send: sent; a transient failure retried at `retryAt`; or a permanent
+    /// failure, which puts the ticket back into the manual queue with the server's text.
+    public func answerOutcome(_ item: OutboxItem, sent: Bool, error: String?, retryAt: Int64?) throws {
+        try write("outbox outcome") { db in
+            let t = now()
+            if sent {
+                try db.execute(sql: "UPDATE outbox SET state = 'sent', sent_at = ?, attempts = attempts + 1, last_error = NULL WHERE id = ?",
+                               arguments: [t, item.id])
+                try appendEvent(db, kind: "answer.sent", ticket: item.ticketID, detail: ["to": item.recipient])
+            } else if let retryAt {
+                try db.execute(sql: "UPDATE outbox SET attempts = attempts + 1, next_attempt_at = ?, last_error = ? WHERE id = ?",
+                               arguments: [retryAt, error ?? "", item.id])
+                try appendEvent(db, kind: "answer.retry", ticket: item.ticketID, detail: ["error": error ?? "", "retry_at": "\(retryAt)"])
+            } else {
+                try db.execute(sql: "UPDATE outbox SET state = 'failed', attempts = attempts + 1, last_error = ? WHERE id = ?",
+                               arguments: [error ?? "", item.id])
+                try db.execute(sql: "UPDATE ticket SET state = 'open', degree = 'manual', updated_at = ? WHERE id = ? AND state = 'answered'",
+                               arguments: [t, item.ticketID])
+                try appendEvent(db, kind: "answer.failed", ticket: item.ticketID, detail: ["error": error ?? ""])
+            }
+        }
+    }
+
+    /// Outbox rows by state, for tests and `stats`.
+    public func outboxCounts() throws -> [String: Int] {
+        try read("outbox counts") { db in
+            var out: [String: Int] = [:]
+            for r in try Row.fetchAll(db, sql: "SELECT state, count(*) AS n FROM outbox GROUP BY state") { out[r["state"]] = r["n"] }
+            return out
         }
     }
 

@@ -122,7 +122,7 @@ struct TestSetup {
     var databasePath: String { root + "/state/mailtriage.sqlite" }
 
     init(user: String, url: String, after: String = "flag:$Triaged", caFile: String?, password: String = "test",
-         extra: String = "") throws
+         extra: String = "", mailboxExtra: String = "") throws
     {
         root = NSTemporaryDirectory() + "mt-it-\(UUID().uuidString)"
         try FileManager.default.createDirectory(atPath: root, withIntermediateDirectories: true)
@@ -146,6 +146,7 @@ struct TestSetup {
 
             """
         if let caFile { text += "ca_file = \"\(caFile)\"\n" }
+        text += mailboxExtra + "\n"
         try text.write(toFile: configPath, atomically: true, encoding: .utf8)
     }
 

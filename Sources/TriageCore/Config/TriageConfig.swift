@@ -19,6 +19,10 @@ public struct TriageConfig: Sendable, Equatable {
     public var knowledgeBase: String?
     /// Classification settings (`[classifier]`).
     public var classifier = ClassifierConfig()
+    /// Where automatic answers are sent (`[smtp]`); nil: no automatic answers.
+    public var smtp: SMTPConfig?
+    /// Automatic answers (`[answers]`).
+    public var answers = AnswersConfig()
 
     public init() {}
 
@@ -42,6 +46,10 @@ public struct MailboxConfig: Sendable, Equatable {
     public var connectTimeout: Duration = .seconds(15)
     /// Longest wait for any one server response (`response_timeout`).
     public var responseTimeout: Duration = .seconds(60)
+    /// The address answers are sent from and customers write to (`address`).
+    public var address: String?
+    /// The display name on answers (`display_name`).
+    public var displayName: String?
 
     public init(name: String, url: IMAPURL, username: String, password: SecretSource) {
         self.name = name
@@ -176,4 +184,38 @@ public struct ClassifierConfig: Sendable, Equatable {
             && a.settings.defaultThresholds == b.settings.defaultThresholds && a.settings.categories == b.settings.categories
             && a.settings.minimumCoverage == b.settings.minimumCoverage && a.settings.languages == b.settings.languages
     }
+}
+
+/// The `[smtp]` table: the server automatic answers go through.
+public struct SMTPConfig: Sendable, Equatable {
+    /// `smtp://host:587` (STARTTLS required) or `smtps://host:465`.
+    public var url: String
+    public var username: String?
+    public var password: SecretSource?
+    public var caFile: String?
+    /// EHLO name; default: the domain of the first mailbox address.
+    public var heloName: String?
+    /// Envelope sender of automatic answers: "" is the null sender `<>` (RFC 3834), the default.
+    public var envelopeSender = ""
+    public var connectTimeout: Duration = .seconds(15)
+    public var responseTimeout: Duration = .seconds(60)
+
+    public init(url: String) { self.url = url }
+}
+
+/// The `[answers]` table.
+public struct AnswersConfig: Sendable, Equatable {
+    /// Operator values for `{{placeholder}}`s in the knowledge base (`company`, `shop_url`, ...).
+    public var placeholders: [String: String] = [:]
+    /// Automatic answers to one sender within `window`.
+    public var maxPerSender = 3
+    public var window: Duration = .seconds(24 * 3600)
+    /// Local parts of senders never answered (a regular expression); nil: the built-in list.
+    public var roleSenderPattern: String?
+    /// Domain of the Message-IDs of our answers; default: the domain of the first mailbox address.
+    public var messageIDDomain: String?
+    /// Longest wait between retries of an unsent answer.
+    public var maxRetryDelay: Duration = .seconds(3600)
+
+    public init() {}
 }

@@ -27,6 +27,11 @@ public struct NewTicket: Sendable {
     public var classification: Classification?
     /// Machine-generated mail (bounce, auto-reply, list): "delivery_status", "auto_reply", "list", ...
     public var report: String?
+    /// The automatic answer to queue in the same transaction (the ticket is then `answered`); composed
+    /// once the ticket has its number.
+    public var answer: PendingAnswer?
+    /// Why no automatic answer was sent although the classifier allowed one (loop guard, no clear entry).
+    public var answerRefusals: [String] = []
 
     public init(messageRowID: Int64, mailbox: String, receivedAt: Int64, fromAddress: String, fromName: String?,
                 subject: String, state: TicketState, autoEligible: Bool, warnings: [String])
@@ -85,5 +90,53 @@ public struct TicketQuery: Sendable {
         self.states = states
         self.mailbox = mailbox
         self.limit = limit
+    }
+}
+
+/// An answer to be composed when the ticket id is known (subject tag, Message-ID, `{{ticket_id}}`).
+public struct PendingAnswer: Sendable {
+    public var knowledgeEntry: String
+    public var compose: @Sendable (Int64) -> OutgoingAnswer
+
+    public init(knowledgeEntry: String, compose: @escaping @Sendable (Int64) -> OutgoingAnswer) {
+        self.knowledgeEntry = knowledgeEntry
+        self.compose = compose
+    }
+}
+
+/// An automatic answer waiting in the outbox.
+public struct OutgoingAnswer: Sendable, Equatable {
+    public var recipient: String
+    /// Envelope sender; "" is the null sender.
+    public var envelopeFrom: String
+    public var messageID: String
+    public var knowledgeEntry: String
+    public var raw: [UInt8]
+
+    public init(recipient: String, envelopeFrom: String, messageID: String, knowledgeEntry: String, raw: [UInt8]) {
+        self.recipient = recipient
+        self.envelopeFrom = envelopeFrom
+        self.messageID = messageID
+        self.knowledgeEntry = knowledgeEntry
+        self.raw = raw
+    }
+}
+
+/// One outbox row due for sending.
+public struct OutboxItem: Sendable, Equatable {
+    public var id: Int64
+    public var ticketID: Int64
+    public var recipient: String
+    public var envelopeFrom: String
+    public var raw: [UInt8]
+    public var attempts: Int
+
+    public init(id: Int64, ticketID: Int64, recipient: String, envelopeFrom: String, raw: [UInt8], attempts: Int) {
+        self.id = id
+        self.ticketID = ticketID
+        self.recipient = recipient
+        self.envelopeFrom = envelopeFrom
+        self.raw = raw
+        self.attempts = attempts
     }
 }

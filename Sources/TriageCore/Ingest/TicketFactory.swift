@@ -13,6 +13,13 @@ public enum TicketFactory {
 
     /// `classify` receives the parsed message and returns the classifier's verdict (nil: no classifier).
     public static func ticket(for message: StoredMessage, classify: ((ClassifierInput) -> Classification)?) -> NewTicket {
+        ticket(for: message, parsed: nil, classify: classify)
+    }
+
+    /// As above, reusing a parse the caller already made.
+    public static func ticket(for message: StoredMessage, parsed given: ParsedMessage?,
+                              classify: ((ClassifierInput) -> Classification)?) -> NewTicket
+    {
         if message.attempts > maxAttempts {
             return NewTicket(
                 messageRowID: message.id, mailbox: message.mailbox, receivedAt: message.receivedAt, fromAddress: "",
@@ -26,7 +33,7 @@ public enum TicketFactory {
         if message.truncated {
             warnings.append("only the header was downloaded: the message is \(message.size) bytes, over the size limit")
         }
-        let parsed = MIMEParser.parse(message.raw)
+        let parsed = given ?? MIMEParser.parse(message.raw)
         let env = parsed.envelope
         warnings += parsed.warnings
         let subject = env.subject.isEmpty ? (message.fetchError != nil ? "(message not downloaded)" : "(no subject)") : env.subject

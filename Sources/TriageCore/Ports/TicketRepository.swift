@@ -107,4 +107,26 @@ public protocol TicketRepository: Sendable {
     func createTickets(_ tickets: [NewTicket]) throws
     /// Tickets for the queue, ordered by the given order.
     func tickets(_ query: TicketQuery) throws -> [TicketSummary]
+    /// The ticket a message belongs to: one whose automatic answer or stored message it references
+    /// (In-Reply-To/References), or the tagged ticket `[#n]` when the sender is that ticket's sender.
+    func threadTicket(references: [String], taggedTicket: Int64?, sender: String) throws -> Int64?
+    /// Adds a message to an existing ticket. A customer's reply reopens an answered or resolved ticket
+    /// into the manual queue; an auto-reply (`informational`) changes nothing but is kept.
+    func attachMessage(_ messageRowID: Int64, toTicket ticket: Int64, informational: Bool, note: String) throws
+    /// Automatic answers queued for `recipient` since `since` (seconds since 1970).
+    func answersSent(to recipient: String, since: Int64) throws -> Int
+}
+
+/// The outbox of automatic answers.
+public protocol OutboxRepository: Sendable {
+    /// Pending answers due by `now` (every pending one when nil), oldest first.
+    func dueAnswers(now: Int64?, limit: Int) throws -> [OutboxItem]
+    /// Sent; retry at `retryAt` after a transient failure; or failed for good (retryAt nil, sent false).
+    func answerOutcome(_ item: OutboxItem, sent: Bool, error: String?, retryAt: Int64?) throws
+}
+
+/// Hands a message to a mail server.
+public protocol MailSender: Sendable {
+    /// Returns the server's reply code; throws `TriageError` (transient or not).
+    func send(_ message: [UInt8], from: String, to recipients: [String]) async throws -> Int
 }

@@ -18,9 +18,48 @@ struct ConfigFile: Decodable {
     /// The FAQ knowledge base directory.
     var knowledge_base: String?
     var classifier: ClassifierFile?
+    var smtp: SMTPFile?
+    var answers: AnswersFile?
 
     enum CodingKeys: String, CodingKey, CaseIterable {
         case state_dir, database, poll_interval, max_backoff, max_message_size, batch_size, mailbox, knowledge_base, classifier
+        case smtp, answers
+    }
+}
+
+/// The `[smtp]` table.
+struct SMTPFile: Decodable {
+    var url: String?
+    var username: String?
+    var password_file: String?
+    var password_credential: String?
+    /// Present only to give a clear error.
+    var password: String?
+    var ca_file: String?
+    var helo_name: String?
+    /// "" (the default) sends answers with the null envelope sender <>.
+    var envelope_sender: String?
+    var connect_timeout: String?
+    var response_timeout: String?
+
+    enum CodingKeys: String, CodingKey, CaseIterable {
+        case url, username, password_file, password_credential, password, ca_file, helo_name, envelope_sender
+        case connect_timeout, response_timeout
+    }
+}
+
+/// The `[answers]` table.
+struct AnswersFile: Decodable {
+    /// Values for the knowledge base's operator placeholders.
+    var placeholders: [String: String]?
+    var max_per_sender: Int?
+    var window: String?
+    var role_sender_pattern: String?
+    var message_id_domain: String?
+    var max_retry_delay: String?
+
+    enum CodingKeys: String, CodingKey, CaseIterable {
+        case placeholders, max_per_sender, window, role_sender_pattern, message_id_domain, max_retry_delay
     }
 }
 

@@ -1,6 +1,7 @@
 import Foundation
 import TOMLKit
 import TriageCore
+import TriageMIME
 
 /// Reads and validates `mailtriage.toml`. It reports every problem it finds, not just the first, each
 /// with file, line (where known) and key path; unknown keys are warnings, everything else errors.
@@ -87,6 +88,12 @@ struct Validator {
         for key in table.keys where !top.contains(key) {
             report(.warning, [key], "unknown key (ignored); known keys: \(top.sorted().joined(separator: ", "))")
         }
+        for (name, keys) in [("smtp", SMTPFile.CodingKeys.allCases.map(\.rawValue)), ("answers", AnswersFile.CodingKeys.allCases.map(\.rawValue))] {
+            guard let t = table[name]?.table else { continue }
+            for key in t.keys where !keys.contains(key) {
+                report(.warning, [name, key], "unknown key (ignored); known keys: \(keys.sorted().joined(separator: ", "))")
+            }
+        }
         if let cls = table["classifier"]?.table {
             let known = Set(ClassifierFile.CodingKeys.allCases.map(\.rawValue))
             for key in cls.keys where !known.contains(key) {
@@ -113,7 +120,9 @@ struct Validator {
         "connect_timeout": "a string", "response_timeout": "a string", "address": "a string", "display_name": "a string",
         "knowledge_base": "a string", "classifier": "a table", "rules_file": "a string", "minimum_coverage": "a number",
         "languages": "an array of strings", "thresholds": "a table of { auto = ..., draft = ... } tables", "auto": "a number",
-        "draft": "a number",
+        "draft": "a number", "smtp": "a table", "answers": "a table", "helo_name": "a string", "envelope_sender": "a string",
+        "placeholders": "a table of strings", "max_per_sender": "an integer", "window": "a string",
+        "role_sender_pattern": "a string", "message_id_domain": "a string", "max_retry_delay": "a string",
     ]
 
     /// The TOML value at a decoded key path, if the file has one.
@@ -222,6 +231,8 @@ struct Validator {
         }
         if let kb = raw.knowledge_base { c.knowledgeBase = relative(kb) }
         if let cls = raw.classifier { classifier(cls, into: &c.classifier) }
+        if let sm = raw.smtp { c.smtp = smtp(sm) }
+        if let a = raw.answers { answers(a, into: &c.answers) }
         guard validateMailboxes else { return c }
         guard let boxes = raw.mailbox, !boxes.isEmpty else {
             report(.error, ["mailbox"], "no [[mailbox]] table: at least one mailbox is needed")
@@ -270,6 +281,83 @@ struct Validator {
                 continue
             }
             if name == "default" { c.settings.defaultThresholds = th } else { c.settings.thresholds[name] = th }
+        }
+    }
+
+    mutating func smtp(_ f: SMTPFile) -> SMTPConfig? {
+        let p = ["smtp"]
+        guard let url = f.url else {
+            report(.error, p + ["url"], "missing key: the SMTP server, e.g. \"smtp://mail.example.com:587\"")
+            return nil
+        }
+        var ok = true
+        let lower = url.lowercased()
+        if !(lower.hasPrefix("smtp://") || lower.hasPrefix("smtps://")) || url.contains("@") || url.dropFirst(8).isEmpty {
+            report(.error, p + ["url"], "\"\(url)\" is not smtp://host[:port] (STARTTLS required) or smtps://host[:port] (no user or password in it)")
+            ok = false
+        }
+        var s = SMTPConfig(url: url)
+        if f.password != nil {
+            report(.error, p + ["password"], "passwords never go in this file: use password_file (mode 0600) or password_credential")
+            ok = false
+        }
+        switch (f.password_file, f.password_credential) {
+        case (let file?, nil):
+            s.password = .file(file)
+            checkSecretFile(file, p + ["password_file"])
+        case (nil, let cred?):
+            s.password = .credential(cred)
+            if cred.isEmpty || cred.contains("/") { report(.error, p + ["password_credential"], "a credential name is a plain name, not a path"); ok = false }
+        case (.some, .some):
+            report(.error, p + ["password_credential"], "set password_file or password_credential, not both")
+            ok = false
+        case (nil, nil):
+            if f.username != nil { report(.error, p + ["password_file"], "username given without password_file or password_credential"); ok = false }
+        }
+        s.username = f.username
+        if let ca = f.ca_file {
+            if FileManager.default.isReadableFile(atPath: ca) { s.caFile = ca } else { report(.error, p + ["ca_file"], "cannot read \(ca)"); ok = false }
+        }
+        if let h = f.helo_name {
+            if h.isEmpty || h.contains(where: { $0 == " " || $0 == "/" || $0.isNewline }) { report(.error, p + ["helo_name"], "must be a host name"); ok = false }
+            else { s.heloName = h }
+        }
+        if let e = f.envelope_sender {
+            if !e.isEmpty && (!e.contains("@") || e.contains(where: { $0 == " " || $0 == "<" || $0 == ">" || $0.isNewline })) {
+                report(.error, p + ["envelope_sender"], "must be an address, or \"\" for the null sender <>")
+                ok = false
+            } else { s.envelopeSender = e }
+        }
+        s.connectTimeout = duration(f.connect_timeout, p + ["connect_timeout"], default: s.connectTimeout, min: .milliseconds(100))
+        s.responseTimeout = duration(f.response_timeout, p + ["response_timeout"], default: s.responseTimeout, min: .seconds(1))
+        return ok ? s : nil
+    }
+
+    mutating func answers(_ f: AnswersFile, into a: inout AnswersConfig) {
+        let p = ["answers"]
+        for (k, v) in f.placeholders ?? [:] {
+            if AnswerTemplate.builtIn.contains(k) {
+                report(.error, p + ["placeholders", k], "\(k) is filled by mailtriage itself")
+            } else if v.contains(where: { $0.isNewline }) {
+                report(.error, p + ["placeholders", k], "a placeholder value is one line of text")
+            } else {
+                a.placeholders[k] = v
+            }
+        }
+        if let n = f.max_per_sender {
+            if (0...1000).contains(n) { a.maxPerSender = n } else { report(.error, p + ["max_per_sender"], "must be between 0 and 1000") }
+        }
+        a.window = duration(f.window, p + ["window"], default: a.window, min: .seconds(60))
+        a.maxRetryDelay = duration(f.max_retry_delay, p + ["max_retry_delay"], default: a.maxRetryDelay, min: .seconds(1))
+        if let r = f.role_sender_pattern {
+            do { _ = try RulePattern(r); a.roleSenderPattern = r } catch {
+                report(.error, p + ["role_sender_pattern"], "invalid regular expression: \(error)")
+            }
+        }
+        if let d = f.message_id_domain {
+            if d.isEmpty || !d.contains(".") || d.contains(where: { !($0.isLetter || $0.isNumber || $0 == "." || $0 == "-") }) {
+                report(.error, p + ["message_id_domain"], "must be a domain name")
+            } else { a.messageIDDomain = d.lowercased() }
         }
     }
 
@@ -336,6 +424,14 @@ struct Validator {
         mb.afterProcessing = after
         mb.connectTimeout = connect
         mb.responseTimeout = response
+        if let addr = m.address {
+            let parsed = MailAddress.parseList(addr)
+            if parsed.count == 1, parsed[0].address.contains("@"), !addr.contains("\n") { mb.address = parsed[0].address.lowercased() }
+            else { report(.error, p + ["address"], "\"\(addr)\" is not one e-mail address") }
+        }
+        if let dn = m.display_name {
+            if dn.contains(where: { $0.isNewline }) { report(.error, p + ["display_name"], "must be one line") } else { mb.displayName = dn }
+        }
         return mb
     }
 

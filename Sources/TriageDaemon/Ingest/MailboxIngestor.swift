@@ -1,5 +1,7 @@
 import Logging
+import Foundation
 import TriageCore
+import TriageMIME
 
 /// What one poll of one mailbox did.
 public struct IngestReport: Sendable, Equatable {
@@ -26,6 +28,9 @@ public struct MailboxIngestor: Sendable {
     public var maxFetchFailures = 3
     /// Classifies new tickets; nil leaves them unclassified.
     public var classifier: SharedClassifier?
+    /// Answers automatic tickets; nil: no automatic answers.
+    public var answering: AnswerEngine?
+    public var now: @Sendable () -> Int64 = { Int64(Date().timeIntervalSince1970) }
 
     public init(mailbox: MailboxConfig, source: any MailboxSource, store: any TicketRepository,
                 maxMessageBytes: Int, batchSize: Int, logger: Logger)
@@ -174,14 +179,45 @@ public struct MailboxIngestor: Sendable {
     }
 
     /// Turns every stored, unprocessed message into a ticket.
+    /// A reply to an existing ticket (it names our answer or a stored message, or carries the ticket's
+    /// tag from the same sender) joins that ticket instead of opening a new one.
+    func attachToThread(_ msg: StoredMessage, _ parsed: ParsedMessage) throws -> Bool {
+        let env = parsed.envelope
+        guard let ticket = try store.threadTicket(references: env.inReplyTo + env.references,
+                                                  taggedTicket: AnswerEngine.ticketTag(env.subject),
+                                                  sender: env.from?.address ?? "")
+        else { return false }
+        let informational = parsed.report.isAutomated
+        try store.attachMessage(msg.id, toTicket: ticket, informational: informational,
+                                note: informational ? "automatic reply (\(parsed.report.kind.rawValue)) kept for information" : "reply from \(env.from?.address ?? "?")")
+        logger.info("message joined an existing ticket", metadata: ["mailbox": "\(name)", "ticket": "\(ticket)", "informational": "\(informational)"])
+        return true
+    }
+
     func processStored() throws -> Int {
         var created = 0
         while true {
             let messages = try store.claimUnprocessed(limit: batchSize)
             if messages.isEmpty { return created }
             let classify: ((ClassifierInput) -> Classification)? = classifier.map { c in { c.classify($0) } }
-            try store.createTickets(messages.map { TicketFactory.ticket(for: $0, classify: classify) })
-            created += messages.count
+            var tickets: [NewTicket] = []
+            var answeredInBatch: [String: Int] = [:]
+            let t = now()
+            for msg in messages {
+                let usable = msg.attempts <= TicketFactory.maxAttempts && msg.fetchError == nil && !msg.raw.isEmpty
+                let parsed = usable ? MIMEParser.parse(msg.raw) : nil
+                if let parsed, try attachToThread(msg, parsed) { continue }
+                var ticket = TicketFactory.ticket(for: msg, parsed: parsed, classify: classify)
+                if let answering, let parsed {
+                    let to = ((parsed.envelope.replyTo.first ?? parsed.envelope.from)?.address ?? "").lowercased()
+                    let recent = try store.answersSent(to: to, since: t - answering.answers.window.components.seconds)
+                    answering.decide(&ticket, parsed: parsed, mailbox: mailbox, recentAnswers: recent + answeredInBatch[to, default: 0], now: t)
+                    if ticket.answer != nil { answeredInBatch[to, default: 0] += 1 }
+                }
+                tickets.append(ticket)
+            }
+            try store.createTickets(tickets)
+            created += tickets.count
         }
     }
 }

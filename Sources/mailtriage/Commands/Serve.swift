@@ -42,6 +42,33 @@ struct Serve: AsyncParsableCommand {
             logger.log(level: once ? .debug : .notice,
                        "no classifier: no trained model in the state directory and no knowledge_base configured; tickets stay unclassified")
         }
+        // Automatic answers: an [smtp] table and a knowledge base.
+        var answering: AnswerEngine?
+        var outbox: OutboxSender?
+        if let smtp = config.smtp {
+            guard let kbPath = config.knowledgeBase else {
+                printErr("mailtriage: [smtp] is configured but knowledge_base is not: automatic answers need the knowledge base")
+                throw ExitCode(1)
+            }
+            do {
+                let kb = try TrainingData.knowledgeBase(at: kbPath)
+                answering = try AnswerEngine(config: config, entries: kb.entries)
+                let password = try smtp.password.map { try SecretReader.read($0) }
+                let domain = config.mailboxes.compactMap(\.address).first.flatMap { $0.split(separator: "@").last.map(String.init) }
+                var settings = SMTPSettings(url: smtp.url, username: smtp.username, password: password, caFile: smtp.caFile,
+                                            heloName: smtp.heloName ?? domain ?? "localhost")
+                settings.connectTimeout = smtp.connectTimeout
+                settings.responseTimeout = smtp.responseTimeout
+                outbox = OutboxSender(store: store, sender: SMTPSender(settings: settings), maxRetryDelay: config.answers.maxRetryDelay,
+                                      logger: logger)
+            } catch let e as TriageError {
+                printErr("mailtriage: \(e.message)")
+                throw ExitCode(1)
+            } catch {
+                printErr("mailtriage: \(error)")
+                throw ExitCode(1)
+            }
+        }
         var ingestors: [MailboxIngestor] = []
         for mb in config.mailboxes {
             let password: String
@@ -53,6 +80,7 @@ struct Serve: AsyncParsableCommand {
             var ingestor = MailboxIngestor(mailbox: mb, source: source, store: store, maxMessageBytes: config.maxMessageBytes,
                                            batchSize: config.batchSize, logger: logger)
             ingestor.classifier = classifier
+            ingestor.answering = answering
             ingestors.append(ingestor)
         }
         if once {
@@ -67,12 +95,22 @@ struct Serve: AsyncParsableCommand {
                 }
                 await ing.source.disconnect()
             }
+            if let outbox {
+                do {
+                    let r = try await outbox.runOnce(all: true)
+                    print("outbox: \(r.sent) sent, \(r.retrying) waiting for a retry, \(r.failed) refused by the server")
+                } catch {
+                    failed = true
+                    printErr("mailtriage: outbox: \((error as? TriageError)?.message ?? "\(error)")")
+                }
+            }
             if failed { throw ExitCode(1) }
             return
         }
         var services: [any Service] = ingestors.map {
             MailboxPollService(ingestor: $0, interval: config.pollInterval, maxBackoff: config.maxBackoff, logger: logger)
         }
+        if let outbox { services.append(OutboxService(outbox: outbox, interval: min(config.pollInterval, .seconds(30)))) }
         services.append(SystemdNotifyService())
         let group = ServiceGroup(configuration: .init(
             services: services.map { .init(service: $0) },
