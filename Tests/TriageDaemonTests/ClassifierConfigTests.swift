@@ -115,8 +115,11 @@ let repoRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().delet
         let (entries, examples) = try TrainingData.knowledgeBase(at: repoRoot.appendingPathComponent("knowledge-base").path)
         #expect(entries.count >= 30)
         #expect(examples.count >= 150)
-        let problems = KnowledgeBaseCheck.problems(entries, categories: Category.defaults)
+        let problems = KnowledgeBaseCheck.problems(entries, categories: Category.defaults,
+                                                   placeholders: ["company", "shop_url", "password_reset_url", "support_hours"])
         #expect(problems.isEmpty, "\(problems)")
+        let missing = KnowledgeBaseCheck.problems(entries, categories: Category.defaults, placeholders: ["company"])
+        #expect(missing.contains { $0.keyPath == "{{shop_url}}" && $0.severity == .error })
         for cat in Category.defaults where cat != Category.other {
             for lang in ["de", "en"] {
                 #expect(entries.filter { $0.category == cat && $0.language == lang }.count >= 3, "\(cat) \(lang)")

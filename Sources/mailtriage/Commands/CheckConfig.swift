@@ -31,7 +31,8 @@ struct CheckConfig: ParsableCommand {
             if let kb = cfg.knowledgeBase {
                 do {
                     let (entries, examples) = try TrainingData.knowledgeBase(at: kb)
-                    let problems = KnowledgeBaseCheck.problems(entries, categories: cfg.classifier.settings.categories)
+                    let problems = KnowledgeBaseCheck.problems(entries, categories: cfg.classifier.settings.categories,
+                                                               placeholders: cfg.smtp == nil ? nil : Set(cfg.answers.placeholders.keys))
                     for p in problems { printErr(p.description) }
                     if problems.contains(where: { $0.severity == .error }) { failed = true } else {
                         print("\(kb): OK (\(entries.count) entries, \(examples.count) examples)")
