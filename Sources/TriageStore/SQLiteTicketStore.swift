@@ -254,7 +254,11 @@ public final class SQLiteTicketStore: TicketRepository, OutboxRepository, @unche
 
     public func tickets(_ query: TicketQuery) throws -> [TicketSummary] {
         try read("ticket list") { db in
-            var sql = "SELECT * FROM ticket"
+            var sql = """
+                SELECT ticket.*, (SELECT state FROM outbox o WHERE o.ticket_id = ticket.id ORDER BY o.id DESC LIMIT 1) AS answer_state,
+                       (SELECT last_error FROM outbox o WHERE o.ticket_id = ticket.id ORDER BY o.id DESC LIMIT 1) AS answer_error
+                FROM ticket
+                """
             var clauses: [String] = []
             var args: [any DatabaseValueConvertible] = []
             if let states = query.states, !states.isEmpty {
@@ -277,6 +281,8 @@ public final class SQLiteTicketStore: TicketRepository, OutboxRepository, @unche
                 t.degree = (r["degree"] as String?).flatMap(AutomationDegree.init(rawValue:))
                 t.language = r["language"]
                 t.report = r["report"]
+                t.answerState = r["answer_state"]
+                t.answerError = r["answer_error"]
                 return t
             }
         }

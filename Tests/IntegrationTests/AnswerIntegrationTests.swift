@@ -3,6 +3,9 @@ import Testing
 import TriageCore
 import TriageMIME
 import TriageStore
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// Automatic answers end to end: the binary polls the real Dovecot, classifies, answers through the real
 /// aiosmtpd (STARTTLS, test CA), and threads the customer's reply.
@@ -204,6 +207,27 @@ import TriageStore
         #expect(again.stdout.contains("outbox: 0 sent, 0 waiting"), "\(again.stdout)")
         #expect(captured(to: sender, expect: 1).count == 1)
         #expect(try store(down).outboxCounts() == ["sent": 1])
+    }
+
+    @Test func theRunningDaemonAnswersAndStopsCleanly() throws {
+        let user = MailServer.newUser("s")
+        try server.deliver(user, [])
+        let s = try setup(user: user)
+        #expect(try s.serveOnce().status == 0)
+        let (process, _, errPath) = try CLI.start(["serve", "--config", s.configPath, "--log-level", "warning"])
+        let sender = "daemon-\(UUID().uuidString.prefix(8).lowercased())@customer.example"
+        try server.deliver(user, [Self.mail(from: sender, name: "Anna Smith", subject: "Password reset", body: Self.enPassword)])
+        var got: [ParsedMessage] = []
+        let deadline = Date().addingTimeInterval(30)
+        while got.isEmpty && Date() < deadline && process.isRunning {
+            got = captured(to: sender)
+            usleep(100_000)
+        }
+        kill(process.processIdentifier, SIGTERM)
+        process.waitUntilExit()
+        #expect(got.count == 1, "\((try? String(contentsOfFile: errPath, encoding: .utf8)) ?? "")")
+        #expect(process.terminationStatus == 0)
+        #expect(try store(s).outboxCounts() == ["sent": 1])
     }
 
     @Test func injectionAttemptsProduceNoExtraHeaders() throws {

@@ -78,6 +78,7 @@ actor ScriptedSender: MailSender {
         #expect(try store.outboxCounts() == ["failed": 1])
         let t = try #require(try store.tickets(TicketQuery()).first)
         #expect(t.state == .open && t.degree == .manual)
+        #expect(t.answerState == "failed" && t.answerError == "550 5.1.1 mailbox unknown")
         // A failed answer is not retried and does not count towards the sender's rate limit.
         #expect(try await Self.outbox(store, sender) { Int64(Date().timeIntervalSince1970) }.runOnce(all: true) == OutboxReport())
         #expect(try store.answersSent(to: "a@customer.example", since: 0) == 0)

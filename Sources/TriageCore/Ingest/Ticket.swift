@@ -64,6 +64,9 @@ public struct TicketSummary: Sendable, Codable, Equatable {
     public var degree: AutomationDegree?
     public var language: String?
     public var report: String?
+    /// The automatic answer's outbox state ("pending", "sent", "failed") and the server's last error.
+    public var answerState: String?
+    public var answerError: String?
 
     public init(id: Int64, mailbox: String, receivedAt: Int64, from: String, fromName: String?, subject: String,
                 state: TicketState, autoEligible: Bool, warnings: [String])

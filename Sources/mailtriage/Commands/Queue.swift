@@ -113,6 +113,8 @@ struct TicketJSON: Encodable {
     var degree: String?
     var language: String?
     var report: String?
+    var answer_state: String?
+    var answer_error: String?
 
     init(_ t: TicketSummary) {
         id = t.id
@@ -129,6 +131,8 @@ struct TicketJSON: Encodable {
         degree = t.degree?.rawValue
         language = t.language
         report = t.report
+        answer_state = t.answerState
+        answer_error = t.answerError
     }
 }
 
@@ -140,7 +144,9 @@ enum QueueTable {
         var rows = [["ID", "RECEIVED", "STATE", "CATEGORY", "DEGREE", "FROM", "SUBJECT"]]
         for t in tickets {
             let category = t.report.map { "(\($0))" } ?? t.category.map { c in t.confidence.map { "\(c) \(Int(($0 * 100).rounded()))%" } ?? c } ?? "-"
-            rows.append(["\(t.id)", fmt.string(from: Date(timeIntervalSince1970: TimeInterval(t.receivedAt))), t.state.rawValue,
+            let state = t.answerState == "failed" ? t.state.rawValue + " (answer failed)"
+                : t.answerState == "pending" ? t.state.rawValue + " (sending)" : t.state.rawValue
+            rows.append(["\(t.id)", fmt.string(from: Date(timeIntervalSince1970: TimeInterval(t.receivedAt))), state,
                          category, t.degree?.rawValue ?? "-",
                          clip(t.from.isEmpty ? (t.fromName ?? "-") : t.from, 32), clip(t.subject, 60) + (t.warnings.isEmpty ? "" : " (!)")])
         }
