@@ -95,6 +95,22 @@ public enum MIMEParser {
             if warnings.count < 100 { warnings.append(w) }
         }
 
+        /// False (with one warning per message) when going one level deeper would pass the depth limit.
+        mutating func mayDescend(from depth: Int) -> Bool {
+            if depth < limits.maxDepth { return true }
+            if !depthWarned { warn("MIME nesting deeper than the limit of \(limits.maxDepth); inner parts were not read") }
+            depthWarned = true
+            return false
+        }
+
+        /// False (with one warning per message) when the part limit is reached.
+        mutating func mayAddPart(notRead: String) -> Bool {
+            if partCount < limits.maxParts { return true }
+            if !partsWarned { warn("more than \(limits.maxParts) MIME parts (the limit); \(notRead) not read") }
+            partsWarned = true
+            return false
+        }
+
         mutating func parsePart(_ buf: UnsafeBufferPointer<UInt8>, _ bytes: [UInt8], start: Int, end: Int, depth: Int,
                                 path: String, defaultType: ContentType) -> MIMEPart
         {
@@ -129,11 +145,7 @@ public enum MIMEParser {
                                 filename: filename, bodyRange: bodyStart..<end, children: [], depth: depth, path: path)
 
             if contentType.isMultipart {
-                guard depth < limits.maxDepth else {
-                    if !depthWarned { warn("MIME nesting deeper than the limit of \(limits.maxDepth); inner parts were not read") }
-                    depthWarned = true
-                    return part
-                }
+                guard mayDescend(from: depth) else { return part }
                 var boundary = contentType.boundary.map { Array($0.utf8) } ?? []
                 if boundary.isEmpty {
                     if let sniffed = MIMEParser.sniffBoundary(buf, start: bodyStart, end: end) {
@@ -154,13 +166,7 @@ public enum MIMEParser {
                 }
                 let childDefault: ContentType = contentType.subtype == "digest" ? .messageRFC822 : .textPlain
                 for (k, range) in split.parts.enumerated() {
-                    if partCount >= limits.maxParts {
-                        if !partsWarned {
-                            warn("more than \(limits.maxParts) MIME parts (the limit); \(split.parts.count - k) or more parts were not read")
-                        }
-                        partsWarned = true
-                        break
-                    }
+                    guard mayAddPart(notRead: "\(split.parts.count - k) or more parts were") else { break }
                     let childPath = path.isEmpty ? "\(k + 1)" : "\(path).\(k + 1)"
                     part.children.append(parsePart(buf, bytes, start: range.lowerBound, end: range.upperBound, depth: depth + 1,
                                                    path: childPath, defaultType: childDefault))
@@ -168,16 +174,8 @@ public enum MIMEParser {
             } else if contentType.type == "message" && (contentType.subtype == "rfc822" || contentType.subtype == "global"),
                       cte != "base64" && cte != "quoted-printable"
             {
-                guard depth < limits.maxDepth else {
-                    if !depthWarned { warn("MIME nesting deeper than the limit of \(limits.maxDepth); inner parts were not read") }
-                    depthWarned = true
-                    return part
-                }
-                guard partCount < limits.maxParts else {
-                    if !partsWarned { warn("more than \(limits.maxParts) MIME parts (the limit); the rest were not read") }
-                    partsWarned = true
-                    return part
-                }
+                guard mayDescend(from: depth) else { return part }
+                guard mayAddPart(notRead: "the rest were") else { return part }
                 // IMAP numbering: the parts of an embedded multipart are "N.1", "N.2"; a single-part body is "N.1".
                 var child = parsePart(buf, bytes, start: bodyStart, end: end, depth: depth + 1, path: path,
                                       defaultType: .textPlain)

@@ -64,7 +64,12 @@ public struct ClassifierModel: Sendable {
 
     /// Applies the IDF weights and normalises again.
     public func weigh(_ v: inout FeatureVector) {
-        guard idf.count == 1 << bits, !v.values.isEmpty else { return }
+        guard idf.count == 1 << bits else { return }
+        ClassifierModel.weigh(&v, idf: idf)
+    }
+
+    static func weigh(_ v: inout FeatureVector, idf: [Float]) {
+        guard !v.values.isEmpty else { return }
         var sumSq: Float = 0
         for k in v.values.indices {
             v.values[k] *= idf[Int(v.indices[k])]
@@ -84,7 +89,11 @@ public struct ClassifierModel: Sendable {
 
     /// Raw scores per category (before temperature and softmax).
     public func logits(_ v: FeatureVector) -> [Float] {
-        let c = categories.count
+        ClassifierModel.logits(v, weights: weights, bias: bias)
+    }
+
+    static func logits(_ v: FeatureVector, weights: [Float], bias: [Float]) -> [Float] {
+        let c = bias.count
         var out = bias
         weights.withUnsafeBufferPointer { w in
             out.withUnsafeMutableBufferPointer { o in

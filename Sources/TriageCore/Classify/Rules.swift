@@ -115,29 +115,13 @@ struct RuleText {
     }
 
     static func wordHashes(_ t: [UInt8]) -> Set<UInt32> {
-        var set = Set<UInt32>(minimumCapacity: t.count / 5)
-        var h = FeatureExtractor.fnvOffset
-        var inWord = false
-        for c in t {
-            if c == 0x20 {
-                if inWord { set.insert(h) }
-                h = FeatureExtractor.fnvOffset
-                inWord = false
-            } else {
-                h = FeatureExtractor.mix(h, c)
-                inWord = true
-            }
-        }
-        if inWord { set.insert(h) }
-        return set
+        Set(t.split(separator: 0x20).map(LanguageDetector.wordHash))
     }
 
     /// A needle " word " (one whole word) as its hash, else nil.
     static func singleWordHash(_ needle: [UInt8]) -> UInt32? {
         guard needle.count > 2, needle.last == 0x20, !needle[1..<(needle.count - 1)].contains(0x20) else { return nil }
-        var h = FeatureExtractor.fnvOffset
-        for c in needle[1..<(needle.count - 1)] { h = FeatureExtractor.mix(h, c) }
-        return h
+        return LanguageDetector.wordHash(needle[1..<(needle.count - 1)])
     }
 
     /// The phrase in normalised form with the padding that makes it match whole words.
@@ -181,9 +165,7 @@ struct Needle: Sendable {
         bytes = RuleText.needle(phrase)
         wordHash = RuleText.singleWordHash(bytes)
         if wordHash == nil, bytes.last == 0x20, let sp = bytes.dropFirst().firstIndex(of: 0x20) {
-            var h = FeatureExtractor.fnvOffset
-            for c in bytes[1..<sp] { h = FeatureExtractor.mix(h, c) }
-            firstWordHash = h
+            firstWordHash = LanguageDetector.wordHash(bytes[1..<sp])
         } else {
             firstWordHash = nil
         }

@@ -168,11 +168,6 @@ public struct FeatureExtractor: Sendable {
         return v
     }
 
-    /// The word tokens of a text after normalisation (for rules and explanations).
-    public static func words(_ text: String) -> [Substring] {
-        TextNormalizer.normalize(text).split(separator: " ")
-    }
-
     static let fnvOffset: UInt32 = 2_166_136_261
     static let fnvPrime: UInt32 = 16_777_619
 

@@ -46,7 +46,6 @@ public struct TrainingReport: Sendable {
     public var accuracy: Double
     /// Out-of-fold precision and recall per category.
     public var perCategory: [String: (precision: Double, recall: Double)]
-    public var seconds: Double = 0
 }
 
 public enum Trainer {
@@ -58,7 +57,7 @@ public enum Trainer {
         var extractor = FeatureExtractor(bits: options.bits, subjectWeight: options.subjectWeight)
         var vectors = usable.map { extractor.features(subject: $0.subject, body: $0.body) }
         let idf = ClassifierModel.inverseDocumentFrequency(vectors, bits: options.bits)
-        for k in vectors.indices { weigh(&vectors[k], idf) }
+        for k in vectors.indices { ClassifierModel.weigh(&vectors[k], idf: idf) }
         let labels = usable.map { categories.firstIndex(of: $0.label)! }
         let c = categories.count
 
@@ -77,7 +76,7 @@ public enum Trainer {
                 let trainIdx = usable.indices.filter { $0 % folds != f }
                 let (w, b) = fit(vectors, labels, trainIdx, classes: c, classWeight: classWeight, options: options)
                 for k in usable.indices where k % folds == f {
-                    oofLogits[k] = logits(vectors[k], w, b, c)
+                    oofLogits[k] = ClassifierModel.logits(vectors[k], weights: w, bias: b)
                 }
             }
         }
@@ -122,25 +121,6 @@ public enum Trainer {
         model.anchors = anchors
         model.idf = idf
         return (model, report)
-    }
-
-    static func weigh(_ v: inout FeatureVector, _ idf: [Float]) {
-        var sumSq: Float = 0
-        for k in v.values.indices {
-            v.values[k] *= idf[Int(v.indices[k])]
-            sumSq += v.values[k] * v.values[k]
-        }
-        let scale = sumSq > 0 ? 1 / sumSq.squareRoot() : 0
-        for k in v.values.indices { v.values[k] *= scale }
-    }
-
-    static func logits(_ v: FeatureVector, _ w: [Float], _ b: [Float], _ c: Int) -> [Float] {
-        var out = b
-        for k in 0..<v.indices.count {
-            let base = Int(v.indices[k]) * c
-            for j in 0..<c { out[j] += w[base + j] * v.values[k] }
-        }
-        return out
     }
 
     /// AdaGrad on the softmax cross-entropy with L2 on the touched weights.

@@ -36,13 +36,7 @@ public enum RulesLoader {
     {
         let locator = TOMLKeyLocator(text: text)
         var diags: [ConfigDiagnostic] = []
-        let table: TOMLTable
-        do {
-            table = try TOMLTable(string: text)
-        } catch let e as TOMLParseError {
-            throw ConfigError(diagnostics: [ConfigDiagnostic(.error, file: file, line: e.source.begin.line, keyPath: "",
-                                                             "TOML syntax error at column \(e.source.begin.column): \(e.description)")])
-        }
+        let table = try tomlTable(text, file: file)
         for key in table.keys where key != "rule" {
             diags.append(ConfigDiagnostic(.warning, file: file, line: locator.line(for: [key]), keyPath: key, "unknown key (ignored)"))
         }

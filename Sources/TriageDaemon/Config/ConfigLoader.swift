@@ -30,13 +30,7 @@ public enum ConfigLoader {
         -> (config: TriageConfig, warnings: [ConfigDiagnostic])
     {
         var v = Validator(file: file, locator: TOMLKeyLocator(text: text), environment: environment)
-        let table: TOMLTable
-        do {
-            table = try TOMLTable(string: text)
-        } catch let e as TOMLParseError {
-            throw ConfigError(diagnostics: [ConfigDiagnostic(.error, file: file, line: e.source.begin.line, keyPath: "",
-                                                             "TOML syntax error at column \(e.source.begin.column): \(e.description)")])
-        }
+        let table = try tomlTable(text, file: file)
         v.checkUnknownKeys(table)
         // Codable stops at the first wrong type; drop that key and decode again so that one run reports
         // every problem in the file.
@@ -54,6 +48,16 @@ public enum ConfigLoader {
         let config = v.build(raw)
         if v.diagnostics.contains(where: { $0.severity == .error }) { throw ConfigError(diagnostics: v.diagnostics) }
         return (config, v.diagnostics)
+    }
+}
+
+/// Parses TOML text; a syntax error becomes a `ConfigError` with the file, line and column.
+func tomlTable(_ text: String, file: String) throws -> TOMLTable {
+    do {
+        return try TOMLTable(string: text)
+    } catch let e as TOMLParseError {
+        throw ConfigError(diagnostics: [ConfigDiagnostic(.error, file: file, line: e.source.begin.line, keyPath: "",
+                                                         "TOML syntax error at column \(e.source.begin.column): \(e.description)")])
     }
 }
 
@@ -297,23 +301,10 @@ struct Validator {
             ok = false
         }
         var s = SMTPConfig(url: url)
-        if f.password != nil {
-            report(.error, p + ["password"], "passwords never go in this file: use password_file (mode 0600) or password_credential")
-            ok = false
-        }
-        switch (f.password_file, f.password_credential) {
-        case (let file?, nil):
-            s.password = .file(file)
-            checkSecretFile(file, p + ["password_file"])
-        case (nil, let cred?):
-            s.password = .credential(cred)
-            if cred.isEmpty || cred.contains("/") { report(.error, p + ["password_credential"], "a credential name is a plain name, not a path"); ok = false }
-        case (.some, .some):
-            report(.error, p + ["password_credential"], "set password_file or password_credential, not both")
-            ok = false
-        case (nil, nil):
-            if f.username != nil { report(.error, p + ["password_file"], "username given without password_file or password_credential"); ok = false }
-        }
+        let (secret, secretOK) = secretSource(file: f.password_file, credential: f.password_credential, inline: f.password, p,
+                                              missing: f.username == nil ? nil : "username given without password_file or password_credential")
+        s.password = secret
+        if !secretOK { ok = false }
         s.username = f.username
         if let ca = f.ca_file {
             if FileManager.default.isReadableFile(atPath: ca) { s.caFile = ca } else { report(.error, p + ["ca_file"], "cannot read \(ca)"); ok = false }
@@ -380,31 +371,9 @@ struct Validator {
                 ok = false
             }
         }
-        if m.password != nil {
-            report(.error, p + ["password"], "passwords never go in this file: use password_file (mode 0600) or password_credential (systemd LoadCredential=)")
-            ok = false
-        }
-        var secret: SecretSource?
-        switch (m.password_file, m.password_credential) {
-        case (let f?, nil):
-            secret = .file(f)
-            checkSecretFile(f, p + ["password_file"])
-        case (nil, let cred?):
-            secret = .credential(cred)
-            if cred.isEmpty || cred.contains("/") {
-                report(.error, p + ["password_credential"], "a credential name is a plain name, not a path")
-                ok = false
-            } else if let dir = environment["CREDENTIALS_DIRECTORY"], !FileManager.default.isReadableFile(atPath: dir + "/" + cred) {
-                report(.error, p + ["password_credential"], "credential \"\(cred)\" is not in $CREDENTIALS_DIRECTORY (\(dir))")
-                ok = false
-            }
-        case (.some, .some):
-            report(.error, p + ["password_credential"], "set password_file or password_credential, not both")
-            ok = false
-        case (nil, nil):
-            report(.error, p + ["password_file"], "missing key: set password_file or password_credential")
-            ok = false
-        }
+        let (secret, secretOK) = secretSource(file: m.password_file, credential: m.password_credential, inline: m.password, p,
+                                              missing: "missing key: set password_file or password_credential")
+        if !secretOK { ok = false }
         if let ca = m.ca_file, !FileManager.default.isReadableFile(atPath: ca) {
             report(.error, p + ["ca_file"], "cannot read \(ca)")
             ok = false
@@ -433,6 +402,41 @@ struct Validator {
             if dn.contains(where: { $0.isNewline }) { report(.error, p + ["display_name"], "must be one line") } else { mb.displayName = dn }
         }
         return mb
+    }
+
+    /// Where a password comes from (`password_file` or `password_credential`, never inline), checked.
+    /// `missing`: the error when neither is given, or nil when none is needed.
+    mutating func secretSource(file: String?, credential: String?, inline: String?, _ p: [String], missing: String?)
+        -> (SecretSource?, ok: Bool)
+    {
+        var ok = true
+        if inline != nil {
+            report(.error, p + ["password"], "passwords never go in this file: use password_file (mode 0600) or password_credential (systemd LoadCredential=)")
+            ok = false
+        }
+        switch (file, credential) {
+        case (let f?, nil):
+            checkSecretFile(f, p + ["password_file"])
+            return (.file(f), ok)
+        case (nil, let cred?):
+            if cred.isEmpty || cred.contains("/") {
+                report(.error, p + ["password_credential"], "a credential name is a plain name, not a path")
+                ok = false
+            } else if let dir = environment["CREDENTIALS_DIRECTORY"], !FileManager.default.isReadableFile(atPath: dir + "/" + cred) {
+                report(.error, p + ["password_credential"], "credential \"\(cred)\" is not in $CREDENTIALS_DIRECTORY (\(dir))")
+                ok = false
+            }
+            return (.credential(cred), ok)
+        case (.some, .some):
+            report(.error, p + ["password_credential"], "set password_file or password_credential, not both")
+            return (nil, false)
+        case (nil, nil):
+            if let missing {
+                report(.error, p + ["password_file"], missing)
+                return (nil, false)
+            }
+            return (nil, ok)
+        }
     }
 
     mutating func checkSecretFile(_ f: String, _ path: [String]) {

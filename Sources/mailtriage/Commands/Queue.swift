@@ -14,25 +14,16 @@ struct Queue: ParsableCommand {
             abstract: "Correct a ticket's category; `mailtriage train` learns from these corrections.",
             discussion: "Recorded in the event log with the agent's name ($SUDO_USER, $USER or --as).")
 
-        @OptionGroup var global: GlobalOptions
-        @Option(name: .long, help: ArgumentHelp("Use this database file instead of the configured one.", valueName: "path"))
-        var database: String?
+        @OptionGroup var db: QueueDatabase
         @Option(name: .customLong("as"), help: "The agent's name for the event log.") var agent: String?
         @Argument(help: "Ticket id.") var id: Int64
         @Argument(help: "The right category (\(Category.defaults.joined(separator: ", "))).") var category: String
 
         func run() throws {
-            let path: String
-            if let database { path = database } else {
-                path = try loadConfig(global, mailboxes: false, logger: nil).resolvedDatabasePath
-            }
             guard Category.defaults.contains(category) else {
                 throw ValidationError("unknown category \"\(category)\"; known: \(Category.defaults.joined(separator: ", "))")
             }
-            guard FileManager.default.fileExists(atPath: path) else {
-                printErr("mailtriage: no database at \(path)")
-                throw ExitCode(1)
-            }
+            let path = try db.existingPath()
             let env = ProcessInfo.processInfo.environment
             let actor = agent ?? env["SUDO_USER"] ?? env["USER"] ?? "agent"
             do {
@@ -48,12 +39,9 @@ struct Queue: ParsableCommand {
     struct List: ParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "List tickets, oldest first.",
-            discussion: "Columns: ticket id, time received (local time), state, sender, subject.")
+            discussion: "Columns: ticket id, time received (local time), state, category with confidence, automation degree, sender, subject.")
 
-        @OptionGroup var global: GlobalOptions
-
-        @Option(name: .long, help: ArgumentHelp("Use this database file instead of the configured one.", valueName: "path"))
-        var database: String?
+        @OptionGroup var db: QueueDatabase
 
         @Option(name: .long, parsing: .upToNextOption,
                 help: ArgumentHelp("Only tickets in these states (\(TicketState.allCases.map(\.rawValue).joined(separator: ", "))).", valueName: "state"))
@@ -69,14 +57,7 @@ struct Queue: ParsableCommand {
         var json = false
 
         func run() throws {
-            let path: String
-            if let database { path = database } else {
-                path = try loadConfig(global, mailboxes: false, logger: nil).resolvedDatabasePath
-            }
-            guard FileManager.default.fileExists(atPath: path) else {
-                printErr("mailtriage: no database at \(path) (has the daemon run yet?)")
-                throw ExitCode(1)
-            }
+            let path = try db.existingPath()
             var states: [TicketState] = []
             for s in state {
                 guard let st = TicketState(rawValue: s) else {
@@ -94,6 +75,24 @@ struct Queue: ParsableCommand {
                 print(QueueTable.render(tickets))
             }
         }
+    }
+}
+
+/// Which database the queue commands work on: `--database`, else the configured one.
+struct QueueDatabase: ParsableArguments {
+    @OptionGroup var global: GlobalOptions
+
+    @Option(name: .long, help: ArgumentHelp("Use this database file instead of the configured one.", valueName: "path"))
+    var database: String?
+
+    /// The database path; exits with a message when there is no database yet.
+    func existingPath() throws -> String {
+        let path = try database ?? loadConfig(global, mailboxes: false, logger: nil).resolvedDatabasePath
+        guard FileManager.default.fileExists(atPath: path) else {
+            printErr("mailtriage: no database at \(path) (has the daemon run yet?)")
+            throw ExitCode(1)
+        }
+        return path
     }
 }
 
