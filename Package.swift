@@ -35,9 +35,10 @@ let package = Package(
         .target(
             name: "TriageDaemon",
             dependencies: [
-                "TriageCore", "TriageMIME",
+                "TriageCore", "TriageMIME", "TriageMail", "TriageStore",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
                 .product(name: "TOMLKit", package: "TOMLKit"),
             ],
             swiftSettings: shared),

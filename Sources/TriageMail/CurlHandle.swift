@@ -14,6 +14,8 @@ final class TransferBuffers {
     /// Upload source for SMTP and APPEND.
     var upload: [UInt8] = []
     var uploadOffset = 0
+    /// Checked about once a second by the progress callback; set on shutdown.
+    var abort: AbortFlag?
 
     func reset() {
         body.removeAll(keepingCapacity: true)
@@ -72,6 +74,14 @@ final class CurlHandle {
             return n
         })
         ccurl_setopt_ptr(h, CURLOPT_READDATA, ud)
+        // The progress callback runs at least once a second, also while waiting for a silent server:
+        // it lets shutdown abort a transfer in progress.
+        ccurl_setopt_long(h, CURLOPT_NOPROGRESS, 0)
+        ccurl_setopt_xferinfo(h, CURLOPT_XFERINFOFUNCTION, { ud, _, _, _, _ in
+            let b = Unmanaged<TransferBuffers>.fromOpaque(ud!).takeUnretainedValue()
+            return b.abort?.isSet == true ? 1 : 0
+        })
+        ccurl_setopt_ptr(h, CURLOPT_XFERINFODATA, ud)
     }
 
     deinit {
@@ -122,6 +132,8 @@ extension TriageError {
         let said = serverSaid.map { " (server said: \($0))" } ?? ""
         let text = "\(context): \(message)\(said)"
         switch code {
+        case CURLE_ABORTED_BY_CALLBACK:
+            return TriageError(.connection, "\(context): aborted for shutdown", transient: true)
         case CURLE_LOGIN_DENIED:
             return TriageError(.authentication, "\(context): login denied\(said)")
         case CURLE_COULDNT_RESOLVE_HOST, CURLE_COULDNT_CONNECT, CURLE_SEND_ERROR, CURLE_RECV_ERROR, CURLE_GOT_NOTHING,

@@ -12,6 +12,8 @@ final class IMAPConnection {
         var caFile: String?
         var connectTimeout: Duration
         var responseTimeout: Duration
+        /// Set on shutdown to abort a transfer in progress.
+        var abort: AbortFlag? = nil
     }
 
     let settings: Settings
@@ -22,6 +24,7 @@ final class IMAPConnection {
     init(settings: Settings) throws {
         self.settings = settings
         curl = try CurlHandle()
+        curl.buffers.abort = settings.abort
         curl.configureTransport(
             username: settings.username, password: settings.password, caFile: settings.caFile,
             requireStartTLS: settings.url.security == .startTLS,

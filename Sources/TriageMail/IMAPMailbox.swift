@@ -1,9 +1,11 @@
 import Logging
+import Synchronization
 import TriageCore
 
 /// A `MailboxSource` over IMAP through libcurl: one connection per mailbox, kept across polls and
-/// reopened after an error.
-public actor IMAPMailbox: MailboxSource {
+/// reopened after an error. Every transfer runs on the mailbox's own thread, never on Swift's
+/// cooperative pool; `abortTransfers()` ends one in progress within about a second.
+public final class IMAPMailbox: MailboxSource {
     public struct Options: Sendable {
         public var url: IMAPURL
         public var username: String
@@ -30,66 +32,84 @@ public actor IMAPMailbox: MailboxSource {
         }
     }
 
+    /// The connection state, touched only on `thread`.
+    final class State: @unchecked Sendable {
+        var connection: IMAPConnection?
+        var lastUIDNext: UInt32 = 0
+    }
+
     private let options: Options
-    private var connection: IMAPConnection?
-    private var lastUIDNext: UInt32 = 0
+    private let thread: TransferThread
+    private let state = State()
+    private let abort = AbortFlag()
 
     public init(options: Options) {
         self.options = options
+        thread = TransferThread(name: "imap \(options.url.host)")
     }
 
-    private func conn() throws -> IMAPConnection {
-        if let connection { return connection }
-        let c = try IMAPConnection(settings: .init(
-            url: options.url, username: options.username, password: options.password, caFile: options.caFile,
-            connectTimeout: options.connectTimeout, responseTimeout: options.responseTimeout))
-        connection = c
-        return c
-    }
-
-    /// Runs `body` on the connection; any failure drops the connection so the next call starts clean.
-    private func using<T>(_ body: (IMAPConnection) throws -> T) throws -> T {
-        do {
-            return try body(try conn())
-        } catch let e as TriageError where e.code == .serverRefused || e.code == .notFound || e.code == .limitExceeded {
-            throw e  // the connection itself is fine (or libcurl reconnects on its own)
-        } catch {
-            connection = nil
-            throw error
+    /// Runs `body` on the mailbox's thread with the connection; any failure drops the connection so the
+    /// next call starts clean.
+    private func using<T: Sendable>(_ body: @escaping @Sendable (IMAPConnection, State) throws -> T) async throws -> T {
+        let options = options, state = state, abort = abort
+        return try await thread.run {
+            if abort.isSet { throw TriageError(.connection, "\(options.url.serverURL): shutting down", transient: true) }
+            do {
+                let c: IMAPConnection
+                if let existing = state.connection { c = existing } else {
+                    c = try IMAPConnection(settings: .init(
+                        url: options.url, username: options.username, password: options.password, caFile: options.caFile,
+                        connectTimeout: options.connectTimeout, responseTimeout: options.responseTimeout, abort: abort))
+                    state.connection = c
+                }
+                return try body(c, state)
+            } catch let e as TriageError where e.code == .serverRefused || e.code == .notFound || e.code == .limitExceeded {
+                throw e  // the connection itself is fine (or libcurl reconnects on its own)
+            } catch {
+                state.connection = nil
+                throw error
+            }
         }
     }
 
-    public func status() throws -> MailboxStatus {
-        let s = try using { try $0.status() }
-        lastUIDNext = s.uidNext
-        return s
+    public func status() async throws -> MailboxStatus {
+        try await using { c, st in
+            let s = try c.status()
+            st.lastUIDNext = s.uidNext
+            return s
+        }
     }
 
-    public func searchUIDs(after: UInt32) throws -> [UInt32] {
-        let next = lastUIDNext
-        return try using { try $0.searchUIDs(after: after, below: next) }
+    public func searchUIDs(after: UInt32) async throws -> [UInt32] {
+        try await using { c, st in try c.searchUIDs(after: after, below: st.lastUIDNext) }
     }
 
-    public func messageInfo(of uids: [UInt32]) throws -> [UInt32: MessageInfo] {
-        try using { try $0.messageInfo(of: uids) }
+    public func messageInfo(of uids: [UInt32]) async throws -> [UInt32: MessageInfo] {
+        try await using { c, _ in try c.messageInfo(of: uids) }
     }
 
-    public func fetchMessage(uid: UInt32) throws -> [UInt8] {
-        try using { try $0.fetch(uid: uid, headerOnly: false, limit: Int.max) }
+    public func fetchMessage(uid: UInt32) async throws -> [UInt8] {
+        try await using { c, _ in try c.fetch(uid: uid, headerOnly: false, limit: Int.max) }
     }
 
-    public func fetchHeader(uid: UInt32) throws -> [UInt8] {
-        try using { try $0.fetch(uid: uid, headerOnly: true, limit: 1 << 20) }
+    public func fetchHeader(uid: UInt32) async throws -> [UInt8] {
+        try await using { c, _ in try c.fetch(uid: uid, headerOnly: true, limit: 1 << 20) }
     }
 
-    public func markProcessed(uids: [UInt32], action: AfterProcessing) throws {
-        try using { try $0.markProcessed(uids: uids, action: action) }
+    public func markProcessed(uids: [UInt32], action: AfterProcessing) async throws {
+        try await using { c, _ in try c.markProcessed(uids: uids, action: action) }
     }
 
-    public func disconnect() {
-        connection = nil  // curl_easy_cleanup sends LOGOUT
+    public func disconnect() async {
+        let state = state
+        _ = try? await thread.run { state.connection = nil }  // curl_easy_cleanup sends LOGOUT
     }
+
+    public func abortTransfers() { abort.set() }
 
     /// Connections libcurl opened for the last command (0 when it reused the kept one); for tests.
-    public func lastCommandConnects() -> Int { connection?.connectionsOpened ?? -1 }
+    public func lastCommandConnects() async -> Int {
+        let state = state
+        return (try? await thread.run { state.connection?.connectionsOpened ?? -1 }) ?? -1
+    }
 }

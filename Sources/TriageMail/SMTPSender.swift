@@ -32,11 +32,19 @@ public struct SMTPSettings: Sendable, Equatable {
     }
 }
 
-/// Sends messages over one kept libcurl SMTP connection. Errors say whether a retry may help: connection
-/// problems, timeouts and 4xx replies are transient; 5xx replies and TLS or login failures are permanent.
-public actor SMTPSender: MailSender {
+/// Sends messages over one kept libcurl SMTP connection, on a thread of its own. Errors say whether a
+/// retry may help: connection problems, timeouts and 4xx replies are transient; 5xx replies and TLS or
+/// login failures are permanent.
+public final class SMTPSender: MailSender {
+    /// The connection, touched only on `thread`.
+    final class State: @unchecked Sendable {
+        var curl: CurlHandle?
+    }
+
     let settings: SMTPSettings
-    var curl: CurlHandle?
+    private let thread = TransferThread(name: "smtp")
+    private let state = State()
+    private let abort = AbortFlag()
 
     public init(settings: SMTPSettings) {
         self.settings = settings
@@ -45,14 +53,23 @@ public actor SMTPSender: MailSender {
     /// Sends `message` with envelope sender `from` ("" for the null sender `<>`) to `recipients`.
     /// Returns the server's last reply code.
     @discardableResult
-    public func send(_ message: [UInt8], from: String, to recipients: [String]) throws -> Int {
+    public func send(_ message: [UInt8], from: String, to recipients: [String]) async throws -> Int {
+        let settings = settings, state = state, abort = abort
+        return try await thread.run { try SMTPSender.send(message, from: from, to: recipients, settings: settings, state: state, abort: abort) }
+    }
+
+    static func send(_ message: [UInt8], from: String, to recipients: [String], settings: SMTPSettings, state: State,
+                     abort: AbortFlag) throws -> Int
+    {
         guard !recipients.isEmpty else { throw TriageError(.config, "no recipient") }
         for r in recipients + [from] where r.unicodeScalars.contains(where: { $0.value < 0x21 || $0 == "<" || $0 == ">" }) {
             throw TriageError(.serverRefused, "refusing an envelope address with spaces, controls or brackets: \(r.debugDescription)")
         }
+        if abort.isSet { throw TriageError(.connection, "SMTP \(settings.url): shutting down", transient: true) }
         let h: CurlHandle
-        if let c = curl { h = c } else {
+        if let c = state.curl { h = c } else {
             h = try CurlHandle()
+            h.buffers.abort = abort
             var base = settings.url
             while base.hasSuffix("/") { base.removeLast() }
             ccurl_setopt_string(h.handle, CURLOPT_URL, base + "/" + settings.heloName)
@@ -64,7 +81,7 @@ public actor SMTPSender: MailSender {
                 ccurl_setopt_ptr(h.handle, CURLOPT_PASSWORD, nil)
             }
             ccurl_setopt_long(h.handle, CURLOPT_UPLOAD, 1)
-            curl = h
+            state.curl = h
         }
         h.buffers.reset()
         h.buffers.upload = message
@@ -83,12 +100,18 @@ public actor SMTPSender: MailSender {
         let said = String(decoding: h.buffers.header, as: UTF8.self).split(separator: "\n").last
             .map { $0.trimmingCharacters(in: .whitespacesAndNewlines) }
         // A failed transfer may leave the connection in an unknown state: start afresh next time.
-        curl = nil
+        state.curl = nil
         var err = TriageError.curl(code, text, context: "SMTP \(settings.url)", serverSaid: said)
         if reply >= 500 && reply < 600 { err.isTransient = false; err.code = .serverRefused }
         if reply >= 400 && reply < 500 { err.isTransient = true }
         throw err
     }
 
-    public func disconnect() { curl = nil }
+    public func disconnect() async {
+        let state = state
+        _ = try? await thread.run { state.curl = nil }
+    }
+
+    /// Aborts a transfer in progress and refuses new ones (shutdown).
+    public func abortTransfers() { abort.set() }
 }

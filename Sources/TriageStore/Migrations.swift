@@ -124,6 +124,17 @@ enum Migrations {
                 ALTER TABLE ticket ADD COLUMN answer_entry TEXT;
                 """)
         }
+        m.registerMigration("2026-12-01-pipeline") { db in
+            // Claims: one processor takes a message at a time (a lease, released when its worker is gone).
+            // New tickets take their message's row id, so a decision knows its ticket number in advance.
+            try db.execute(sql: """
+                ALTER TABLE message ADD COLUMN claimed_by TEXT;
+                ALTER TABLE message ADD COLUMN claimed_until INTEGER;
+                ALTER TABLE ticket ADD COLUMN decision TEXT;
+                ALTER TABLE ticket ADD COLUMN linked_ticket INTEGER;
+                CREATE INDEX outbox_ticket ON outbox(ticket_id);
+                """)
+        }
         return m
     }
 }

@@ -6,7 +6,7 @@ import GRDB
 import TriageCore
 
 /// The ticket store in one SQLite file (WAL mode), shared by the daemon and the CLI.
-public final class SQLiteTicketStore: TicketRepository, OutboxRepository, @unchecked Sendable {
+public final class SQLiteTicketStore: TicketRepository, ProcessingRepository, OutboxRepository, @unchecked Sendable {
     // @unchecked: DatabasePool is itself thread-safe; the stored properties are immutable.
     let pool: DatabasePool
     let now: @Sendable () -> Int64
@@ -54,12 +54,12 @@ public final class SQLiteTicketStore: TicketRepository, OutboxRepository, @unche
         return String(decoding: data, as: UTF8.self)
     }
 
-    func appendEvent(_ db: Database, kind: String, ticket: Int64? = nil, message: Int64? = nil, mailbox: String? = nil,
+    func appendEvent(_ db: Database, kind: EventKind, ticket: Int64? = nil, message: Int64? = nil, mailbox: String? = nil,
                      actor: String = "daemon", detail: [String: String] = [:]) throws
     {
         try db.cachedStatement(
             sql: "INSERT INTO event (at, kind, actor, ticket_id, message_row, mailbox, detail) VALUES (?, ?, ?, ?, ?, ?, ?)")
-            .execute(arguments: [now(), kind, actor, ticket, message, mailbox, SQLiteTicketStore.json(detail)])
+            .execute(arguments: [now(), kind.rawValue, actor, ticket, message, mailbox, SQLiteTicketStore.json(detail)])
     }
 
     // MARK: - Cursor
@@ -84,7 +84,7 @@ public final class SQLiteTicketStore: TicketRepository, OutboxRepository, @unche
     public func saveCursor(_ cursor: MailboxCursor, reason: String) throws {
         try write("cursor update") { db in
             try SQLiteTicketStore.upsertCursor(db, cursor, at: now())
-            try appendEvent(db, kind: "mailbox.cursor", mailbox: cursor.mailbox, detail: [
+            try appendEvent(db, kind: .mailboxCursor, mailbox: cursor.mailbox, detail: [
                 "reason": reason, "uid_validity": "\(cursor.uidValidity)", "last_uid": "\(cursor.lastUID)",
                 "baseline_uid": "\(cursor.baselineUID)",
             ])
@@ -121,7 +121,7 @@ public final class SQLiteTicketStore: TicketRepository, OutboxRepository, @unche
                     rowID = existing
                     outcomes.append(.duplicate(of: existing))
                     let ticket = try Int64.fetchOne(db, sql: "SELECT id FROM ticket WHERE message_row = ?", arguments: [existing])
-                    try appendEvent(db, kind: "message.duplicate", ticket: ticket, message: existing, mailbox: m.mailbox,
+                    try appendEvent(db, kind: .messageDuplicate, ticket: ticket, message: existing, mailbox: m.mailbox,
                                     detail: ["uid": "\(m.uid)", "uid_validity": "\(m.uidValidity)"])
                 } else {
                     let messageID = m.dedupeKey.hasPrefix("mid:") ? String(m.dedupeKey.dropFirst(4).split(separator: "#").first ?? "") : nil
@@ -135,13 +135,13 @@ public final class SQLiteTicketStore: TicketRepository, OutboxRepository, @unche
                     try db.cachedStatement(sql: "INSERT INTO message_raw (message_row, raw) VALUES (?, ?)")
                         .execute(arguments: [rowID, Data(m.raw)])
                     outcomes.append(.stored(messageID: rowID))
-                    try appendEvent(db, kind: "message.recorded", message: rowID, mailbox: m.mailbox,
+                    try appendEvent(db, kind: .messageRecorded, message: rowID, mailbox: m.mailbox,
                                     detail: ["uid": "\(m.uid)", "uid_validity": "\(m.uidValidity)", "size": "\(m.size)"])
                 }
                 try db.cachedStatement(sql: """
                     INSERT INTO message_location (mailbox, uid_validity, uid, message_row, server_action, recorded_at)
-                    VALUES (?, ?, ?, ?, 'pending', ?)
-                    """).execute(arguments: [m.mailbox, Int64(m.uidValidity), Int64(m.uid), rowID, t])
+                    VALUES (?, ?, ?, ?, ?, ?)
+                    """).execute(arguments: [m.mailbox, Int64(m.uidValidity), Int64(m.uid), rowID, ServerAction.pending.rawValue, t])
                 try db.cachedStatement(sql: "DELETE FROM fetch_failure WHERE mailbox = ? AND uid_validity = ? AND uid = ?")
                     .execute(arguments: [m.mailbox, Int64(m.uidValidity), Int64(m.uid)])
             }
@@ -165,8 +165,8 @@ public final class SQLiteTicketStore: TicketRepository, OutboxRepository, @unche
     public func pendingServerActions(mailbox: String, uidValidity: UInt32) throws -> [UInt32] {
         try read("pending actions") { db in
             try Int64.fetchAll(db, sql: """
-                SELECT uid FROM message_location WHERE mailbox = ? AND uid_validity = ? AND server_action = 'pending' ORDER BY uid
-                """, arguments: [mailbox, Int64(uidValidity)]).map { UInt32($0) }
+                SELECT uid FROM message_location WHERE mailbox = ? AND uid_validity = ? AND server_action = ? ORDER BY uid
+                """, arguments: [mailbox, Int64(uidValidity), ServerAction.pending.rawValue]).map { UInt32($0) }
         }
     }
 
@@ -174,26 +174,30 @@ public final class SQLiteTicketStore: TicketRepository, OutboxRepository, @unche
         guard !uids.isEmpty else { return }
         try write("server actions") { db in
             let stmt = try db.cachedStatement(sql: """
-                UPDATE message_location SET server_action = 'done' WHERE mailbox = ? AND uid_validity = ? AND uid = ?
+                UPDATE message_location SET server_action = ? WHERE mailbox = ? AND uid_validity = ? AND uid = ?
                 """)
-            for uid in uids { try stmt.execute(arguments: [mailbox, Int64(uidValidity), Int64(uid)]) }
+            for uid in uids { try stmt.execute(arguments: [ServerAction.done.rawValue, mailbox, Int64(uidValidity), Int64(uid)]) }
         }
     }
 
     // MARK: - Processing
 
-    public func claimUnprocessed(limit: Int) throws -> [StoredMessage] {
+    /// Claims up to `limit` unprocessed messages for `worker` until `lease` seconds from now, oldest first;
+    /// each claim counts one processing attempt. Messages claimed by another worker whose lease has not
+    /// run out are skipped, so no two workers take the same message.
+    public func claimUnprocessed(limit: Int, worker: String, lease: Int64) throws -> [StoredMessage] {
         try write("claim") { db in
+            let t = now()
             let rows = try Row.fetchAll(db, sql: """
                 SELECT m.id, m.mailbox, r.raw, m.size, m.truncated, m.fetch_error, m.pre_baseline, m.attempts, m.received_at
                 FROM message m JOIN message_raw r ON r.message_row = m.id
-                WHERE m.processed_at IS NULL ORDER BY m.id LIMIT ?
-                """, arguments: [limit])
+                WHERE m.processed_at IS NULL AND (m.claimed_until IS NULL OR m.claimed_until < ?) ORDER BY m.id LIMIT ?
+                """, arguments: [t, limit])
             var out: [StoredMessage] = []
-            let bump = try db.cachedStatement(sql: "UPDATE message SET attempts = attempts + 1 WHERE id = ?")
+            let claim = try db.cachedStatement(sql: "UPDATE message SET attempts = attempts + 1, claimed_by = ?, claimed_until = ? WHERE id = ?")
             for r in rows {
                 let id: Int64 = r["id"]
-                try bump.execute(arguments: [id])
+                try claim.execute(arguments: [worker, t + lease, id])
                 let raw: Data = r["raw"]
                 out.append(StoredMessage(
                     id: id, mailbox: r["mailbox"], raw: [UInt8](raw), size: r["size"], truncated: r["truncated"],
@@ -204,49 +208,143 @@ public final class SQLiteTicketStore: TicketRepository, OutboxRepository, @unche
         }
     }
 
-    public func createTickets(_ tickets: [NewTicket]) throws {
-        guard !tickets.isEmpty else { return }
-        try write("create tickets") { db in
-            let t = now()
-            for nt in tickets {
-                let warnings = String(decoding: (try? JSONEncoder().encode(nt.warnings)) ?? Data("[]".utf8), as: UTF8.self)
-                let c = nt.classification
-                let reasons = String(decoding: (try? JSONEncoder().encode(c?.reasons ?? [])) ?? Data("[]".utf8), as: UTF8.self)
-                try db.cachedStatement(sql: """
-                    INSERT INTO ticket (message_row, mailbox, received_at, from_address, from_name, subject, state,
-                                        auto_eligible, warnings, created_at, updated_at, category, confidence, degree, language,
-                                        reasons, report)
-                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                    ON CONFLICT(message_row) DO NOTHING
-                    """).execute(arguments: [nt.messageRowID, nt.mailbox, nt.receivedAt, nt.fromAddress, nt.fromName, nt.subject,
-                                     nt.state.rawValue, nt.autoEligible, warnings, t, t, c?.category, c?.confidence,
-                                     c?.degree.rawValue, c?.language, reasons, nt.report])
-                if db.changesCount > 0 {
-                    let id = db.lastInsertedRowID
-                    try appendEvent(db, kind: "ticket.created", ticket: id, message: nt.messageRowID,
-                                    mailbox: nt.mailbox, detail: ["state": nt.state.rawValue, "auto_eligible": "\(nt.autoEligible)"])
-                    if let pending = nt.answer {
-                        let a = pending.compose(id)
-                        try db.execute(sql: """
-                            INSERT INTO outbox (ticket_id, recipient, envelope_from, message_id, kb_entry, raw, next_attempt_at, created_at)
-                            VALUES (?, ?, ?, ?, ?, ?, ?, ?)
-                            """, arguments: [id, a.recipient, a.envelopeFrom, a.messageID, a.knowledgeEntry, Data(a.raw), t, t])
-                        try db.execute(sql: "UPDATE ticket SET answer_entry = ? WHERE id = ?", arguments: [a.knowledgeEntry, id])
-                        try appendEvent(db, kind: "answer.queued", ticket: id, mailbox: nt.mailbox, actor: "daemon",
-                                        detail: ["entry": a.knowledgeEntry, "to": a.recipient, "message_id": a.messageID])
-                    } else if !nt.answerRefusals.isEmpty {
-                        try appendEvent(db, kind: "answer.refused", ticket: id, mailbox: nt.mailbox, actor: "daemon",
-                                        detail: ["reasons": nt.answerRefusals.joined(separator: "; ")])
-                    }
-                    if let c {
-                        try appendEvent(db, kind: "ticket.classified", ticket: id, mailbox: nt.mailbox, actor: "classifier",
-                                        detail: ["category": c.category, "confidence": String(c.confidence), "degree": c.degree.rawValue,
-                                                 "language": c.language, "rules": c.rules.joined(separator: ","),
-                                                 "reasons": c.reasons.joined(separator: "; ")])
-                    }
-                }
-                try db.cachedStatement(sql: "UPDATE message SET processed_at = ? WHERE id = ?").execute(arguments: [t, nt.messageRowID])
+    /// Releases the claims of workers that are gone (a daemon killed while processing); returns how many.
+    public func releaseClaims(isAlive: (String) -> Bool) throws -> Int {
+        try write("release claims") { db in
+            let workers = try String.fetchAll(db, sql: """
+                SELECT DISTINCT claimed_by FROM message WHERE processed_at IS NULL AND claimed_by IS NOT NULL
+                """)
+            var released = 0
+            for w in workers where !isAlive(w) {
+                try db.execute(sql: "UPDATE message SET claimed_by = NULL, claimed_until = NULL WHERE processed_at IS NULL AND claimed_by = ?",
+                               arguments: [w])
+                released += db.changesCount
             }
+            return released
+        }
+    }
+
+    /// Tickets a message may belong to: those whose answers or stored messages it references, then the
+    /// ticket of its subject tag; each with the addresses it belongs to.
+    public func threadCandidates(_ q: ThreadQuery) throws -> [ThreadCandidate] {
+        try read("thread lookup") { db in
+            var found: [(Int64, ThreadLink)] = []
+            let refs = Array(Set(q.references)).prefix(100)
+            if !refs.isEmpty {
+                let marks = refs.map { _ in "?" }.joined(separator: ",")
+                let args = StatementArguments(Array(refs))
+                for t in try Int64.fetchAll(db, sql: "SELECT DISTINCT ticket_id FROM outbox WHERE message_id IN (\(marks)) ORDER BY ticket_id DESC",
+                                            arguments: args) { found.append((t, .ourAnswer)) }
+                for t in try Int64.fetchAll(db, sql: """
+                    SELECT t.id FROM ticket t JOIN message m ON m.id = t.message_row WHERE m.message_id IN (\(marks))
+                    UNION SELECT tm.ticket_id FROM ticket_message tm JOIN message m ON m.id = tm.message_row WHERE m.message_id IN (\(marks))
+                    ORDER BY 1 DESC
+                    """, arguments: args + args) { found.append((t, .storedMessage)) }
+            }
+            if let tag = q.taggedTicket, try Bool.fetchOne(db, sql: "SELECT 1 FROM ticket WHERE id = ?", arguments: [tag]) == true {
+                found.append((tag, .subjectTag))
+            }
+            var seen = Set<Int64>()
+            var out: [ThreadCandidate] = []
+            for (t, link) in found where seen.insert(t).inserted {
+                var customers = Set(try String.fetchAll(db, sql: "SELECT recipient FROM outbox WHERE ticket_id = ?", arguments: [t]))
+                if let from = try String.fetchOne(db, sql: "SELECT from_address FROM ticket WHERE id = ?", arguments: [t]) { customers.insert(from) }
+                out.append(ThreadCandidate(ticketID: t, link: link, customers: customers))
+            }
+            return out
+        }
+    }
+
+    /// Applies decisions in one transaction: tickets with their events and outbox rows, or messages joined
+    /// to their tickets. A message already processed (a retry after a crash) is skipped.
+    public func apply(_ decisions: [TriageDecision]) throws {
+        guard !decisions.isEmpty else { return }
+        try write("apply decisions") { db in
+            let t = now()
+            for d in decisions {
+                guard let row = try Row.fetchOne(db, sql: "SELECT processed_at FROM message WHERE id = ?", arguments: [d.messageRowID]),
+                      (row["processed_at"] as Int64?) == nil
+                else { continue }
+                switch d.action {
+                case .newTicket: try insertTicket(db, d, at: t)
+                case .joinThread(let ticket, let informational): try attach(db, d, ticket: ticket, informational: informational, at: t)
+                }
+                try db.cachedStatement(sql: "UPDATE message SET processed_at = ?, claimed_by = NULL, claimed_until = NULL WHERE id = ?")
+                    .execute(arguments: [t, d.messageRowID])
+            }
+        }
+    }
+
+    static func jsonText(_ value: some Encodable) -> String {
+        String(decoding: (try? JSONEncoder().encode(value)) ?? Data("null".utf8), as: UTF8.self)
+    }
+
+    func insertTicket(_ db: Database, _ d: TriageDecision, at t: Int64) throws {
+        let nt = d.ticket
+        let c = d.classification
+        try db.cachedStatement(sql: """
+            INSERT INTO ticket (id, message_row, mailbox, received_at, from_address, from_name, subject, state,
+                                auto_eligible, warnings, created_at, updated_at, category, confidence, degree, language,
+                                reasons, report, decision, linked_ticket)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+            ON CONFLICT(message_row) DO NOTHING
+            """).execute(arguments: [d.ticketID, nt.messageRowID, nt.mailbox, nt.receivedAt, nt.fromAddress, nt.fromName, nt.subject,
+                                     nt.state.rawValue, nt.autoEligible, Self.jsonText(nt.warnings), t, t, c?.category, c?.confidence,
+                                     d.degree?.rawValue, c?.language, Self.jsonText(d.reasons.map(\.description)), nt.report,
+                                     Self.jsonText(d.record), d.linkedTicket])
+        guard db.changesCount > 0 else { return }
+        let id = d.ticketID
+        try appendEvent(db, kind: .ticketCreated, ticket: id, message: nt.messageRowID, mailbox: nt.mailbox,
+                        detail: ["state": nt.state.rawValue, "auto_eligible": "\(nt.autoEligible)", "degree": d.degree?.rawValue ?? ""])
+        if let c {
+            try appendEvent(db, kind: .ticketClassified, ticket: id, mailbox: nt.mailbox, actor: "classifier",
+                            detail: ["category": c.category, "confidence": String(c.confidence), "degree": d.degree?.rawValue ?? "",
+                                     "language": c.language, "rules": c.rules.joined(separator: ","),
+                                     "reasons": d.reasons.map(\.description).joined(separator: "; ")])
+        }
+        if let linked = d.linkedTicket {
+            try appendEvent(db, kind: .ticketLinked, ticket: id, message: nt.messageRowID, mailbox: nt.mailbox,
+                            detail: ["cites": "\(linked)", "from": nt.fromAddress])
+        }
+        if let a = d.reply {
+            try db.execute(sql: """
+                INSERT INTO outbox (ticket_id, recipient, envelope_from, message_id, kb_entry, raw, state, next_attempt_at, created_at)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+                """, arguments: [id, a.recipient, a.envelopeFrom, a.messageID, a.knowledgeEntry, Data(a.raw), OutboxState.pending.rawValue, t, t])
+            try db.execute(sql: "UPDATE ticket SET answer_entry = ? WHERE id = ?", arguments: [a.knowledgeEntry, id])
+            try appendEvent(db, kind: .answerQueued, ticket: id, mailbox: nt.mailbox,
+                            detail: ["entry": a.knowledgeEntry, "to": a.recipient, "message_id": a.messageID])
+        } else if c?.degree == .automatic {
+            try appendEvent(db, kind: .answerRefused, ticket: id, mailbox: nt.mailbox, detail: [
+                "reasons": d.reasons.filter(\.refusesAnswer).map(\.description).joined(separator: "; "),
+            ])
+        }
+    }
+
+    func attach(_ db: Database, _ d: TriageDecision, ticket: Int64, informational: Bool, at t: Int64) throws {
+        try db.execute(sql: "INSERT OR IGNORE INTO ticket_message (message_row, ticket_id, informational, attached_at) VALUES (?, ?, ?, ?)",
+                       arguments: [d.messageRowID, ticket, informational, t])
+        try appendEvent(db, kind: informational ? .ticketAutoReplyAttached : .ticketReplyReceived, ticket: ticket,
+                        message: d.messageRowID, mailbox: d.mailbox,
+                        detail: ["from": d.ticket.fromAddress, "reasons": d.reasons.map(\.description).joined(separator: "; ")])
+        guard !informational, let row = try Row.fetchOne(db, sql: "SELECT state, answer_entry FROM ticket WHERE id = ?", arguments: [ticket]),
+              let state = TicketState(rawValue: row["state"])
+        else { return }
+        let next = state.applying(.customerReplied)
+        guard next != state else { return }
+        try db.execute(sql: "UPDATE ticket SET state = ?, degree = ?, updated_at = ? WHERE id = ?",
+                       arguments: [next.rawValue, AutomationDegree.manual.rawValue, t, ticket])
+        try appendEvent(db, kind: .ticketReopened, ticket: ticket, message: d.messageRowID, detail: [
+            "from": state.rawValue, "to": next.rawValue, "answer_entry": (row["answer_entry"] as String?) ?? "",
+            "reason": TicketTransition.customerReplied.rawValue,
+        ])
+    }
+
+    /// Automatic answers queued for `recipient` since `since` (seconds since 1970), failed ones not counted.
+    public func answersSent(to recipient: String, since: Int64) throws -> Int {
+        try read("answer count") { db in
+            try Int.fetchOne(db, sql: "SELECT count(*) FROM outbox WHERE lower(recipient) = lower(?) AND created_at >= ? AND state != ?",
+                             arguments: [recipient, since, OutboxState.failed.rawValue]) ?? 0
         }
     }
 
@@ -281,77 +379,22 @@ public final class SQLiteTicketStore: TicketRepository, OutboxRepository, @unche
                 t.degree = (r["degree"] as String?).flatMap(AutomationDegree.init(rawValue:))
                 t.language = r["language"]
                 t.report = r["report"]
-                t.answerState = r["answer_state"]
+                t.answerState = (r["answer_state"] as String?).flatMap(OutboxState.init(rawValue:))
                 t.answerError = r["answer_error"]
                 return t
             }
         }
     }
 
-    // MARK: - Threads and the outbox
-
-    public func threadTicket(references: [String], taggedTicket: Int64?, sender: String) throws -> Int64? {
-        try read("thread lookup") { db in
-            let refs = Array(Set(references.filter { !$0.isEmpty })).prefix(100)
-            if !refs.isEmpty {
-                let marks = refs.map { _ in "?" }.joined(separator: ",")
-                let args = StatementArguments(Array(refs))
-                if let t = try Int64.fetchOne(db, sql: "SELECT ticket_id FROM outbox WHERE message_id IN (\(marks)) ORDER BY id DESC LIMIT 1",
-                                              arguments: args) { return t }
-                if let t = try Int64.fetchOne(db, sql: """
-                    SELECT t.id FROM ticket t JOIN message m ON m.id = t.message_row
-                    WHERE m.message_id IN (\(marks)) ORDER BY t.id DESC LIMIT 1
-                    """, arguments: args) { return t }
-                if let t = try Int64.fetchOne(db, sql: """
-                    SELECT tm.ticket_id FROM ticket_message tm JOIN message m ON m.id = tm.message_row
-                    WHERE m.message_id IN (\(marks)) ORDER BY tm.ticket_id DESC LIMIT 1
-                    """, arguments: args) { return t }
-            }
-            if let tag = taggedTicket, !sender.isEmpty,
-               let t = try Int64.fetchOne(db, sql: "SELECT id FROM ticket WHERE id = ? AND lower(from_address) = lower(?)",
-                                          arguments: [tag, sender])
-            {
-                return t
-            }
-            return nil
-        }
-    }
-
-    public func attachMessage(_ messageRowID: Int64, toTicket ticket: Int64, informational: Bool, note: String) throws {
-        try write("attach message") { db in
-            let t = now()
-            try db.execute(sql: "INSERT OR IGNORE INTO ticket_message (message_row, ticket_id, informational, attached_at) VALUES (?, ?, ?, ?)",
-                           arguments: [messageRowID, ticket, informational, t])
-            try appendEvent(db, kind: informational ? "ticket.auto_reply_attached" : "ticket.reply_received", ticket: ticket,
-                            message: messageRowID, detail: ["note": note])
-            if !informational {
-                let state: String? = try String.fetchOne(db, sql: "SELECT state FROM ticket WHERE id = ?", arguments: [ticket])
-                if state == TicketState.answered.rawValue || state == TicketState.resolved.rawValue {
-                    try db.execute(sql: "UPDATE ticket SET state = 'open', degree = 'manual', updated_at = ? WHERE id = ?", arguments: [t, ticket])
-                    let entry: String? = try String.fetchOne(db, sql: "SELECT answer_entry FROM ticket WHERE id = ?", arguments: [ticket])
-                    try appendEvent(db, kind: "ticket.reopened", ticket: ticket, message: messageRowID,
-                                    detail: ["from": state ?? "", "answer_entry": entry ?? "",
-                                             "reason": "the customer wrote back"])
-                }
-            }
-            try db.execute(sql: "UPDATE message SET processed_at = ? WHERE id = ?", arguments: [t, messageRowID])
-        }
-    }
-
-    public func answersSent(to recipient: String, since: Int64) throws -> Int {
-        try read("answer count") { db in
-            try Int.fetchOne(db, sql: "SELECT count(*) FROM outbox WHERE lower(recipient) = lower(?) AND created_at >= ? AND state != 'failed'",
-                             arguments: [recipient, since]) ?? 0
-        }
-    }
+    // MARK: - The outbox
 
     /// Answers to send: pending ones due by `now` (all pending ones when `now` is nil), oldest first.
     public func dueAnswers(now due: Int64?, limit: Int) throws -> [OutboxItem] {
         try read("outbox") { db in
             let rows = try Row.fetchAll(db, sql: """
                 SELECT id, ticket_id, recipient, envelope_from, raw, attempts FROM outbox
-                WHERE state = 'pending' AND next_attempt_at <= ? ORDER BY id LIMIT ?
-                """, arguments: [due ?? Int64.max, limit])
+                WHERE state = ? AND next_attempt_at <= ? ORDER BY id LIMIT ?
+                """, arguments: [OutboxState.pending.rawValue, due ?? Int64.max, limit])
             return rows.map { r in
                 let raw: Data = r["raw"]
                 return OutboxItem(id: r["id"], ticketID: r["ticket_id"], recipient: r["recipient"], envelopeFrom: r["envelope_from"],
@@ -362,23 +405,29 @@ public final class SQLiteTicketStore: TicketRepository, OutboxRepository, @unche
 
     /// Records the outcome of one send: sent; a transient failure retried at `retryAt`; or a permanent
     /// failure, which puts the ticket back into the manual queue with the server's text.
-    public func answerOutcome(_ item: OutboxItem, sent: Bool, error: String?, retryAt: Int64?) throws {
+    public func answerOutcome(_ item: OutboxItem, _ outcome: SendOutcome, error: String?) throws {
         try write("outbox outcome") { db in
             let t = now()
-            if sent {
-                try db.execute(sql: "UPDATE outbox SET state = 'sent', sent_at = ?, attempts = attempts + 1, last_error = NULL WHERE id = ?",
-                               arguments: [t, item.id])
-                try appendEvent(db, kind: "answer.sent", ticket: item.ticketID, detail: ["to": item.recipient])
-            } else if let retryAt {
-                try db.execute(sql: "UPDATE outbox SET attempts = attempts + 1, next_attempt_at = ?, last_error = ? WHERE id = ?",
-                               arguments: [retryAt, error ?? "", item.id])
-                try appendEvent(db, kind: "answer.retry", ticket: item.ticketID, detail: ["error": error ?? "", "retry_at": "\(retryAt)"])
-            } else {
-                try db.execute(sql: "UPDATE outbox SET state = 'failed', attempts = attempts + 1, last_error = ? WHERE id = ?",
-                               arguments: [error ?? "", item.id])
-                try db.execute(sql: "UPDATE ticket SET state = 'open', degree = 'manual', updated_at = ? WHERE id = ? AND state = 'answered'",
-                               arguments: [t, item.ticketID])
-                try appendEvent(db, kind: "answer.failed", ticket: item.ticketID, detail: ["error": error ?? ""])
+            let next = OutboxState.pending.applying(outcome)
+            switch outcome {
+            case .accepted:
+                try db.execute(sql: "UPDATE outbox SET state = ?, sent_at = ?, attempts = attempts + 1, last_error = NULL WHERE id = ?",
+                               arguments: [next.rawValue, t, item.id])
+                try appendEvent(db, kind: .answerSent, ticket: item.ticketID, detail: ["to": item.recipient])
+            case .transientFailure(let retryAt):
+                try db.execute(sql: "UPDATE outbox SET state = ?, attempts = attempts + 1, next_attempt_at = ?, last_error = ? WHERE id = ?",
+                               arguments: [next.rawValue, retryAt, error ?? "", item.id])
+                try appendEvent(db, kind: .answerRetry, ticket: item.ticketID, detail: ["error": error ?? "", "retry_at": "\(retryAt)"])
+            case .permanentFailure:
+                try db.execute(sql: "UPDATE outbox SET state = ?, attempts = attempts + 1, last_error = ? WHERE id = ?",
+                               arguments: [next.rawValue, error ?? "", item.id])
+                if let s = try String.fetchOne(db, sql: "SELECT state FROM ticket WHERE id = ?", arguments: [item.ticketID]),
+                   let state = TicketState(rawValue: s), state.applying(.answerRefused) != state
+                {
+                    try db.execute(sql: "UPDATE ticket SET state = ?, degree = ?, updated_at = ? WHERE id = ?",
+                                   arguments: [state.applying(.answerRefused).rawValue, AutomationDegree.manual.rawValue, t, item.ticketID])
+                }
+                try appendEvent(db, kind: .answerFailed, ticket: item.ticketID, detail: ["error": error ?? ""])
             }
         }
     }
@@ -404,7 +453,7 @@ public final class SQLiteTicketStore: TicketRepository, OutboxRepository, @unche
             let from: String? = old["category"]
             try db.execute(sql: "UPDATE ticket SET category = ?, confidence = NULL, updated_at = ? WHERE id = ?",
                            arguments: [category, now(), id])
-            try appendEvent(db, kind: "ticket.recategorized", ticket: id, actor: actor,
+            try appendEvent(db, kind: .ticketRecategorized, ticket: id, actor: actor,
                             detail: ["from": from ?? "", "to": category])
         }
     }
@@ -415,10 +464,10 @@ public final class SQLiteTicketStore: TicketRepository, OutboxRepository, @unche
             let rows = try Row.fetchAll(db, sql: """
                 SELECT t.category AS category, r.raw AS raw FROM ticket t
                 JOIN message_raw r ON r.message_row = t.message_row
-                WHERE t.id IN (SELECT ticket_id FROM event WHERE kind = 'ticket.recategorized')
+                WHERE t.id IN (SELECT ticket_id FROM event WHERE kind = ?)
                   AND t.category IS NOT NULL
                 ORDER BY t.id
-                """)
+                """, arguments: [EventKind.ticketRecategorized.rawValue])
             return rows.map { r in
                 let data: Data = r["raw"]
                 return (r["category"], [UInt8](data))

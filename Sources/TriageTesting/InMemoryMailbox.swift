@@ -91,4 +91,6 @@ public actor InMemoryMailbox: MailboxSource {
     }
 
     public func disconnect() {}
+
+    public nonisolated func abortTransfers() {}
 }

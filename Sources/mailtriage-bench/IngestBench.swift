@@ -44,12 +44,18 @@ struct IngestBench: AsyncParsableCommand {
         let clock = ContinuousClock()
         let start = clock.now
         let report = try await ingestor.runCycle()
+        // Tickets, as the daemon's processor makes them (no classifier, as before the split).
+        var config = TriageConfig()
+        config.mailboxes = [mb]
+        let processor = MessageProcessor(store: store, snapshots: SnapshotStore(try TriageSnapshot(config: config, classifier: nil, knowledgeBase: nil)),
+                                         batchSize: batchSize, logger: logger)
+        let processed = try processor.drain()
         let elapsed = clock.now - start
         await source.disconnect()
         let secs = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
         let bytes = try store.counts()
         let raw = try FileManager.default.attributesOfItem(atPath: database)[.size] as? Int ?? 0
         print(String(format: "mailtriage: %d messages stored, %d tickets, %.3f s, %.0f msg/s (db %.1f MiB, %d rows)",
-                     report.stored, report.ticketsCreated, secs, Double(report.stored) / secs, Double(raw) / 1048576, bytes.messages))
+                     report.stored, processed.tickets, secs, Double(report.stored) / secs, Double(raw) / 1048576, bytes.messages))
     }
 }

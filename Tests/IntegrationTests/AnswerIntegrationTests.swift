@@ -163,7 +163,7 @@ import Glibc
         let counts = try st.outboxCounts()
         #expect(counts.values.reduce(0, +) == 0, "\(counts)")
         // Every message was processed: a ticket of its own or joined to one (duplicates in the corpus).
-        #expect(try st.claimUnprocessed(limit: 1).isEmpty)
+        #expect(try st.claimUnprocessed(limit: 1, worker: "test", lease: 1).isEmpty)
         #expect(try st.counts().tickets >= loops.count)
         // The refusals are recorded with their reasons.
         #expect(try st.tickets(TicketQuery()).allSatisfy { $0.state != .answered })

@@ -98,32 +98,3 @@ import TriageTesting
         #expect(DedupeKey.compute(raw) == "sha256:" + SHA256.hex(raw))
     }
 }
-
-@Suite struct TicketFactoryTests {
-    func stored(_ raw: [UInt8], pre: Bool = false, truncated: Bool = false, attempts: Int = 1, error: String? = nil) -> StoredMessage {
-        StoredMessage(id: 7, mailbox: "support", raw: raw, size: raw.count, truncated: truncated, fetchError: error,
-                      preBaseline: pre, attempts: attempts, receivedAt: 1_795_341_600)
-    }
-
-    @Test func newMailIsEligibleForAutomation() {
-        let t = TicketFactory.ticket(for: stored(Fixtures.message(1, subject: "Passwort vergessen")))
-        #expect(t.autoEligible && t.state == .open && t.subject == "Passwort vergessen" && t.fromAddress == "customer@example.org")
-        #expect(t.warnings.isEmpty)
-    }
-
-    @Test func mailFromBeforeTheBaselineIsNeverAutomatic() {
-        #expect(!TicketFactory.ticket(for: stored(Fixtures.message(1), pre: true)).autoEligible)
-    }
-
-    @Test func truncatedAndUnfetchableGoToHumansWithWarnings() {
-        let t = TicketFactory.ticket(for: stored(Fixtures.message(1), truncated: true))
-        #expect(!t.autoEligible && t.warnings.contains { $0.contains("over the size limit") })
-        let u = TicketFactory.ticket(for: stored([], error: "NO broken"))
-        #expect(!u.autoEligible && u.subject == "(message not downloaded)" && u.warnings.contains { $0.contains("NO broken") })
-    }
-
-    @Test func repeatedFailuresSkipParsing() {
-        let t = TicketFactory.ticket(for: stored(Fixtures.message(1), attempts: 4))
-        #expect(t.subject == "(message could not be processed)" && !t.autoEligible)
-    }
-}

@@ -3,6 +3,7 @@ import Logging
 import Testing
 import TriageCore
 import TriageStore
+import TriageTesting
 @testable import TriageDaemon
 
 /// A mail server that answers as told: accepts, fails for now, or refuses for good.
@@ -30,14 +31,12 @@ actor ScriptedSender: MailSender {
         let raw = Array("From: a@customer.example\r\nTo: support@example.com\r\nSubject: x\r\nMessage-ID: <m1@customer.example>\r\n\r\nhi\r\n".utf8)
         let cursor = MailboxCursor(mailbox: "support", uidValidity: 1, lastUID: 1, baselineUID: 0)
         _ = try store.record([FetchedMessage(mailbox: "support", uidValidity: 1, uid: 1, raw: raw, size: raw.count, preBaseline: false)], cursor: cursor)
-        let msg = try #require(try store.claimUnprocessed(limit: 1).first)
-        var t = TicketFactory.ticket(for: msg)
-        t.state = .answered
-        t.answer = PendingAnswer(knowledgeEntry: "pw-en") { id in
-            OutgoingAnswer(recipient: "a@customer.example", envelopeFrom: "", messageID: "auto.\(id).t@answers.example.com",
-                           knowledgeEntry: "pw-en", raw: Array("Subject: answer \(id)\r\n\r\nbody\r\n".utf8))
-        }
-        try store.createTickets([t])
+        let msg = try #require(try store.claimUnprocessed(limit: 1, worker: "test", lease: 60).first)
+        var d = try #require(Fixtures.decisions([msg]).first)
+        d.ticket.state = .answered
+        d.reply = OutgoingAnswer(recipient: "a@customer.example", envelopeFrom: "", messageID: "auto.\(msg.id).t@answers.example.com",
+                                 knowledgeEntry: "pw-en", raw: Array("Subject: answer \(msg.id)\r\n\r\nbody\r\n".utf8))
+        try store.apply([d])
         return (store, dir)
     }
 
@@ -78,17 +77,9 @@ actor ScriptedSender: MailSender {
         #expect(try store.outboxCounts() == ["failed": 1])
         let t = try #require(try store.tickets(TicketQuery()).first)
         #expect(t.state == .open && t.degree == .manual)
-        #expect(t.answerState == "failed" && t.answerError == "550 5.1.1 mailbox unknown")
+        #expect(t.answerState == .failed && t.answerError == "550 5.1.1 mailbox unknown")
         // A failed answer is not retried and does not count towards the sender's rate limit.
         #expect(try await Self.outbox(store, sender) { Int64(Date().timeIntervalSince1970) }.runOnce(all: true) == OutboxReport())
         #expect(try store.answersSent(to: "a@customer.example", since: 0) == 0)
-    }
-
-    @Test func ticketTags() {
-        #expect(AnswerEngine.ticketTag("Re: Passwort [#42]") == 42)
-        #expect(AnswerEngine.ticketTag("AW: [#7] und [#42]") == 42)
-        #expect(AnswerEngine.ticketTag("Order #42") == nil)
-        #expect(AnswerEngine.ticketTag("[#] x") == nil)
-        #expect(AnswerEngine.ticketTag("[#12a]") == nil)
     }
 }

@@ -46,21 +46,65 @@ import TriageTesting
         #expect(counts.messages == 1 && counts.locations == 2)
     }
 
-    @Test func claimCountsAttemptsAndTicketsAreCreatedOnce() throws {
+    @Test func claimsAreExclusiveAndTicketsAreCreatedOnce() throws {
         let c = MailboxCursor(mailbox: "support", uidValidity: 1, lastUID: 3, baselineUID: 0)
         _ = try store.record([fetched(1, uid: 1), fetched(2, uid: 2), fetched(3, uid: 3)], cursor: c)
-        let claimed = try store.claimUnprocessed(limit: 2)
+        let claimed = try store.claimUnprocessed(limit: 2, worker: "a", lease: 60)
         #expect(claimed.map(\.attempts) == [1, 1])
-        try store.createTickets(claimed.map(TicketFactory.ticket))
-        try store.createTickets(claimed.map(TicketFactory.ticket))  // a retry after a crash adds nothing
-        let rest = try store.claimUnprocessed(limit: 10)
-        #expect(rest.count == 1)
-        try store.createTickets(rest.map(TicketFactory.ticket))
-        #expect(try store.claimUnprocessed(limit: 10).isEmpty)
+        // A second worker does not get what the first one holds.
+        let other = try store.claimUnprocessed(limit: 10, worker: "b", lease: 60)
+        #expect(other.map(\.id) == [3])
+        try store.apply(Fixtures.decisions(claimed))
+        try store.apply(Fixtures.decisions(claimed))  // a retry after a crash adds nothing
+        try store.apply(Fixtures.decisions(other))
+        #expect(try store.claimUnprocessed(limit: 10, worker: "c", lease: 60).isEmpty)
         let tickets = try store.tickets(TicketQuery())
         #expect(tickets.count == 3 && tickets.allSatisfy { $0.state == .open })
+        // A new ticket takes its message's row id.
+        #expect(tickets.map(\.id) == (claimed + other).map(\.id))
         #expect(try store.tickets(TicketQuery(states: [.resolved])).isEmpty)
         #expect(try store.tickets(TicketQuery(limit: 1)).count == 1)
+        let created = try store.pool.read { try Int.fetchOne($0, sql: "SELECT count(*) FROM event WHERE kind = ?", arguments: [EventKind.ticketCreated.rawValue]) }
+        #expect(created == 3)
+    }
+
+    @Test func claimsOfAGoneWorkerAreReleased() throws {
+        _ = try store.record([fetched(1, uid: 1)], cursor: MailboxCursor(mailbox: "support", uidValidity: 1, lastUID: 1, baselineUID: 0))
+        #expect(try store.claimUnprocessed(limit: 5, worker: "host/1", lease: 600).count == 1)
+        #expect(try store.claimUnprocessed(limit: 5, worker: "host/2", lease: 600).isEmpty)
+        #expect(try store.releaseClaims(isAlive: { $0 == "host/1" }) == 0)
+        #expect(try store.releaseClaims(isAlive: { _ in false }) == 1)
+        let again = try store.claimUnprocessed(limit: 5, worker: "host/2", lease: 600)
+        #expect(again.map(\.attempts) == [2])
+    }
+
+    @Test func threadCandidatesCarryTheirCustomers() throws {
+        _ = try store.record([fetched(1, uid: 1, messageID: "first@example.org")],
+                             cursor: MailboxCursor(mailbox: "support", uidValidity: 1, lastUID: 1, baselineUID: 0))
+        let msgs = try store.claimUnprocessed(limit: 5, worker: "w", lease: 60)
+        try store.apply(Fixtures.decisions(msgs))
+        let id = msgs[0].id
+        let byRef = try store.threadCandidates(ThreadQuery(references: ["first@example.org"], taggedTicket: nil, recipient: ""))
+        #expect(byRef == [ThreadCandidate(ticketID: id, link: .storedMessage, customers: ["customer@example.org"])])
+        let byTag = try store.threadCandidates(ThreadQuery(references: [], taggedTicket: id, recipient: ""))
+        #expect(byTag.map(\.link) == [.subjectTag])
+        #expect(try store.threadCandidates(ThreadQuery(references: ["nothing@x"], taggedTicket: 999, recipient: "")).isEmpty)
+    }
+
+    @Test func aCustomersReplyReopensAnAnsweredTicket() throws {
+        _ = try store.record([fetched(1, uid: 1), fetched(2, uid: 2)],
+                             cursor: MailboxCursor(mailbox: "support", uidValidity: 1, lastUID: 2, baselineUID: 0))
+        let msgs = try store.claimUnprocessed(limit: 5, worker: "w", lease: 60)
+        var first = Fixtures.decisions([msgs[0]])[0]
+        first.ticket.state = .answered
+        try store.apply([first])
+        var reply = Fixtures.decisions([msgs[1]])[0]
+        reply.action = .joinThread(ticket: msgs[0].id, informational: false)
+        try store.apply([reply])
+        let t = try #require(try store.tickets(TicketQuery()).first)
+        #expect(t.state == .open && t.degree == .manual)
+        let kinds = try store.pool.read { try String.fetchAll($0, sql: "SELECT kind FROM event WHERE ticket_id = ? ORDER BY id", arguments: [msgs[0].id]) }
+        #expect(kinds.compactMap(EventKind.init(rawValue:)) == [.ticketCreated, .ticketReplyReceived, .ticketReopened])
     }
 
     @Test func eventLogIsAppendOnly() throws {

@@ -9,7 +9,7 @@ import Darwin
 /// language. An answer is only chosen when its score clears `minimumScore` and beats the runner-up by
 /// `margin`; otherwise the best candidates are returned for a human.
 public struct KnowledgeMatcher: Sendable {
-    public struct Candidate: Sendable, Equatable {
+    public struct Candidate: Sendable, Equatable, Codable {
         public var id: String
         public var score: Double
     }
@@ -19,7 +19,7 @@ public struct KnowledgeMatcher: Sendable {
         public var chosen: String?
         /// The best candidates, best first.
         public var candidates: [Candidate]
-        public var reason: String
+        public var outcome: MatchOutcome
     }
 
     struct Doc: Sendable {
@@ -82,22 +82,36 @@ public struct KnowledgeMatcher: Sendable {
         scored.sort { $0.score > $1.score || ($0.score == $1.score && $0.id < $1.id) }
         let top = Array(scored.prefix(3))
         guard let best = top.first else {
-            return Result(chosen: nil, candidates: [], reason: "no \(language) entry in \(category)")
+            return Result(chosen: nil, candidates: [], outcome: .noEntry(category: category, language: language))
         }
         if best.score < minimumScore {
-            return Result(chosen: nil, candidates: top, reason: "best entry \(best.id) scores \(rounded(best.score)), below \(minimumScore)")
+            return Result(chosen: nil, candidates: top, outcome: .belowMinimum(entry: best.id, score: rounded(best.score), minimum: minimumScore))
         }
         if top.count > 1, best.score < top[1].score * margin {
-            return Result(chosen: nil, candidates: top,
-                          reason: "\(best.id) (\(rounded(best.score))) does not clearly beat \(top[1].id) (\(rounded(top[1].score)))")
+            return Result(chosen: nil, candidates: top, outcome: .notClear(best: best.id, score: rounded(best.score),
+                                                                           runnerUp: top[1].id, runnerUpScore: rounded(top[1].score)))
         }
-        return Result(chosen: best.id, candidates: top, reason: "\(best.id) scores \(rounded(best.score))")
+        return Result(chosen: best.id, candidates: top, outcome: .chosen(entry: best.id, score: rounded(best.score)))
     }
 
-    func rounded(_ v: Double) -> String {
-        let r = (v * 100).rounded() / 100
-        return "\(r)"
-    }
+    func rounded(_ v: Double) -> Double { (v * 100).rounded() / 100 }
 
     public func entry(_ id: String) -> KnowledgeEntry? { docs.first { $0.entry.id == id }?.entry }
+}
+
+/// How the knowledge-base match came out.
+public enum MatchOutcome: Sendable, Equatable, Codable, CustomStringConvertible {
+    case chosen(entry: String, score: Double)
+    case noEntry(category: String, language: String)
+    case belowMinimum(entry: String, score: Double, minimum: Double)
+    case notClear(best: String, score: Double, runnerUp: String, runnerUpScore: Double)
+
+    public var description: String {
+        switch self {
+        case .chosen(let e, let s): return "\(e) scores \(s)"
+        case .noEntry(let c, let l): return "no \(l) entry in \(c)"
+        case .belowMinimum(let e, let s, let m): return "best entry \(e) scores \(s), below \(m)"
+        case .notClear(let b, let s, let r, let rs): return "\(b) (\(s)) does not clearly beat \(r) (\(rs))"
+        }
+    }
 }

@@ -44,7 +44,7 @@ public struct Classification: Sendable, Codable, Equatable {
     /// Calibrated probability of `category`, scaled down for unfamiliar text.
     public var confidence: Double
     public var degree: AutomationDegree
-    public var reasons: [String]
+    public var reasons: [ClassificationReason]
     /// Matching rule names.
     public var rules: [String]
     /// Probability per category (after rules, before the familiarity scaling).
@@ -96,7 +96,7 @@ public struct Classifier: Sendable {
         let t = max(model.temperature, 0.05)
         for k in logits.indices { logits[k] /= t }
 
-        var reasons: [String] = []
+        var reasons: [ClassificationReason] = []
         var matched: [String] = []
         var supportingRules = Set<String>()
         var force: ClassificationRule.Force?
@@ -109,9 +109,9 @@ public struct Classifier: Sendable {
                 if let cat = r.rule.category, let j = model.categories.firstIndex(of: cat) {
                     logits[j] += Float(r.rule.weight)
                     if r.rule.weight > 0 { supportingRules.insert(cat) }
-                    reasons.append("rule \(r.rule.name): \(cat) \(r.rule.weight >= 0 ? "+" : "")\(r.rule.weight)")
+                    reasons.append(.rule(name: r.rule.name, category: cat, weight: r.rule.weight))
                 } else {
-                    reasons.append("rule \(r.rule.name)")
+                    reasons.append(.rule(name: r.rule.name, category: nil, weight: 0))
                 }
                 if let f = r.rule.force, force != .other { force = f }
                 if targetGroup == nil { targetGroup = r.rule.targetGroup }
@@ -136,23 +136,23 @@ public struct Classifier: Sendable {
         var degree: AutomationDegree
         if category == Category.other || force != nil {
             degree = .manual
-            if force != nil { reasons.append("a rule requires a human") }
+            if force != nil { reasons.append(.ruleRequiresHuman) }
         } else if !settings.languages.contains(language) {
             degree = .manual
-            reasons.append("language \(language) is not answered automatically")
+            reasons.append(.languageNotServed(language))
         } else {
             let th = settings.thresholds(for: category)
             degree = confidence >= th.auto ? .automatic : confidence >= th.draft ? .semiAutomatic : .manual
             // Precision first: an automatic answer needs evidence that this is a question the FAQ covers.
             if degree == .automatic && !anchored {
                 degree = .semiAutomatic
-                reasons.append("no knowledge-base keyword of \(category) in the message")
+                reasons.append(.noKnowledgeKeyword(category: category))
             }
         }
-        if familiarity < 1 { reasons.append("only \(Int((Double(coverage) * 100).rounded()))% of the words are familiar") }
+        if familiarity < 1 { reasons.append(.unfamiliarWords(percent: Int((Double(coverage) * 100).rounded()))) }
         if explain && category != Category.other {
             let top = topWords(input, category: best)
-            if !top.isEmpty { reasons.append("words: " + top.joined(separator: ", ")) }
+            if !top.isEmpty { reasons.append(.words(top)) }
         }
         var scores: [String: Double] = [:]
         for (j, c) in model.categories.enumerated() { scores[c] = Double(p[j]) }
@@ -180,3 +180,29 @@ public struct Classifier: Sendable {
     }
 }
 
+
+/// Why the classifier decided as it did.
+public enum ClassificationReason: Sendable, Equatable, Codable, CustomStringConvertible {
+    /// A rule matched; with a category it moved the score by `weight`.
+    case rule(name: String, category: String?, weight: Double)
+    case ruleRequiresHuman
+    case languageNotServed(String)
+    /// Precision first: no keyword of a knowledge-base entry of the category in the message.
+    case noKnowledgeKeyword(category: String)
+    /// Only this share of the words is known to the model; confidence was scaled down.
+    case unfamiliarWords(percent: Int)
+    /// The words that pulled hardest towards the category.
+    case words([String])
+
+    public var description: String {
+        switch self {
+        case .rule(let n, let c?, let w): return "rule \(n): \(c) \(w >= 0 ? "+" : "")\(w)"
+        case .rule(let n, nil, _): return "rule \(n)"
+        case .ruleRequiresHuman: return "a rule requires a human"
+        case .languageNotServed(let l): return "language \(l) is not answered automatically"
+        case .noKnowledgeKeyword(let c): return "no knowledge-base keyword of \(c) in the message"
+        case .unfamiliarWords(let p): return "only \(p)% of the words are familiar"
+        case .words(let w): return "words: " + w.joined(separator: ", ")
+        }
+    }
+}

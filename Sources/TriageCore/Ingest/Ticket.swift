@@ -1,18 +1,5 @@
-/// The life of a ticket.
-public enum TicketState: String, Sendable, Codable, CaseIterable {
-    /// Waiting for a human (or for the pipeline of later stages).
-    case open
-    /// Answered automatically; reopens if the customer writes back.
-    case answered
-    /// A drafted answer waits for an agent's approval.
-    case awaitingApproval = "awaiting_approval"
-    /// An agent has claimed it.
-    case claimed
-    case resolved
-}
-
 /// A ticket to be created from one processed message.
-public struct NewTicket: Sendable {
+public struct NewTicket: Sendable, Equatable, Codable {
     public var messageRowID: Int64
     public var mailbox: String
     public var receivedAt: Int64
@@ -23,15 +10,8 @@ public struct NewTicket: Sendable {
     /// Whether later stages may answer this ticket without a human.
     public var autoEligible: Bool
     public var warnings: [String]
-    /// The classifier's verdict, when a classifier ran.
-    public var classification: Classification?
     /// Machine-generated mail (bounce, auto-reply, list): "delivery_status", "auto_reply", "list", ...
     public var report: String?
-    /// The automatic answer to queue in the same transaction (the ticket is then `answered`); composed
-    /// once the ticket has its number.
-    public var answer: PendingAnswer?
-    /// Why no automatic answer was sent although the classifier allowed one (loop guard, no clear entry).
-    public var answerRefusals: [String] = []
 
     public init(messageRowID: Int64, mailbox: String, receivedAt: Int64, fromAddress: String, fromName: String?,
                 subject: String, state: TicketState, autoEligible: Bool, warnings: [String])
@@ -64,8 +44,8 @@ public struct TicketSummary: Sendable, Codable, Equatable {
     public var degree: AutomationDegree?
     public var language: String?
     public var report: String?
-    /// The automatic answer's outbox state ("pending", "sent", "failed") and the server's last error.
-    public var answerState: String?
+    /// The automatic answer's outbox state and the server's last error.
+    public var answerState: OutboxState?
     public var answerError: String?
 
     public init(id: Int64, mailbox: String, receivedAt: Int64, from: String, fromName: String?, subject: String,
@@ -96,19 +76,8 @@ public struct TicketQuery: Sendable {
     }
 }
 
-/// An answer to be composed when the ticket id is known (subject tag, Message-ID, `{{ticket_id}}`).
-public struct PendingAnswer: Sendable {
-    public var knowledgeEntry: String
-    public var compose: @Sendable (Int64) -> OutgoingAnswer
-
-    public init(knowledgeEntry: String, compose: @escaping @Sendable (Int64) -> OutgoingAnswer) {
-        self.knowledgeEntry = knowledgeEntry
-        self.compose = compose
-    }
-}
-
 /// An automatic answer waiting in the outbox.
-public struct OutgoingAnswer: Sendable, Equatable {
+public struct OutgoingAnswer: Sendable, Equatable, Codable {
     public var recipient: String
     /// Envelope sender; "" is the null sender.
     public var envelopeFrom: String

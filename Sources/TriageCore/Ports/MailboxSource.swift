@@ -29,6 +29,8 @@ public protocol MailboxSource: Sendable {
     func markProcessed(uids: [UInt32], action: AfterProcessing) async throws
     /// Logs out and closes the connection; the next call reconnects.
     func disconnect() async
+    /// Aborts a transfer in progress and refuses new ones (shutdown). Returns at once.
+    func abortTransfers()
 }
 
 /// What the server knows about a message before it is downloaded.

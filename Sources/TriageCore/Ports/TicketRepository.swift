@@ -101,32 +101,42 @@ public protocol TicketRepository: Sendable {
     /// UIDs recorded in the store whose flag or move on the server is still to be done.
     func pendingServerActions(mailbox: String, uidValidity: UInt32) throws -> [UInt32]
     func markServerActionsDone(mailbox: String, uidValidity: UInt32, uids: [UInt32]) throws
-    /// Messages not yet turned into tickets, oldest first; each call counts one processing attempt.
-    func claimUnprocessed(limit: Int) throws -> [StoredMessage]
-    /// Creates tickets (and their audit events) for processed messages, atomically.
-    func createTickets(_ tickets: [NewTicket]) throws
     /// Tickets for the queue, ordered by the given order.
     func tickets(_ query: TicketQuery) throws -> [TicketSummary]
-    /// The ticket a message belongs to: one whose automatic answer or stored message it references
-    /// (In-Reply-To/References), or the tagged ticket `[#n]` when the sender is that ticket's sender.
-    func threadTicket(references: [String], taggedTicket: Int64?, sender: String) throws -> Int64?
-    /// Adds a message to an existing ticket. A customer's reply reopens an answered or resolved ticket
-    /// into the manual queue; an auto-reply (`informational`) changes nothing but is kept.
-    func attachMessage(_ messageRowID: Int64, toTicket ticket: Int64, informational: Bool, note: String) throws
+}
+
+/// The processing side of the store: the one processor claims recorded messages, asks what a decision
+/// needs, and applies decisions.
+public protocol ProcessingRepository: Sendable {
+    /// Claims up to `limit` unprocessed messages for `worker` for `lease` seconds, oldest first; each claim
+    /// counts one processing attempt. Messages another worker holds are skipped.
+    func claimUnprocessed(limit: Int, worker: String, lease: Int64) throws -> [StoredMessage]
+    /// Releases the claims of workers that are gone; returns how many messages were released.
+    func releaseClaims(isAlive: (String) -> Bool) throws -> Int
+    /// Tickets the message may belong to, with the addresses each belongs to.
+    func threadCandidates(_ query: ThreadQuery) throws -> [ThreadCandidate]
     /// Automatic answers queued for `recipient` since `since` (seconds since 1970).
     func answersSent(to recipient: String, since: Int64) throws -> Int
+    /// Applies decisions (tickets, events, outbox rows, joined messages) in one transaction.
+    func apply(_ decisions: [TriageDecision]) throws
 }
 
 /// The outbox of automatic answers.
 public protocol OutboxRepository: Sendable {
     /// Pending answers due by `now` (every pending one when nil), oldest first.
     func dueAnswers(now: Int64?, limit: Int) throws -> [OutboxItem]
-    /// Sent; retry at `retryAt` after a transient failure; or failed for good (retryAt nil, sent false).
-    func answerOutcome(_ item: OutboxItem, sent: Bool, error: String?, retryAt: Int64?) throws
+    /// Records one send attempt: accepted, retry later, or refused for good (the ticket goes back to a human).
+    func answerOutcome(_ item: OutboxItem, _ outcome: SendOutcome, error: String?) throws
 }
 
 /// Hands a message to a mail server.
 public protocol MailSender: Sendable {
     /// Returns the server's reply code; throws `TriageError` (transient or not).
     func send(_ message: [UInt8], from: String, to recipients: [String]) async throws -> Int
+    /// Aborts a transfer in progress and refuses new ones (shutdown). Returns at once.
+    func abortTransfers()
+}
+
+extension MailSender {
+    public func abortTransfers() {}
 }

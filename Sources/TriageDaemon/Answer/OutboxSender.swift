@@ -36,18 +36,18 @@ public struct OutboxSender: Sendable {
         for item in due {
             do {
                 _ = try await sender.send(item.raw, from: item.envelopeFrom, to: [item.recipient])
-                try store.answerOutcome(item, sent: true, error: nil, retryAt: nil)
+                try store.answerOutcome(item, .accepted, error: nil)
                 report.sent += 1
             } catch let e as TriageError where e.isTransient {
                 let delay = min(Int64(30) << min(item.attempts, 16), maxRetryDelay.components.seconds)
-                try store.answerOutcome(item, sent: false, error: e.message, retryAt: now() + delay)
+                try store.answerOutcome(item, .transientFailure(retryAt: now() + delay), error: e.message)
                 report.retrying += 1
                 logger.warning("answer not sent yet, will retry", metadata: ["ticket": "\(item.ticketID)", "error": "\(e.message)",
                                                                           "retry_in": "\(delay)s"])
                 break  // the server is unreachable: the rest waits for the next pass
             } catch {
                 let text = (error as? TriageError)?.message ?? "\(error)"
-                try store.answerOutcome(item, sent: false, error: text, retryAt: nil)
+                try store.answerOutcome(item, .permanentFailure, error: text)
                 report.failed += 1
                 logger.error("answer refused by the server; ticket back to the queue", metadata: ["ticket": "\(item.ticketID)", "error": "\(text)"])
             }
@@ -56,27 +56,52 @@ public struct OutboxSender: Sendable {
     }
 }
 
-/// Runs outbox passes every `interval` until shutdown.
+/// Runs outbox passes every `interval` on the injected clock until shutdown; then one last pass for what
+/// is due, bounded by `drainTime` (a transfer still running then is aborted and retried after a restart).
 public struct OutboxService: Service {
     let outbox: OutboxSender
     let interval: Duration
+    let drainTime: Duration
+    let clock: any Clock<Duration>
+    /// Called after every pass (tests await it instead of sleeping).
+    public var onPass: (@Sendable (OutboxReport) -> Void)?
 
-    public init(outbox: OutboxSender, interval: Duration) {
+    public init(outbox: OutboxSender, interval: Duration, drainTime: Duration = .seconds(10),
+                clock: any Clock<Duration> = ContinuousClock())
+    {
         self.outbox = outbox
         self.interval = interval
+        self.drainTime = drainTime
+        self.clock = clock
     }
 
     public func run() async throws {
         while !Task.isCancelled && !Task.isShuttingDownGracefully {
-            do {
-                let r = try await outbox.runOnce()
-                if r.sent + r.failed > 0 {
-                    outbox.logger.info("outbox pass", metadata: ["sent": "\(r.sent)", "failed": "\(r.failed)", "retrying": "\(r.retrying)"])
-                }
-            } catch {
-                outbox.logger.error("outbox pass failed", metadata: ["error": "\(error)"])
+            await pass()
+            do { try await cancelWhenGracefulShutdown { try await clock.sleep(for: interval) } } catch { break }
+        }
+        // Drain: one more pass for what is due now, cut off after `drainTime`.
+        let sender = outbox.sender, drainClock = clock, drainTime = drainTime
+        await withDiscardingTaskGroup { group in
+            group.addTask {
+                do { try await drainClock.sleep(for: drainTime) } catch { return }
+                sender.abortTransfers()
             }
-            try? await Task.sleep(for: interval)
+            await pass()
+            group.cancelAll()
+        }
+    }
+
+    func pass() async {
+        do {
+            let r = try await outbox.runOnce()
+            if r.sent + r.failed > 0 {
+                outbox.logger.info("outbox pass", metadata: ["sent": "\(r.sent)", "failed": "\(r.failed)", "retrying": "\(r.retrying)"])
+            }
+            onPass?(r)
+        } catch {
+            outbox.logger.error("outbox pass failed", metadata: ["error": "\(error)"])
+            onPass?(OutboxReport())
         }
     }
 }

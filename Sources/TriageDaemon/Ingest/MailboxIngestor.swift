@@ -1,7 +1,6 @@
 import Logging
 import Foundation
 import TriageCore
-import TriageMIME
 
 /// What one poll of one mailbox did.
 public struct IngestReport: Sendable, Equatable {
@@ -10,13 +9,13 @@ public struct IngestReport: Sendable, Equatable {
     public var duplicates = 0
     public var skippedUnfetchable = 0
     public var serverActions = 0
-    public var ticketsCreated = 0
     public init() {}
 }
 
 /// One poll cycle of one mailbox: fetch what is new, commit it to the store with the cursor, then flag
-/// or move it on the server, then turn stored messages into tickets. Every step can be interrupted
-/// (crash, SIGKILL, network) and the next cycle continues from the store without loss or duplicates.
+/// or move it on the server. It only fetches and records: the one `MessageProcessor` turns recorded
+/// messages into tickets. Every step can be interrupted (crash, SIGKILL, network) and the next cycle
+/// continues from the store without loss or duplicates.
 public struct MailboxIngestor: Sendable {
     public var mailbox: MailboxConfig
     public var source: any MailboxSource
@@ -26,11 +25,8 @@ public struct MailboxIngestor: Sendable {
     public var logger: Logger
     /// A UID that failed to download this many times becomes a placeholder ticket so it blocks nothing.
     public var maxFetchFailures = 3
-    /// Classifies new tickets; nil leaves them unclassified.
-    public var classifier: SharedClassifier?
-    /// Answers automatic tickets; nil: no automatic answers.
-    public var answering: AnswerEngine?
-    public var now: @Sendable () -> Int64 = { Int64(Date().timeIntervalSince1970) }
+    /// Called after a batch is committed, to wake the processor.
+    public var onRecorded: (@Sendable () -> Void)?
 
     public init(mailbox: MailboxConfig, source: any MailboxSource, store: any TicketRepository,
                 maxMessageBytes: Int, batchSize: Int, logger: Logger)
@@ -92,8 +88,8 @@ public struct MailboxIngestor: Sendable {
                 }
             }
             report.skippedUnfetchable += batch.filter { $0.fetchError != nil }.count
+            if !batch.isEmpty { onRecorded?() }
             report.serverActions += try await applyServerActions(batch.map(\.uid), uidValidity: status.uidValidity)
-            report.ticketsCreated += try processStored()
             if let pendingError { throw pendingError }
         }
         let settledUpTo = MailboxIngestor.advance(cursor.lastUID, found: found, settled: settled)
@@ -101,7 +97,6 @@ public struct MailboxIngestor: Sendable {
             current.lastUID = settledUpTo
             _ = try store.record([], cursor: current)
         }
-        report.ticketsCreated += try processStored()
         return report
     }
 
@@ -176,48 +171,5 @@ public struct MailboxIngestor: Sendable {
             logger.info("completing server actions left from an interrupted cycle", metadata: ["mailbox": "\(name)", "imap.count": "\(pending.count)"])
         }
         return try await applyServerActions(pending, uidValidity: uidValidity)
-    }
-
-    /// Turns every stored, unprocessed message into a ticket.
-    /// A reply to an existing ticket (it names our answer or a stored message, or carries the ticket's
-    /// tag from the same sender) joins that ticket instead of opening a new one.
-    func attachToThread(_ msg: StoredMessage, _ parsed: ParsedMessage) throws -> Bool {
-        let env = parsed.envelope
-        guard let ticket = try store.threadTicket(references: env.inReplyTo + env.references,
-                                                  taggedTicket: AnswerEngine.ticketTag(env.subject),
-                                                  sender: env.from?.address ?? "")
-        else { return false }
-        let informational = parsed.report.isAutomated
-        try store.attachMessage(msg.id, toTicket: ticket, informational: informational,
-                                note: informational ? "automatic reply (\(parsed.report.kind.rawValue)) kept for information" : "reply from \(env.from?.address ?? "?")")
-        logger.info("message joined an existing ticket", metadata: ["mailbox": "\(name)", "ticket": "\(ticket)", "informational": "\(informational)"])
-        return true
-    }
-
-    func processStored() throws -> Int {
-        var created = 0
-        while true {
-            let messages = try store.claimUnprocessed(limit: batchSize)
-            if messages.isEmpty { return created }
-            let classify: ((ClassifierInput) -> Classification)? = classifier.map { c in { c.classify($0) } }
-            var tickets: [NewTicket] = []
-            var answeredInBatch: [String: Int] = [:]
-            let t = now()
-            for msg in messages {
-                let usable = msg.attempts <= TicketFactory.maxAttempts && msg.fetchError == nil && !msg.raw.isEmpty
-                let parsed = usable ? MIMEParser.parse(msg.raw) : nil
-                if let parsed, try attachToThread(msg, parsed) { continue }
-                var ticket = TicketFactory.ticket(for: msg, parsed: parsed, classify: classify)
-                if let answering, let parsed {
-                    let to = ((parsed.envelope.replyTo.first ?? parsed.envelope.from)?.address ?? "").lowercased()
-                    let recent = try store.answersSent(to: to, since: t - answering.answers.window.components.seconds)
-                    answering.decide(&ticket, parsed: parsed, mailbox: mailbox, recentAnswers: recent + answeredInBatch[to, default: 0], now: t)
-                    if ticket.answer != nil { answeredInBatch[to, default: 0] += 1 }
-                }
-                tickets.append(ticket)
-            }
-            try store.createTickets(tickets)
-            created += tickets.count
-        }
     }
 }

@@ -10,6 +10,8 @@ public struct MailboxPollService: Service {
     let backoff: Backoff
     let clock: any Clock<Duration>
     let logger: Logger
+    /// Called after every cycle with its report, or nil when it failed (tests await it instead of sleeping).
+    public var onCycle: (@Sendable (IngestReport?) -> Void)?
 
     public init(ingestor: MailboxIngestor, interval: Duration, maxBackoff: Duration, clock: any Clock<Duration> = ContinuousClock(),
                 logger: Logger)
@@ -22,21 +24,29 @@ public struct MailboxPollService: Service {
     }
 
     public func run() async throws {
+        // Shutdown aborts a transfer in progress (a silent server) instead of waiting for its timeout.
+        let source = ingestor.source
+        await withGracefulShutdownHandler { await loop() } onGracefulShutdown: { source.abortTransfers() }
+        await ingestor.source.disconnect()
+    }
+
+    func loop() async {
         var tracker = FailureTracker()
         let name = ingestor.mailbox.name
         while !Task.isShuttingDownGracefully && !Task.isCancelled {
             do {
                 let report = try await ingestor.runCycle()
+                onCycle?(report)
                 if let down = tracker.recovered() {
                     logger.notice("mailbox reachable again", metadata: ["mailbox": "\(name)", "failed_cycles": "\(down)"])
                 }
                 if report.stored + report.duplicates > 0 {
                     logger.info("poll done", metadata: [
                         "mailbox": "\(name)", "stored": "\(report.stored)", "duplicates": "\(report.duplicates)",
-                        "tickets": "\(report.ticketsCreated)",
                     ])
                 }
             } catch {
+                if Task.isShuttingDownGracefully { break }
                 let message = (error as? TriageError)?.message ?? "\(error)"
                 let delay = backoff.delay(afterFailures: tracker.failures + 1)
                 if tracker.failed(message) {
@@ -45,6 +55,7 @@ public struct MailboxPollService: Service {
                     ])
                 }
                 await ingestor.source.disconnect()
+                onCycle?(nil)
             }
             let wait = tracker.failures == 0 ? interval : backoff.delay(afterFailures: tracker.failures)
             do {
@@ -53,7 +64,6 @@ public struct MailboxPollService: Service {
                 break  // shutdown or cancellation during the wait
             }
         }
-        await ingestor.source.disconnect()
     }
 }
 

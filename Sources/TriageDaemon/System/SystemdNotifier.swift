@@ -46,6 +46,13 @@ public struct SystemdNotifier: Sendable {
         #endif
     }
 
+    /// CLOCK_MONOTONIC in microseconds, for `RELOADING=1`.
+    public static func monotonicMicroseconds() -> UInt64 {
+        var ts = timespec()
+        clock_gettime(CLOCK_MONOTONIC, &ts)
+        return UInt64(ts.tv_sec) * 1_000_000 + UInt64(ts.tv_nsec) / 1000
+    }
+
     /// Half the watchdog interval systemd asked for, if it asked (`WATCHDOG_USEC`).
     public static func watchdogInterval(environment: [String: String] = ProcessInfo.processInfo.environment) -> Duration? {
         guard let usec = environment["WATCHDOG_USEC"].flatMap(Int64.init), usec > 0 else { return nil }
@@ -58,18 +65,24 @@ public struct SystemdNotifier: Sendable {
 public struct SystemdNotifyService: Service {
     let notifier: SystemdNotifier
     let watchdog: Duration?
+    let status: String
+    let clock: any Clock<Duration>
 
-    public init(notifier: SystemdNotifier = SystemdNotifier(), watchdog: Duration? = SystemdNotifier.watchdogInterval()) {
+    public init(notifier: SystemdNotifier = SystemdNotifier(), watchdog: Duration? = SystemdNotifier.watchdogInterval(),
+                status: String = "polling mailboxes", clock: any Clock<Duration> = ContinuousClock())
+    {
         self.notifier = notifier
         self.watchdog = watchdog
+        self.status = status
+        self.clock = clock
     }
 
     public func run() async throws {
-        notifier.notify("READY=1\nSTATUS=polling mailboxes")
+        notifier.notify("READY=1\nSTATUS=\(status)")
         if let watchdog {
             while !Task.isShuttingDownGracefully {
                 notifier.notify("WATCHDOG=1")
-                do { try await cancelWhenGracefulShutdown { try await Task.sleep(for: watchdog) } } catch { break }
+                do { try await cancelWhenGracefulShutdown { try await clock.sleep(for: watchdog) } } catch { break }
             }
         } else {
             try? await gracefulShutdown()

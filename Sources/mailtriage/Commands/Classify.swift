@@ -22,6 +22,9 @@ struct ClassifierOptions: ParsableArguments {
     @Option(name: .long, help: ArgumentHelp("State directory holding the trained model.", valueName: "dir"))
     var stateDir: String?
 
+    @Option(name: .long, help: ArgumentHelp("Decide with this mailbox's settings (default: the first configured one).", valueName: "name"))
+    var mailbox: String?
+
     static let installedKnowledgeBases = ["/usr/local/share/mailtriage/knowledge-base", "/usr/share/mailtriage/knowledge-base"]
 
     func loadedConfig() throws -> TriageConfig? {
@@ -80,6 +83,31 @@ struct ClassifierOptions: ParsableArguments {
         }
     }
 
+    /// The configuration a decision is made with: the configured one (answers, mailboxes, thresholds) with
+    /// the classifier and knowledge base these options choose.
+    func snapshot(_ cfg: TriageConfig?) throws -> (TriageSnapshot, String) {
+        let (classifier, source) = try classifier(cfg)
+        var config = cfg ?? TriageConfig()
+        config.classifier.settings = classifier.settings
+        let entries: [KnowledgeEntry]
+        do { entries = try TrainingData.knowledgeBase(at: knowledgeBasePath(cfg)).entries } catch {
+            printErr("mailtriage: \(error)")
+            throw ExitCode(1)
+        }
+        if let mailbox, !config.mailboxes.contains(where: { $0.name == mailbox }) {
+            throw ValidationError("no mailbox \"\(mailbox)\" in the configuration")
+        }
+        do {
+            return (try TriageSnapshot(config: config, classifier: SharedClassifier(classifier, source: source), knowledgeBase: entries), source)
+        } catch {
+            printErr("mailtriage: \(error)")
+            throw ExitCode(1)
+        }
+    }
+
+    /// The mailbox whose settings a message is decided with.
+    func mailboxName(_ cfg: TriageConfig?) -> String { mailbox ?? cfg?.mailboxes.first?.name ?? "" }
+
     /// The trained model, or one trained now from the knowledge base when none was saved.
     func classifier(_ cfg: TriageConfig?) throws -> (Classifier, String) {
         let settings = try settings(cfg)
@@ -98,11 +126,14 @@ struct ClassifierOptions: ParsableArguments {
 struct ClassifyCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "classify",
-        abstract: "Classify a message: language, category, confidence, automation degree and the reasons.",
+        abstract: "Decide a message as the daemon would: loop guard, language, category, confidence, knowledge-base answer, degree, reasons.",
         discussion: """
             mailtriage classify message.eml          (or - for standard input)
             mailtriage classify --text "Ich habe mein Passwort vergessen"
             mailtriage classify --jsonl requests.jsonl   each line {"id":..,"text":..} or {"id":..,"subject":..,"body":..}
+            The decision is the daemon's (TriageEngine.decide) with the configured mailbox (--mailbox), thresholds,
+            rules and knowledge base; only the thread lookup and the per-sender count need the store and are left out.
+            Text without headers (--text, --jsonl) skips the loop guard.
             """)
 
     @OptionGroup var options: ClassifierOptions
@@ -114,68 +145,78 @@ struct ClassifyCommand: ParsableCommand {
 
     struct Output: Encodable {
         var id: String?
-        var language: String
-        var category: String
-        var confidence: Double
-        var degree: String
+        var mailbox: String?
+        var language: String?
+        var category: String?
+        var confidence: Double?
+        var degree: String?
+        var state: String?
+        var answer: String?
         var reasons: [String]?
+        var loopGuard: [String]?
         var rules: [String]?
         var scores: [String: Double]?
         var coverage: Double?
         var targetGroup: String?
         var priority: String?
         var report: String?
+        /// The typed decision, as the daemon stores it with the ticket.
+        var decision: DecisionRecord?
     }
 
     func run() throws {
         let cfg = try options.loadedConfig()
-        var (classifier, _) = try options.classifier(cfg)
+        let (snapshot, _) = try options.snapshot(cfg)
+        let mailbox = options.mailboxName(cfg)
         if let jsonl {
-            try bulk(jsonl, &classifier)
+            try bulk(jsonl, snapshot, mailbox: mailbox)
             return
         }
-        var input: ClassifierInput
-        var report: MessageReport?
+        let message: IncomingMessage
         if let text {
-            input = ClassifierInput(subject: "", body: text)
+            message = .text(subject: "", body: text, mailbox: mailbox)
         } else if let file {
             let data = file == "-" ? FileHandle.standardInput.readDataToEndOfFile() : FileManager.default.contents(atPath: file)
             guard let data else {
                 printErr("mailtriage: cannot read \(file)")
                 throw ExitCode(1)
             }
-            let m = MIMEParser.parse([UInt8](data))
-            input = ClassifierInput(subject: m.envelope.subject, body: m.newText.isEmpty ? m.text : m.newText,
-                                    sender: m.envelope.from?.address ?? "")
-            report = m.report
+            message = IncomingMessage(stored: StoredMessage(id: 0, mailbox: mailbox, raw: [UInt8](data), size: data.count, truncated: false,
+                                                            fetchError: nil, preBaseline: false, attempts: 1, receivedAt: 0))
         } else {
             throw ValidationError("give a message file, - , --text or --jsonl")
         }
-        let c = classifier.classify(input)
-        var reasons = c.reasons
-        if let r = report, r.isAutomated {
-            reasons.append("machine-generated mail (\(r.kind.rawValue)\(r.isList ? ", list" : "")): never answered automatically")
-        }
-        let degree = report?.isAutomated == true ? AutomationDegree.manual : c.degree
+        let d = TriageEngine.decide(message, snapshot: snapshot, context: DecisionContext(), now: Int64(Date().timeIntervalSince1970))
+        let c = d.classification
         if json {
-            let out = Output(language: c.language, category: c.category, confidence: c.confidence, degree: degree.rawValue,
-                             reasons: reasons, rules: c.rules, scores: c.scores, coverage: c.coverage, targetGroup: c.targetGroup,
-                             priority: c.priority, report: report?.kind.rawValue)
+            let out = Output(mailbox: mailbox.isEmpty ? nil : mailbox, language: c?.language, category: c?.category, confidence: c?.confidence,
+                             degree: d.degree?.rawValue, state: d.ticket.state.rawValue, answer: d.knowledgeEntry,
+                             reasons: d.reasons.map(\.description), loopGuard: d.loopGuard.map(\.description), rules: c?.rules,
+                             scores: c?.scores, coverage: c?.coverage, targetGroup: c?.targetGroup, priority: c?.priority,
+                             report: d.ticket.report, decision: d.record)
             print(try jsonString(out, pretty: true))
             return
         }
-        print("language:   \(c.language)")
-        print("category:   \(c.category)")
-        print("confidence: \(String(format: "%.3f", c.confidence))")
-        print("degree:     \(degree.rawValue)")
-        if let g = c.targetGroup { print("group:      \(g)") }
-        if let p = c.priority { print("priority:   \(p)") }
-        for r in reasons { print("reason:     \(r)") }
-        let ranked = c.scores.sorted { $0.value > $1.value }.prefix(3).map { "\($0.key) \(String(format: "%.3f", $0.value))" }
-        print("scores:     \(ranked.joined(separator: ", "))")
+        if !mailbox.isEmpty { print("mailbox:    \(mailbox)") }
+        if let c {
+            print("language:   \(c.language)")
+            print("category:   \(c.category)")
+            print("confidence: \(String(format: "%.3f", c.confidence))")
+        }
+        print("degree:     \(d.degree?.rawValue ?? "-")")
+        if d.degree == .automatic, let e = d.knowledgeEntry { print("answer:     \(e)") }
+        if let r = d.ticket.report { print("report:     \(r)") }
+        if let g = c?.targetGroup { print("group:      \(g)") }
+        if let p = c?.priority { print("priority:   \(p)") }
+        if message.textOnly == nil { print("loop guard: \(d.loopGuard.isEmpty ? "an automatic answer is allowed" : d.loopGuard.map(\.description).joined(separator: "; "))") }
+        for r in d.reasons { print("reason:     \(r)") }
+        if let c {
+            let ranked = c.scores.sorted { $0.value > $1.value }.prefix(3).map { "\($0.key) \(String(format: "%.3f", $0.value))" }
+            print("scores:     \(ranked.joined(separator: ", "))")
+        }
     }
 
-    func bulk(_ path: String, _ classifier: inout Classifier) throws {
+    func bulk(_ path: String, _ snapshot: TriageSnapshot, mailbox: String) throws {
         let data = path == "-" ? FileHandle.standardInput.readDataToEndOfFile() : FileManager.default.contents(atPath: path)
         guard let data else {
             printErr("mailtriage: cannot read \(path)")
@@ -191,11 +232,13 @@ struct ClassifyCommand: ParsableCommand {
         enc.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
         for (_, o) in lines {
             let id = o["id"].map { "\($0)" }
-            let input = ClassifierInput(subject: o["subject"] as? String ?? "",
-                                        body: (o["text"] as? String) ?? (o["body"] as? String) ?? "")
-            let c = classifier.classify(input, explain: false)
-            out.append(try enc.encode(Output(id: id, language: c.language, category: c.category,
-                                             confidence: (c.confidence * 10000).rounded() / 10000, degree: c.degree.rawValue)))
+            let m = IncomingMessage.text(subject: o["subject"] as? String ?? "", body: (o["text"] as? String) ?? (o["body"] as? String) ?? "",
+                                         mailbox: mailbox)
+            let d = TriageEngine.decide(m, snapshot: snapshot, context: DecisionContext(), now: 0)
+            let c = d.classification
+            out.append(try enc.encode(Output(id: id, language: c?.language, category: c?.category,
+                                             confidence: c.map { ($0.confidence * 10000).rounded() / 10000 }, degree: d.degree?.rawValue,
+                                             answer: d.degree == .automatic ? d.knowledgeEntry : nil)))
             out.append(0x0A)
             if out.count > 1 << 16 {
                 FileHandle.standardOutput.write(out)

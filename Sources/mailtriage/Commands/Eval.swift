@@ -52,15 +52,21 @@ struct EvalCommand: ParsableCommand {
             printErr("mailtriage: \(error)")
             throw ExitCode(1)
         }
-        var (classifier, source) = try options.classifier(cfg)
-        let cats = classifier.model.categories
+        let (snapshot, source) = try options.snapshot(cfg)
+        guard let classifier = snapshot.classifier else { throw ExitCode(1) }
+        let cats = classifier.categories
         let usable = examples.filter { cats.contains($0.label) }
         guard !usable.isEmpty else {
             printErr("mailtriage: \(data): no rows with a known category label")
             throw ExitCode(1)
         }
         let start = DispatchTime.now().uptimeNanoseconds
-        let results = usable.map { classifier.classify(ClassifierInput(subject: $0.subject, body: $0.body), explain: false) }
+        // The same decision the daemon makes (classification, degree, knowledge-base match), from text.
+        let decisions = usable.map { e in
+            TriageEngine.decide(.text(subject: e.subject, body: e.body, mailbox: options.mailbox ?? ""), snapshot: snapshot,
+                                context: DecisionContext(), now: 0)
+        }
+        let results = decisions.map { $0.classification! }
         let secs = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
 
         var confusion: [String: [String: Int]] = [:]
@@ -77,11 +83,11 @@ struct EvalCommand: ParsableCommand {
             let r = support == 0 ? 0 : Double(tp) / Double(support)
             return CategoryFigures(category: c, support: support, precision: p, recall: r, f1: p + r == 0 ? 0 : 2 * p * r / (p + r))
         }
-        let settings = classifier.settings
-        func row(_ name: String, _ automated: (Classification) -> Bool) -> Row {
+        let settings = snapshot.config.classifier.settings
+        func row(_ name: String, _ automated: (Int, Classification) -> Bool) -> Row {
             var n = 0, right = 0, automatable = 0, automatableDone = 0, others = 0, othersDone = 0
-            for (e, r) in zip(usable, results) {
-                let a = automated(r)
+            for (i, (e, r)) in zip(usable, results).enumerated() {
+                let a = automated(i, r)
                 if e.label == Category.other { others += 1; if a { othersDone += 1 } } else { automatable += 1; if a && r.category == e.label { automatableDone += 1 } }
                 if a { n += 1; if r.category == e.label { right += 1 } }
             }
@@ -90,9 +96,9 @@ struct EvalCommand: ParsableCommand {
                        automatableAutomated: automatable == 0 ? 0 : Double(automatableDone) / Double(automatable),
                        otherAutomated: others == 0 ? 0 : Double(othersDone) / Double(others))
         }
-        var rows = [row("shipped") { $0.degree == .automatic }]
+        var rows = [row("shipped") { i, _ in decisions[i].degree == .automatic }]
         for t in [0.5, 0.6, 0.7, 0.8, 0.85, 0.9, 0.95, 0.97, 0.99] {
-            rows.append(row(String(format: "%.2f", t)) { r in
+            rows.append(row(String(format: "%.2f", t)) { _, r in
                 r.category != Category.other && settings.languages.contains(r.language) && r.confidence >= t
                     && r.anchored && !r.forced
             })

@@ -44,7 +44,7 @@ struct Queue: ParsableCommand {
         @OptionGroup var db: QueueDatabase
 
         @Option(name: .long, parsing: .upToNextOption,
-                help: ArgumentHelp("Only tickets in these states (\(TicketState.allCases.map(\.rawValue).joined(separator: ", "))).", valueName: "state"))
+                help: ArgumentHelp("Only tickets in these states (\(TicketState.reachable.map(\.rawValue).joined(separator: ", "))).", valueName: "state"))
         var state: [String] = []
 
         @Option(name: .long, help: "Only tickets from this mailbox.")
@@ -60,8 +60,8 @@ struct Queue: ParsableCommand {
             let path = try db.existingPath()
             var states: [TicketState] = []
             for s in state {
-                guard let st = TicketState(rawValue: s) else {
-                    throw ValidationError("unknown state \"\(s)\"; known: \(TicketState.allCases.map(\.rawValue).joined(separator: ", "))")
+                guard let st = TicketState(rawValue: s), TicketState.reachable.contains(st) else {
+                    throw ValidationError("unknown state \"\(s)\"; known: \(TicketState.reachable.map(\.rawValue).joined(separator: ", "))")
                 }
                 states.append(st)
             }
@@ -130,7 +130,7 @@ struct TicketJSON: Encodable {
         degree = t.degree?.rawValue
         language = t.language
         report = t.report
-        answer_state = t.answerState
+        answer_state = t.answerState?.rawValue
         answer_error = t.answerError
     }
 }
@@ -143,8 +143,12 @@ enum QueueTable {
         var rows = [["ID", "RECEIVED", "STATE", "CATEGORY", "DEGREE", "FROM", "SUBJECT"]]
         for t in tickets {
             let category = t.report.map { "(\($0))" } ?? t.category.map { c in t.confidence.map { "\(c) \(Int(($0 * 100).rounded()))%" } ?? c } ?? "-"
-            let state = t.answerState == "failed" ? t.state.rawValue + " (answer failed)"
-                : t.answerState == "pending" ? t.state.rawValue + " (sending)" : t.state.rawValue
+            let state: String
+            switch t.answerState {
+            case .failed?: state = t.state.rawValue + " (answer failed)"
+            case .pending?: state = t.state.rawValue + " (sending)"
+            default: state = t.state.rawValue
+            }
             rows.append(["\(t.id)", fmt.string(from: Date(timeIntervalSince1970: TimeInterval(t.receivedAt))), state,
                          category, t.degree?.rawValue ?? "-",
                          clip(t.from.isEmpty ? (t.fromName ?? "-") : t.from, 32), clip(t.subject, 60) + (t.warnings.isEmpty ? "" : " (!)")])

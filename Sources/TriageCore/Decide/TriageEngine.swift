@@ -1,0 +1,177 @@
+import TriageMIME
+
+/// The one decision about a message, made the same way by the daemon, `classify`, `eval`, `analyze` and
+/// `replay`. Pure: everything it needs comes in as values (the message, the active configuration, what
+/// the store knows, the time), and everything it decides goes out as one `TriageDecision`.
+///
+/// Order: eligibility (download, size, attempts), loop guard, threading, language and category, the
+/// knowledge-base match, the degree, and the reply.
+public enum TriageEngine {
+    /// After this many attempts the message is not parsed again: something in it made processing fail
+    /// (or crash) before, so it goes to a human as it is.
+    public static let maxAttempts = 3
+
+    public static func decide(_ m: IncomingMessage, snapshot: TriageSnapshot, context: DecisionContext, now: Int64) -> TriageDecision {
+        let s = m.stored
+        if s.attempts > maxAttempts {
+            var d = TriageDecision(messageRowID: s.id, mailbox: s.mailbox, action: .newTicket, ticket: NewTicket(
+                messageRowID: s.id, mailbox: s.mailbox, receivedAt: s.receivedAt, fromAddress: "", fromName: nil,
+                subject: "(message could not be processed)", state: .open, autoEligible: false,
+                warnings: [DecisionReason.processingFailed(attempts: s.attempts - 1).description]))
+            d.degree = .manual
+            d.reasons = [.processingFailed(attempts: s.attempts - 1)]
+            return d
+        }
+        var reasons: [DecisionReason] = []
+        var warnings: [String] = []
+        if let err = s.fetchError {
+            reasons.append(.notDownloaded(err))
+            warnings.append(DecisionReason.notDownloaded(err).description)
+        }
+        if s.truncated {
+            reasons.append(.headerOnly(size: s.size))
+            warnings.append(DecisionReason.headerOnly(size: s.size).description)
+        }
+        let parsed = m.parsed
+        let env = parsed?.envelope
+        warnings += parsed?.warnings ?? []
+        let rawSubject = env?.subject ?? m.textOnly?.subject ?? ""
+        let subject = rawSubject.isEmpty ? (s.fetchError != nil ? "(message not downloaded)" : "(no subject)") : rawSubject
+        var ticket = NewTicket(
+            messageRowID: s.id, mailbox: s.mailbox, receivedAt: s.receivedAt,
+            fromAddress: env?.from?.address ?? m.textOnly?.sender ?? "", fromName: env?.from?.name, subject: subject,
+            state: .open, autoEligible: !s.preBaseline && !s.truncated && s.fetchError == nil, warnings: warnings)
+        let report = parsed?.report ?? MessageReport()
+        if report.kind != .none { ticket.report = report.kind.rawValue } else if report.isList { ticket.report = "list" }
+        else if report.isBulk { ticket.report = "bulk" }
+        var d = TriageDecision(messageRowID: s.id, mailbox: s.mailbox, action: .newTicket, ticket: ticket)
+
+        // Loop guard: computed for every message with headers, so that every tool shows it.
+        let mailbox = snapshot.mailbox(s.mailbox)
+        if let parsed {
+            d.loopGuard = snapshot.loopGuard.refusals(.init(parsed: parsed, mailboxAddress: mailbox?.address,
+                                                            recentAnswersToSender: context.recentAnswersToSender))
+        }
+
+        // Threading: a reply joins its ticket only when it comes from that ticket's customer. Automatic
+        // mail about our answer (an out-of-office, a bounce) is kept there for information.
+        if parsed != nil {
+            let senders = m.senders
+            for c in context.threadCandidates {
+                if !c.customers.isDisjoint(with: senders) {
+                    d.action = .joinThread(ticket: c.ticketID, informational: report.isAutomated)
+                    d.reasons = reasons + [report.isAutomated ? .automaticReplyKept(ticket: c.ticketID, via: c.link)
+                                                              : .joinedThread(ticket: c.ticketID, via: c.link)]
+                    return d
+                }
+                if report.isAutomated && c.link != .subjectTag {
+                    d.action = .joinThread(ticket: c.ticketID, informational: true)
+                    d.reasons = reasons + [.automaticReplyKept(ticket: c.ticketID, via: c.link)]
+                    return d
+                }
+                if d.linkedTicket == nil && c.link != .subjectTag {
+                    d.linkedTicket = c.ticketID
+                    reasons.append(.citesOtherCustomersTicket(ticket: c.ticketID, via: c.link))
+                }
+            }
+        }
+
+        // Language and category.
+        guard s.fetchError == nil, let input = m.classifierInput else {
+            d.degree = .manual
+            d.reasons = reasons
+            return d
+        }
+        guard let classifier = snapshot.classifier else {
+            d.reasons = reasons + [.noClassifier]
+            return d
+        }
+        let c = classifier.classify(input)
+        d.classification = c
+        reasons += c.reasons.map { .classified($0) }
+        var degree = c.degree
+        if degree != .manual && report.isAutomated {
+            degree = .manual
+            reasons.append(.machineMail(ticket.report ?? "automated"))
+        }
+        if degree != .manual && s.preBaseline {
+            degree = .manual
+            reasons.append(.importedBeforeFirstPoll)
+        }
+        if degree != .manual && !ticket.autoEligible { degree = .manual }
+
+        // The answer: loop guard, then a clear knowledge-base entry, then the reply.
+        if degree == .automatic {
+            if let mailbox, mailbox.address == nil {
+                degree = .manual
+                reasons.append(.mailboxWithoutAddress(mailbox.name))
+            } else if m.textOnly == nil && !d.loopGuard.isEmpty {
+                degree = .manual
+                reasons += d.loopGuard.map { .loopGuard($0) }
+            }
+        }
+        if degree != .manual, let matcher = snapshot.matcher {
+            let match = matcher.match(subject: input.subject, body: input.body, category: c.category, language: c.language)
+            d.candidates = match.candidates
+            d.knowledgeEntry = match.chosen
+            if degree == .automatic || match.chosen == nil { reasons.append(.knowledge(match.outcome)) }
+            if degree == .automatic, match.chosen == nil { degree = .semiAutomatic }
+        } else if degree == .automatic {
+            degree = .semiAutomatic
+            reasons.append(.noKnowledgeBase)
+        }
+        if degree == .automatic, let id = d.knowledgeEntry, let entry = snapshot.matcher?.entry(id) {
+            if !snapshot.answersEnabled {
+                reasons.append(.answersNotConfigured)
+            } else {
+                d.ticket.state = .answered
+                if context.renderReply, let mailbox, let own = mailbox.address, let parsed {
+                    d.reply = reply(entry: entry, to: parsed, ticketID: s.id, from: MailAddress(name: mailbox.displayName, address: own),
+                                    snapshot: snapshot, token: context.token, now: now)
+                }
+            }
+        }
+        d.degree = degree
+        d.reasons = reasons
+        return d
+    }
+
+    /// The automatic answer with `entry` to `message`, as the bytes to send. Pure: token and date come in.
+    public static func reply(entry: KnowledgeEntry, to message: ParsedMessage, ticketID: Int64, from: MailAddress,
+                             snapshot: TriageSnapshot, token: String, now: Int64) -> OutgoingAnswer?
+    {
+        let env = message.envelope
+        guard let to = env.replyTo.first ?? env.from else { return nil }
+        var values = snapshot.config.answers.placeholders
+        values["customer_name"] = (to.name ?? "").isEmpty ? to.address : to.name!
+        values["ticket_id"] = "#\(ticketID)"
+        values["subject"] = env.subject
+        let text = AnswerTemplate.render(entry.body, values: values).text
+        let mid = ReplyComposer.messageID(ticket: ticketID, token: token, domain: snapshot.messageIDDomain)
+        let raw = ReplyComposer().render(.init(
+            from: from, to: MailAddress(name: to.name, address: to.address),
+            subject: ReplyComposer.subject(original: env.subject, ticket: ticketID), messageID: mid,
+            inReplyTo: env.messageID, references: env.references + (env.messageID.map { [$0] } ?? []), date: now, body: text))
+        return OutgoingAnswer(recipient: to.address, envelopeFrom: snapshot.config.smtp?.envelopeSender ?? "", messageID: mid,
+                              knowledgeEntry: entry.id, raw: raw)
+    }
+
+    /// The `[#123]` tag of a subject, if any (the last one).
+    public static func ticketTag(_ subject: String) -> Int64? {
+        let u = Array(subject.utf8)
+        var i = u.count - 2
+        while i >= 0 {
+            if u[i] == UInt8(ascii: "["), u[i + 1] == UInt8(ascii: "#") {
+                var j = i + 2
+                var n: Int64 = 0
+                while j < u.count, (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(u[j]), n < Int64.max / 10 - 10 {
+                    n = n * 10 + Int64(u[j] - UInt8(ascii: "0"))
+                    j += 1
+                }
+                return j > i + 2 && j < u.count && u[j] == UInt8(ascii: "]") ? n : nil
+            }
+            i -= 1
+        }
+        return nil
+    }
+}

@@ -1,0 +1,39 @@
+/// The active configuration a decision is made with: one immutable value, swapped whole on reload.
+public struct TriageSnapshot: Sendable {
+    public let config: TriageConfig
+    public let classifier: SharedClassifier?
+    /// Nil without a knowledge base.
+    public let matcher: KnowledgeMatcher?
+    public let loopGuard: LoopGuard
+    /// Automatic answers can be sent (an `[smtp]` table is configured).
+    public let answersEnabled: Bool
+    /// The domain of our answers' Message-IDs.
+    public let messageIDDomain: String
+    /// Counts reloads, for logs.
+    public let generation: Int
+
+    /// Throws `TriageError(.config)` when the role sender pattern is not a valid regular expression.
+    public init(config: TriageConfig, classifier: SharedClassifier?, knowledgeBase: [KnowledgeEntry]?, generation: Int = 1) throws {
+        self.config = config
+        self.classifier = classifier
+        self.generation = generation
+        matcher = knowledgeBase.map { KnowledgeMatcher(entries: $0) }
+        answersEnabled = config.smtp != nil
+        let envelopeSender = config.smtp?.envelopeSender ?? ""
+        let firstDomain = config.mailboxes.compactMap(\.address).first.flatMap { $0.split(separator: "@").last.map(String.init) }
+        messageIDDomain = config.answers.messageIDDomain ?? firstDomain ?? "mailtriage.invalid"
+        var s = LoopGuard.Settings()
+        s.ownAddresses = Set(config.mailboxes.compactMap { $0.address?.lowercased() })
+        if !envelopeSender.isEmpty { s.ownAddresses.insert(envelopeSender.lowercased()) }
+        s.ownMessageIDDomain = messageIDDomain
+        if let r = config.answers.roleSenderPattern { s.roleSenderPattern = r }
+        s.maxAnswersPerSender = config.answers.maxPerSender
+        s.window = config.answers.window.components.seconds
+        do { loopGuard = try LoopGuard(settings: s) } catch {
+            throw TriageError(.config, "answers.role_sender_pattern is not a valid regular expression: \(error)")
+        }
+    }
+
+    /// The settings of a configured mailbox.
+    public func mailbox(_ name: String) -> MailboxConfig? { config.mailboxes.first { $0.name == name } }
+}

@@ -1,0 +1,174 @@
+import Foundation
+import Logging
+import ServiceLifecycle
+import Synchronization
+import TriageCore
+import TriageMail
+import TriageStore
+import UnixSignals
+
+/// The daemon's parts, built from a configuration: the store, one fetch loop per mailbox, the one
+/// processor, the outbox and the active snapshot. `serve` is a few lines over this; tests build it too.
+public final class Daemon: Sendable {
+    public let configPath: String
+    public let stateDirOverride: String?
+    /// The configuration at start-up; mailboxes and `[smtp]` need a restart to change.
+    public let config: TriageConfig
+    public let store: SQLiteTicketStore
+    public let snapshots: SnapshotStore
+    public let ingestors: [MailboxIngestor]
+    public let processor: MessageProcessor
+    public let outbox: OutboxSender?
+    public let wakeup = Wakeup()
+    public let logger: Logger
+    public let notifier: SystemdNotifier
+    let generation = Atomic<Int>(1)
+
+    /// Reads every configuration file, opens the store and reads the secrets. Throws `ConfigError` (with
+    /// every diagnostic) or `TriageError`.
+    public init(configPath: String, stateDir: String? = nil, logger: Logger, notifier: SystemdNotifier = SystemdNotifier()) throws {
+        self.configPath = configPath
+        stateDirOverride = stateDir
+        self.logger = logger
+        self.notifier = notifier
+        let loaded = try SnapshotLoader.load(configPath: configPath, stateDir: stateDir)
+        for w in loaded.warnings { logger.warning("\(w.description)") }
+        config = loaded.config
+        if let source = loaded.classifierSource {
+            logger.info("classifier ready", metadata: ["model": "\(source)"])
+        } else {
+            logger.notice("no classifier: no trained model in the state directory and no knowledge_base configured; tickets stay unclassified")
+        }
+        snapshots = SnapshotStore(loaded.snapshot)
+        store = try SQLiteTicketStore(path: config.resolvedDatabasePath)
+        var ingestors: [MailboxIngestor] = []
+        let wakeup = wakeup
+        for mb in config.mailboxes {
+            let password: String
+            do { password = try SecretReader.read(mb.password) } catch let e as TriageError {
+                throw TriageError(e.code, "mailbox \(mb.name): \(e.message)")
+            }
+            var ingestor = MailboxIngestor(mailbox: mb, source: IMAPMailbox(options: .init(mb, password: password)), store: store,
+                                           maxMessageBytes: config.maxMessageBytes, batchSize: config.batchSize, logger: logger)
+            ingestor.onRecorded = { wakeup.signal() }
+            ingestors.append(ingestor)
+        }
+        self.ingestors = ingestors
+        processor = MessageProcessor(store: store, snapshots: snapshots, batchSize: config.batchSize, logger: logger)
+        if let smtp = config.smtp {
+            let password = try smtp.password.map { try SecretReader.read($0) }
+            let domain = config.mailboxes.compactMap(\.address).first.flatMap { $0.split(separator: "@").last.map(String.init) }
+            var settings = SMTPSettings(url: smtp.url, username: smtp.username, password: password, caFile: smtp.caFile,
+                                        heloName: smtp.heloName ?? domain ?? "localhost")
+            settings.connectTimeout = smtp.connectTimeout
+            settings.responseTimeout = smtp.responseTimeout
+            outbox = OutboxSender(store: store, sender: SMTPSender(settings: settings), maxRetryDelay: config.answers.maxRetryDelay,
+                                  logger: logger)
+        } else {
+            outbox = nil
+        }
+    }
+
+    /// One cycle per mailbox, then everything recorded is processed, then one outbox pass over every
+    /// pending answer (`serve --once`). Returns one line per step and whether any step failed.
+    public func runOnce() async -> (lines: [String], errors: [String]) {
+        var lines: [String] = [], errors: [String] = []
+        for ing in ingestors {
+            do {
+                let r = try await ing.runCycle()
+                lines.append("\(ing.mailbox.name): \(r.newMessages) new, \(r.stored) stored, \(r.duplicates) duplicate, \(r.serverActions) marked on the server")
+            } catch {
+                errors.append("mailbox \(ing.mailbox.name): \((error as? TriageError)?.message ?? "\(error)")")
+            }
+            await ing.source.disconnect()
+        }
+        do {
+            try processor.releaseDeadClaims()
+            let r = try processor.drain()
+            lines.append("processed: \(r.tickets) tickets created, \(r.joined) joined existing tickets, \(r.answers) answers queued")
+        } catch {
+            errors.append("processing: \((error as? TriageError)?.message ?? "\(error)")")
+        }
+        if let outbox {
+            do {
+                let r = try await outbox.runOnce(all: true)
+                lines.append("outbox: \(r.sent) sent, \(r.retrying) waiting for a retry, \(r.failed) refused by the server")
+            } catch {
+                errors.append("outbox: \((error as? TriageError)?.message ?? "\(error)")")
+            }
+        }
+        return (lines, errors)
+    }
+
+    /// The services in start order. Graceful shutdown runs in reverse: the notifier says STOPPING, the
+    /// fetch loops stop taking mail (aborting a transfer in progress), the processor finishes the batch
+    /// in hand, and the outbox drains for a bounded time.
+    public func services(clock: any Clock<Duration> = ContinuousClock()) -> [any Service] {
+        var services: [any Service] = []
+        if let outbox { services.append(OutboxService(outbox: outbox, interval: min(config.pollInterval, .seconds(30)), clock: clock)) }
+        services.append(ProcessorService(processor: processor, wakeup: wakeup, interval: min(config.pollInterval, .seconds(60)), clock: clock))
+        for ing in ingestors {
+            services.append(MailboxPollService(ingestor: ing, interval: config.pollInterval, maxBackoff: config.maxBackoff, clock: clock,
+                                               logger: logger))
+        }
+        services.append(ReloadService(daemon: self))
+        services.append(SystemdNotifyService(notifier: notifier, status: "polling \(ingestors.count) mailbox\(ingestors.count == 1 ? "" : "es")"))
+        return services
+    }
+
+    /// Runs until SIGTERM or SIGINT.
+    public func run() async throws {
+        let group = ServiceGroup(configuration: .init(
+            services: services().map { .init(service: $0) },
+            gracefulShutdownSignals: [.sigterm, .sigint],
+            logger: logger))
+        logger.notice("mailtriage started", metadata: ["mailboxes": "\(config.mailboxes.map(\.name).joined(separator: ","))",
+                                                       "database": "\(config.resolvedDatabasePath)"])
+        try await group.run()
+        logger.notice("mailtriage stopped")
+    }
+
+    /// Re-reads rules, thresholds, knowledge base, model and answer settings and swaps them in as one
+    /// snapshot. A configuration with errors is rejected with every diagnostic, and the running one stays.
+    /// Returns true when the new configuration is active.
+    @discardableResult
+    public func reload() -> Bool {
+        notifier.notify("RELOADING=1\nMONOTONIC_USEC=\(SystemdNotifier.monotonicMicroseconds())")
+        defer { notifier.notify("READY=1\nSTATUS=polling \(ingestors.count) mailbox\(ingestors.count == 1 ? "" : "es")") }
+        let next = generation.load(ordering: .relaxed) + 1
+        do {
+            let loaded = try SnapshotLoader.load(configPath: configPath, stateDir: stateDirOverride, generation: next)
+            for w in loaded.warnings { logger.warning("\(w.description)") }
+            if loaded.config.mailboxes.map(\.url) != config.mailboxes.map(\.url) || loaded.config.mailboxes.map(\.name) != config.mailboxes.map(\.name)
+                || loaded.config.smtp != config.smtp || loaded.config.resolvedDatabasePath != config.resolvedDatabasePath
+            {
+                logger.warning("mailboxes, [smtp] and the database change only with a restart; the rest of the new configuration is active")
+            }
+            snapshots.replace(loaded.snapshot)
+            generation.store(next, ordering: .relaxed)
+            logger.notice("configuration reloaded", metadata: ["generation": "\(next)", "model": "\(loaded.classifierSource ?? "none")"])
+            return true
+        } catch let e as ConfigError {
+            for d in e.diagnostics where d.severity == .error { logger.error("\(d.description)") }
+            logger.error("reload rejected: the previous configuration stays active")
+            return false
+        } catch {
+            logger.error("reload rejected: \(error); the previous configuration stays active")
+            return false
+        }
+    }
+}
+
+/// Reloads the configuration on SIGHUP (`systemctl reload mailtriage`).
+struct ReloadService: Service {
+    let daemon: Daemon
+    let thread = TransferThread(name: "reload")
+
+    func run() async throws {
+        let daemon = daemon
+        for await _ in await UnixSignalsSequence(trapping: .sighup).cancelOnGracefulShutdown() {
+            daemon.logger.notice("SIGHUP: reloading the configuration")
+            _ = try? await thread.run { daemon.reload() }
+        }
+    }
+}

@@ -1,0 +1,82 @@
+import Logging
+import ServiceLifecycle
+import TriageCore
+import TriageMail
+
+/// Wakes the processor when a fetch loop has recorded new mail.
+public final class Wakeup: Sendable {
+    let stream: AsyncStream<Void>
+    let continuation: AsyncStream<Void>.Continuation
+
+    public init() {
+        (stream, continuation) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
+    }
+
+    public func signal() { continuation.yield() }
+    func finish() { continuation.finish() }
+}
+
+/// Runs the one `MessageProcessor`: a pass whenever a fetch loop recorded mail, and every `interval` on the
+/// injected clock (mail recorded by a crashed run, claims that ran out). Parsing, deciding and SQLite run
+/// on a thread of their own. On graceful shutdown it finishes the batch in hand and stops.
+public struct ProcessorService: Service {
+    let processor: MessageProcessor
+    let wakeup: Wakeup
+    let interval: Duration
+    let clock: any Clock<Duration>
+    let thread = TransferThread(name: "processor")
+    /// Called after every pass (tests await it instead of sleeping).
+    public var onPass: (@Sendable (ProcessReport) -> Void)?
+
+    public init(processor: MessageProcessor, wakeup: Wakeup, interval: Duration, clock: any Clock<Duration> = ContinuousClock()) {
+        self.processor = processor
+        self.wakeup = wakeup
+        self.interval = interval
+        self.clock = clock
+    }
+
+    public func run() async throws {
+        let stopping = AbortFlag()
+        let processor = processor, wakeup = wakeup, interval = interval, clock = clock
+        do { try await thread.run { try processor.releaseDeadClaims() } } catch {
+            processor.logger.error("cannot release stale claims", metadata: ["error": "\(error)"])
+        }
+        await withGracefulShutdownHandler {
+            await withDiscardingTaskGroup { group in
+                group.addTask {
+                    while !Task.isCancelled {
+                        do { try await clock.sleep(for: interval) } catch { break }
+                        wakeup.signal()
+                    }
+                }
+                await pass(stopping)
+                for await _ in wakeup.stream {
+                    if stopping.isSet { break }
+                    await pass(stopping)
+                }
+                group.cancelAll()
+            }
+        } onGracefulShutdown: {
+            stopping.set()
+            wakeup.finish()
+        }
+    }
+
+    func pass(_ stopping: AbortFlag) async {
+        let processor = processor
+        do {
+            let r = try await thread.run { try processor.drain(shouldStop: { stopping.isSet }) }
+            if r.tickets + r.joined > 0 {
+                processor.logger.info("messages processed", metadata: [
+                    "tickets": "\(r.tickets)", "joined": "\(r.joined)", "answers": "\(r.answers)",
+                ])
+            }
+            onPass?(r)
+        } catch {
+            processor.logger.error("processing failed; retrying on the next pass", metadata: [
+                "error": "\((error as? TriageError)?.message ?? "\(error)")",
+            ])
+            onPass?(ProcessReport())
+        }
+    }
+}

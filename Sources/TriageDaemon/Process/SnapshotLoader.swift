@@ -1,0 +1,91 @@
+import Foundation
+import TriageCore
+
+/// Builds a `TriageSnapshot` from the configuration files: `mailtriage.toml`, the rules file, the knowledge
+/// base and the trained model. Used at start-up, on SIGHUP, and by `check-config`, so a reload is
+/// rejected with exactly the messages `check-config` prints.
+public enum SnapshotLoader {
+    public struct Loaded: Sendable {
+        public var config: TriageConfig
+        public var snapshot: TriageSnapshot
+        /// Warnings of every file.
+        public var warnings: [ConfigDiagnostic]
+        /// One line per file that was read, for `check-config`.
+        public var summary: [String]
+        /// Where the classifier came from (nil: no classifier).
+        public var classifierSource: String?
+    }
+
+    /// Reads and checks every file; throws `ConfigError` with all diagnostics when anything is wrong.
+    /// - Parameters:
+    ///   - stateDir: overrides `state_dir` (`--state-dir`).
+    ///   - mailboxes: false for commands that need no mailbox passwords (`classify`).
+    ///   - classifier: false to skip loading or training the model (`check-config`).
+    public static func load(configPath: String, stateDir: String? = nil, mailboxes: Bool = true, classifier wantClassifier: Bool = true,
+                            generation: Int = 1) throws -> Loaded
+    {
+        var (config, warnings) = try ConfigLoader.load(path: configPath, mailboxes: mailboxes)
+        if let stateDir { config.stateDir = stateDir }
+        var diagnostics = warnings
+        var summary = ["\(configPath): OK (\(config.mailboxes.count) mailbox\(config.mailboxes.count == 1 ? "" : "es"), \(warnings.count) warning\(warnings.count == 1 ? "" : "s"))"]
+        var settings = config.classifier.settings
+        if let rules = config.classifier.rulesFile {
+            do {
+                let (r, w) = try RulesLoader.load(path: rules, categories: settings.categories)
+                settings.rules = r
+                diagnostics += w
+                summary.append("\(rules): OK (\(r.count) rule\(r.count == 1 ? "" : "s"))")
+            } catch let e as ConfigError {
+                diagnostics += e.diagnostics
+            }
+        }
+        var kb: (entries: [KnowledgeEntry], examples: [TrainingExample])?
+        if let dir = config.knowledgeBase {
+            do {
+                let loaded = try TrainingData.knowledgeBase(at: dir)
+                let problems = KnowledgeBaseCheck.problems(loaded.entries, categories: settings.categories,
+                                                           placeholders: config.smtp == nil ? nil : Set(config.answers.placeholders.keys))
+                diagnostics += problems
+                if !problems.contains(where: { $0.severity == .error }) {
+                    kb = loaded
+                    summary.append("\(dir): OK (\(loaded.entries.count) entries, \(loaded.examples.count) examples)")
+                }
+            } catch {
+                diagnostics.append(ConfigDiagnostic(.error, file: dir, line: nil, keyPath: "", "\(error)"))
+            }
+        } else if config.smtp != nil {
+            diagnostics.append(ConfigDiagnostic(.error, file: configPath, line: nil, keyPath: "knowledge_base",
+                                                "[smtp] is configured but knowledge_base is not: automatic answers need the knowledge base"))
+        }
+        if diagnostics.contains(where: { $0.severity == .error }) { throw ConfigError(diagnostics: diagnostics) }
+
+        var shared: SharedClassifier?
+        var source: String?
+        if wantClassifier {
+            let path = ModelStore.path(stateDir: config.stateDir)
+            do {
+                if let model = try ModelStore.load(path) {
+                    shared = SharedClassifier(Classifier(model: model, settings: settings), source: path)
+                    source = path
+                }
+            } catch {
+                throw ConfigError(diagnostics: diagnostics + [ConfigDiagnostic(.error, file: path, line: nil, keyPath: "", "\(error)")])
+            }
+            if shared == nil, let kb, let dir = config.knowledgeBase {
+                let (model, _) = Trainer.train(kb.entries.flatMap(\.trainingExamples) + kb.examples, categories: settings.categories,
+                                               anchors: KnowledgeEntry.anchors(kb.entries))
+                source = "trained at start-up from \(dir)"
+                shared = SharedClassifier(Classifier(model: model, settings: settings), source: source!)
+            }
+        }
+        var effective = config
+        effective.classifier.settings = settings
+        do {
+            let snapshot = try TriageSnapshot(config: effective, classifier: shared, knowledgeBase: kb?.entries, generation: generation)
+            return Loaded(config: effective, snapshot: snapshot, warnings: diagnostics, summary: summary, classifierSource: source)
+        } catch let e as TriageError {
+            throw ConfigError(diagnostics: diagnostics + [ConfigDiagnostic(.error, file: configPath, line: nil,
+                                                                           keyPath: "answers.role_sender_pattern", e.message)])
+        }
+    }
+}
