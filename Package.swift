@@ -67,11 +67,13 @@ let package = Package(
         .testTarget(name: "TriageStoreTests", dependencies: ["TriageStore", "TriageTesting"], swiftSettings: shared),
         .testTarget(
             name: "TriageDaemonTests",
-            dependencies: ["TriageDaemon", "TriageStore", "TriageTesting"],
+            dependencies: ["TriageDaemon", "TriageStore", "TriageTesting",
+                           .product(name: "ServiceLifecycleTestKit", package: "swift-service-lifecycle")],
             swiftSettings: shared),
         .testTarget(
             name: "IntegrationTests",
-            dependencies: ["TriageMail", "TriageStore", "TriageDaemon", "TriageCore"],
+            dependencies: ["TriageMail", "TriageStore", "TriageDaemon", "TriageCore", "TriageMIME",
+                           .product(name: "GRDB", package: "GRDB.swift")],
             exclude: [],
             swiftSettings: shared),
     ]

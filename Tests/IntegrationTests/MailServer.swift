@@ -93,10 +93,11 @@ struct CLI {
         var stderrLines: [Substring] { stderr.split(separator: "\n") }
     }
 
-    static func start(_ args: [String]) throws -> (Process, String, String) {
+    static func start(_ args: [String], environment: [String: String] = [:]) throws -> (Process, String, String) {
         let p = Process()
         p.executableURL = URL(fileURLWithPath: try binary)
         p.arguments = args
+        if !environment.isEmpty { p.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 } }
         let out = NSTemporaryDirectory() + "mt-out-\(UUID().uuidString)"
         let err = out + ".err"
         FileManager.default.createFile(atPath: out, contents: nil)

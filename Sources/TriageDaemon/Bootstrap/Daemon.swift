@@ -23,6 +23,8 @@ public final class Daemon: Sendable {
     public let logger: Logger
     public let notifier: SystemdNotifier
     let generation = Atomic<Int>(1)
+    /// Where the classifier came from; nil: no classifier.
+    public let classifierSource: String?
 
     /// Reads every configuration file, opens the store and reads the secrets. Throws `ConfigError` (with
     /// every diagnostic) or `TriageError`.
@@ -34,11 +36,7 @@ public final class Daemon: Sendable {
         let loaded = try SnapshotLoader.load(configPath: configPath, stateDir: stateDir)
         for w in loaded.warnings { logger.warning("\(w.description)") }
         config = loaded.config
-        if let source = loaded.classifierSource {
-            logger.info("classifier ready", metadata: ["model": "\(source)"])
-        } else {
-            logger.notice("no classifier: no trained model in the state directory and no knowledge_base configured; tickets stay unclassified")
-        }
+        classifierSource = loaded.classifierSource
         snapshots = SnapshotStore(loaded.snapshot)
         store = try SQLiteTicketStore(path: config.resolvedDatabasePath)
         var ingestors: [MailboxIngestor] = []
@@ -122,6 +120,11 @@ public final class Daemon: Sendable {
             services: services().map { .init(service: $0) },
             gracefulShutdownSignals: [.sigterm, .sigint],
             logger: logger))
+        if let source = classifierSource {
+            logger.info("classifier ready", metadata: ["model": "\(source)"])
+        } else {
+            logger.notice("no classifier: no trained model in the state directory and no knowledge_base configured; tickets stay unclassified")
+        }
         logger.notice("mailtriage started", metadata: ["mailboxes": "\(config.mailboxes.map(\.name).joined(separator: ","))",
                                                        "database": "\(config.resolvedDatabasePath)"])
         try await group.run()

@@ -1,0 +1,221 @@
+import Foundation
+import Logging
+import ServiceLifecycle
+import ServiceLifecycleTestKit
+import Testing
+import TriageCore
+import TriageStore
+import TriageTesting
+@testable import TriageDaemon
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Every service on the mock clock: what each waits for is read off the clock, never slept.
+@Suite struct ServiceTests {
+    static var quiet: Logger {
+        var l = Logger(label: "test")
+        l.logLevel = .critical
+        return l
+    }
+
+    static func store() throws -> SQLiteTicketStore {
+        try SQLiteTicketStore(path: NSTemporaryDirectory() + "mt-svc-\(UUID().uuidString)/db.sqlite")
+    }
+
+    static func record(_ store: SQLiteTicketStore, _ range: Range<Int>) throws {
+        let msgs = range.map { FetchedMessage(mailbox: "support", uidValidity: 1, uid: UInt32($0 + 1), raw: Fixtures.message($0), size: 100,
+                                              preBaseline: false) }
+        _ = try store.record(msgs, cursor: MailboxCursor(mailbox: "support", uidValidity: 1, lastUID: UInt32(range.upperBound), baselineUID: 0))
+    }
+
+    @Test func pollBacksOffOnTheClockAndRecovers() async throws {
+        let box = InMemoryMailbox()
+        await box.setOutage(TriageError(.connection, "down", transient: true))
+        let clock = MockClock()
+        let ingestor = MailboxIngestor(mailbox: MailboxConfig(name: "support", url: IMAPURL("imaps://h")!, username: "u", password: .file("/x")),
+                                       source: box, store: try Self.store(), maxMessageBytes: 1 << 20, batchSize: 10, logger: Self.quiet)
+        var service = MailboxPollService(ingestor: ingestor, interval: .seconds(10), maxBackoff: .seconds(80), clock: clock, logger: Self.quiet)
+        let (events, cont) = AsyncStream.makeStream(of: IngestReport?.self)
+        service.onCycle = { cont.yield($0) }
+        let b = Backoff(base: .seconds(10), cap: .seconds(80))
+        let running = service
+        await testGracefulShutdown { trigger in
+            await withDiscardingTaskGroup { group in
+                group.addTask { try? await running.run() }
+                var it = events.makeAsyncIterator()
+                var e = await it.next()
+                #expect(e == .some(nil))
+                await clock.waitForSleepers(1)
+                #expect(clock.deadlines == [b.delay(afterFailures: 1)])
+                clock.advance(by: b.delay(afterFailures: 1))
+                e = await it.next()
+                #expect(e == .some(nil))
+                await clock.waitForSleepers(1)
+                let t2 = b.delay(afterFailures: 1) + b.delay(afterFailures: 2)
+                #expect(clock.deadlines == [t2] && b.delay(afterFailures: 2) == .seconds(20))
+                await box.setOutage(nil)
+                await box.deliver(Fixtures.message(1))
+                clock.advance(by: b.delay(afterFailures: 2))
+                e = await it.next()
+                #expect(e??.stored == 1)
+                await clock.waitForSleepers(1)
+                #expect(clock.deadlines == [t2 + .seconds(10)])  // back to the normal interval
+                trigger.triggerGracefulShutdown()
+            }
+        }
+    }
+
+    @Test func processorRunsWhenWokenAndOnItsTimer() async throws {
+        let store = try Self.store()
+        try Self.record(store, 0..<3)
+        let clock = MockClock()
+        let wakeup = Wakeup()
+        let processor = MessageProcessor(store: store, snapshots: SnapshotStore(Fixtures.plainSnapshot()), worker: "test/1", batchSize: 2,
+                                         logger: Self.quiet)
+        var service = ProcessorService(processor: processor, wakeup: wakeup, interval: .seconds(60), clock: clock)
+        let (passes, cont) = AsyncStream.makeStream(of: ProcessReport.self)
+        service.onPass = { cont.yield($0) }
+        let running = service
+        await testGracefulShutdown { trigger in
+            await withDiscardingTaskGroup { group in
+                group.addTask { try? await running.run() }
+                var it = passes.makeAsyncIterator()
+                #expect(await it.next()?.tickets == 3)  // the pass at start
+                try? Self.record(store, 3..<5)
+                wakeup.signal()
+                #expect(await it.next()?.tickets == 2)
+                try? Self.record(store, 5..<6)
+                await clock.waitForSleepers(1)
+                #expect(clock.deadlines == [.seconds(60)])
+                clock.advance(by: .seconds(60))  // no wake-up: the timer finds it
+                #expect(await it.next()?.tickets == 1)
+                trigger.triggerGracefulShutdown()
+            }
+        }
+        #expect(try store.counts().tickets == 6)
+    }
+
+    @Test func outboxRetriesOnTheClock() async throws {
+        let (store, dir) = try OutboxTests.storeWithAnswer()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let clock = MockClock()
+        let sender = ScriptedSender([TriageError(.connection, "connection refused", transient: true)])
+        let t0 = Int64(Date().timeIntervalSince1970)
+        var outbox = OutboxSender(store: store, sender: sender, maxRetryDelay: .seconds(3600), logger: Self.quiet)
+        outbox.now = { t0 + clock.now.offset.components.seconds }
+        var service = OutboxService(outbox: outbox, interval: .seconds(10), clock: clock)
+        let (passes, cont) = AsyncStream.makeStream(of: OutboxReport.self)
+        service.onPass = { cont.yield($0) }
+        let running = service
+        await testGracefulShutdown { trigger in
+            await withDiscardingTaskGroup { group in
+                group.addTask { try? await running.run() }
+                var it = passes.makeAsyncIterator()
+                #expect(await it.next()?.retrying == 1)
+                for _ in 0..<2 {  // 10 s, 20 s: not due yet (the first retry waits 30 s)
+                    await clock.waitForSleepers(1)
+                    clock.advance(by: .seconds(10))
+                    #expect(await it.next() == OutboxReport())
+                }
+                await clock.waitForSleepers(1)
+                clock.advance(by: .seconds(10))
+                #expect(await it.next()?.sent == 1)
+                trigger.triggerGracefulShutdown()
+            }
+        }
+        #expect(await sender.count() == 1)
+        #expect(try store.outboxCounts() == ["sent": 1])
+    }
+
+    @Test func notifierSaysReadyFeedsTheWatchdogAndSaysStopping() async throws {
+        let socket = try NotifySocket()
+        let clock = MockClock()
+        let service = SystemdNotifyService(notifier: SystemdNotifier(environment: ["NOTIFY_SOCKET": socket.path]), watchdog: .seconds(5),
+                                           status: "polling 1 mailbox", clock: clock)
+        let running = service
+        await testGracefulShutdown { trigger in
+            await withDiscardingTaskGroup { group in
+                group.addTask { try? await running.run() }
+                #expect(socket.receive() == "READY=1\nSTATUS=polling 1 mailbox")
+                #expect(socket.receive() == "WATCHDOG=1")
+                await clock.waitForSleepers(1)
+                clock.advance(by: .seconds(5))
+                #expect(socket.receive() == "WATCHDOG=1")
+                await clock.waitForSleepers(1)
+                trigger.triggerGracefulShutdown()
+            }
+        }
+        #expect(socket.receive() == "STOPPING=1")
+    }
+
+    @Test func reloadSwapsTheSnapshotOrKeepsTheOldOne() throws {
+        let dir = NSTemporaryDirectory() + "mt-reload-\(UUID().uuidString)"
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        let pw = dir + "/pw"
+        try "secret\n".write(toFile: pw, atomically: true, encoding: .utf8)
+        chmod(pw, 0o600)
+        let rules = dir + "/rules.toml"
+        try "[[rule]]\nname = \"complaint\"\nany = [\"beschwerde\"]\nforce = \"manual\"\n".write(toFile: rules, atomically: true, encoding: .utf8)
+        let config = dir + "/mailtriage.toml"
+        try """
+            state_dir = "\(dir)/state"
+            [classifier]
+            rules_file = "rules.toml"
+            [[mailbox]]
+            name = "support"
+            url = "imaps://127.0.0.1:1/INBOX"
+            username = "u"
+            password_file = "\(pw)"
+            """.write(toFile: config, atomically: true, encoding: .utf8)
+        let socket = try NotifySocket()
+        let daemon = try Daemon(configPath: config, logger: Self.quiet, notifier: SystemdNotifier(environment: ["NOTIFY_SOCKET": socket.path]))
+        #expect(daemon.snapshots.current.generation == 1)
+        #expect(daemon.snapshots.current.config.classifier.settings.rules.map(\.name) == ["complaint"])
+        // A broken rules file: rejected, the old snapshot stays.
+        try "[[rule]]\nname = \"broken\"\nany = [\"x\"\n".write(toFile: rules, atomically: true, encoding: .utf8)
+        #expect(!daemon.reload())
+        #expect(daemon.snapshots.current.generation == 1)
+        #expect(socket.receive()?.hasPrefix("RELOADING=1\nMONOTONIC_USEC=") == true)
+        #expect(socket.receive()?.hasPrefix("READY=1") == true)
+        // A good one: swapped in whole.
+        try "[[rule]]\nname = \"legal\"\nany = [\"anwalt\"]\nforce = \"manual\"\n".write(toFile: rules, atomically: true, encoding: .utf8)
+        #expect(daemon.reload())
+        #expect(daemon.snapshots.current.generation == 2)
+        #expect(daemon.snapshots.current.config.classifier.settings.rules.map(\.name) == ["legal"])
+    }
+}
+
+/// A datagram socket standing in for systemd's `$NOTIFY_SOCKET`.
+final class NotifySocket {
+    let path: String
+    let fd: Int32
+
+    init() throws {
+        path = NSTemporaryDirectory() + "mt-notify-\(UUID().uuidString.prefix(8)).sock"
+        fd = socket(AF_UNIX, Int32(SOCK_DGRAM.rawValue), 0)
+        var addr = sockaddr_un()
+        addr.sun_family = sa_family_t(AF_UNIX)
+        withUnsafeMutableBytes(of: &addr.sun_path) { p in
+            for (i, b) in path.utf8.enumerated() { p[i] = b }
+        }
+        let ok = withUnsafePointer(to: &addr) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
+        }
+        guard ok == 0 else { throw TriageError(.io, "cannot bind \(path)") }
+        var tv = timeval(tv_sec: 10, tv_usec: 0)
+        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, socklen_t(MemoryLayout<timeval>.size))
+    }
+
+    deinit {
+        close(fd)
+        unlink(path)
+    }
+
+    /// The next datagram, or nil after 10 s.
+    func receive() -> String? {
+        var buf = [UInt8](repeating: 0, count: 4096)
+        let n = recv(fd, &buf, buf.count, 0)
+        return n < 0 ? nil : String(decoding: buf[0..<n], as: UTF8.self)
+    }
+}
