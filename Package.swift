@@ -2,8 +2,12 @@
 import PackageDescription
 
 /// Settings every target shares: Swift 6 language mode (strict concurrency) comes with the tools version.
+/// MemberImportVisibility and InternalImportsByDefault make every module state what it imports (and what it
+/// re-exports with `public import`), so an import the module table of DESIGN.md does not allow fails to build.
 let shared: [SwiftSetting] = [
     .enableUpcomingFeature("ExistentialAny"),
+    .enableUpcomingFeature("MemberImportVisibility"),
+    .enableUpcomingFeature("InternalImportsByDefault"),
 ]
 
 let package = Package(
@@ -33,29 +37,31 @@ let package = Package(
             dependencies: ["TriageCore", .product(name: "GRDB", package: "GRDB.swift")],
             swiftSettings: shared),
         .target(
+            name: "TriageFiles",
+            dependencies: ["TriageCore", "TriageMIME", .product(name: "TOMLKit", package: "TOMLKit")],
+            swiftSettings: shared),
+        .target(
             name: "TriageDaemon",
             dependencies: [
-                "TriageCore", "TriageMIME", "TriageMail", "TriageStore",
+                "TriageCore", "TriageMIME", "TriageMail", "TriageStore", "TriageFiles",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
-                .product(name: "TOMLKit", package: "TOMLKit"),
             ],
             swiftSettings: shared),
         .target(name: "TriageTesting", dependencies: ["TriageCore"], swiftSettings: shared),
         .executableTarget(
             name: "mailtriage",
             dependencies: [
-                "TriageCore", "TriageMail", "TriageStore", "TriageDaemon",
+                "TriageCore", "TriageMIME", "TriageMail", "TriageStore", "TriageFiles", "TriageDaemon",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
-                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
             swiftSettings: shared),
         .executableTarget(
             name: "mailtriage-bench",
             dependencies: [
-                "TriageCore", "TriageMIME", "TriageMail", "TriageStore", "TriageDaemon",
+                "TriageCore", "TriageMIME", "TriageMail", "TriageStore", "TriageFiles", "TriageDaemon",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -67,7 +73,7 @@ let package = Package(
         .testTarget(name: "TriageStoreTests", dependencies: ["TriageStore", "TriageTesting"], swiftSettings: shared),
         .testTarget(
             name: "TriageDaemonTests",
-            dependencies: ["TriageDaemon", "TriageStore", "TriageTesting",
+            dependencies: ["TriageDaemon", "TriageFiles", "TriageStore", "TriageTesting", "TriageCore", "TriageMIME",
                            .product(name: "ServiceLifecycleTestKit", package: "swift-service-lifecycle")],
             swiftSettings: shared),
         .testTarget(

@@ -1,6 +1,6 @@
 import Logging
 import Synchronization
-import TriageCore
+public import TriageCore
 
 /// A `MailboxSource` over IMAP through libcurl: one connection per mailbox, kept across polls and
 /// reopened after an error. Every transfer runs on the mailbox's own thread, never on Swift's

@@ -1,6 +1,6 @@
 import CCurl
 import Foundation
-import TriageCore
+public import TriageCore
 
 /// Where and how answers are sent: `smtp://host[:port]` (STARTTLS required unless explicitly disabled)
 /// or `smtps://host[:port]` (implicit TLS). Certificates are always verified.

@@ -1,9 +1,9 @@
-import Foundation
+public import Foundation
 #if canImport(Glibc)
 import Glibc
 #endif
 import GRDB
-import TriageCore
+public import TriageCore
 
 /// The ticket store in one SQLite file (WAL mode), shared by the daemon and the CLI.
 public final class SQLiteTicketStore: TicketRepository, ProcessingRepository, OutboxRepository, @unchecked Sendable {
@@ -433,10 +433,12 @@ public final class SQLiteTicketStore: TicketRepository, ProcessingRepository, Ou
     }
 
     /// Outbox rows by state, for tests and `stats`.
-    public func outboxCounts() throws -> [String: Int] {
+    public func outboxCounts() throws -> [OutboxState: Int] {
         try read("outbox counts") { db in
-            var out: [String: Int] = [:]
-            for r in try Row.fetchAll(db, sql: "SELECT state, count(*) AS n FROM outbox GROUP BY state") { out[r["state"]] = r["n"] }
+            var out: [OutboxState: Int] = [:]
+            for r in try Row.fetchAll(db, sql: "SELECT state, count(*) AS n FROM outbox GROUP BY state") {
+                if let state = OutboxState(rawValue: r["state"]) { out[state] = r["n"] }
+            }
             return out
         }
     }

@@ -1,4 +1,4 @@
-import TriageCore
+public import TriageCore
 
 /// Small generated messages for tests.
 public enum Fixtures {

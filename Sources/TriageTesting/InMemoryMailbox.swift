@@ -1,4 +1,4 @@
-import TriageCore
+public import TriageCore
 
 /// A `MailboxSource` held in memory, with failure injection, for tests of the ingest logic.
 public actor InMemoryMailbox: MailboxSource {

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import TriageCore
+import TriageFiles
 import TriageDaemon
 
 /// Classifier speed: messages per second one at a time (features included), training time, model load time.

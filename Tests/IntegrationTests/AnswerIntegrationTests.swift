@@ -181,7 +181,7 @@ import Glibc
         let r = try s.serveOnce()
         #expect(r.status == 0, "\(r.stderr)")
         #expect(captured(to: sender, expect: 3).count == 3)
-        #expect(try store(s).outboxCounts()["sent"] == 3)
+        #expect(try store(s).outboxCounts()[.sent] == 3)
         #expect(try store(s).tickets(TicketQuery()).filter { $0.state == .answered }.count == 3)
     }
 
@@ -206,7 +206,7 @@ import Glibc
         let again = try down.serveOnce()
         #expect(again.stdout.contains("outbox: 0 sent, 0 waiting"), "\(again.stdout)")
         #expect(captured(to: sender, expect: 1).count == 1)
-        #expect(try store(down).outboxCounts() == ["sent": 1])
+        #expect(try store(down).outboxCounts() == [.sent: 1])
     }
 
     @Test func theRunningDaemonAnswersAndStopsCleanly() throws {
@@ -227,7 +227,7 @@ import Glibc
         process.waitUntilExit()
         #expect(got.count == 1, "\((try? String(contentsOfFile: errPath, encoding: .utf8)) ?? "")")
         #expect(process.terminationStatus == 0)
-        #expect(try store(s).outboxCounts() == ["sent": 1])
+        #expect(try store(s).outboxCounts() == [.sent: 1])
     }
 
     @Test func injectionAttemptsProduceNoExtraHeaders() throws {

@@ -2,6 +2,7 @@ import Foundation
 import Testing
 import TriageCore
 @testable import TriageDaemon
+@testable import TriageFiles
 
 @Suite struct ConfigLoaderTests {
     let pwFile: String

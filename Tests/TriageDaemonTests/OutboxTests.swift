@@ -64,7 +64,7 @@ actor ScriptedSender: MailSender {
         #expect(third.sent == 1)
         #expect(try await Self.outbox(store, sender) { t0 + 10_000 }.runOnce() == OutboxReport())
         #expect(await sender.count() == 1)
-        #expect(try store.outboxCounts() == ["sent": 1])
+        #expect(try store.outboxCounts() == [.sent: 1])
         #expect(try store.tickets(TicketQuery()).first?.state == .answered)
     }
 
@@ -74,7 +74,7 @@ actor ScriptedSender: MailSender {
         let sender = ScriptedSender([TriageError(.serverRefused, "550 5.1.1 mailbox unknown")])
         let r = try await Self.outbox(store, sender) { Int64(Date().timeIntervalSince1970) }.runOnce(all: true)
         #expect(r.failed == 1 && r.sent == 0)
-        #expect(try store.outboxCounts() == ["failed": 1])
+        #expect(try store.outboxCounts() == [.failed: 1])
         let t = try #require(try store.tickets(TicketQuery()).first)
         #expect(t.state == .open && t.degree == .manual)
         #expect(t.answerState == .failed && t.answerError == "550 5.1.1 mailbox unknown")

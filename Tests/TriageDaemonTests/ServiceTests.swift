@@ -125,7 +125,7 @@ import Glibc
             }
         }
         #expect(await sender.count() == 1)
-        #expect(try store.outboxCounts() == ["sent": 1])
+        #expect(try store.outboxCounts() == [.sent: 1])
     }
 
     @Test func notifierSaysReadyFeedsTheWatchdogAndSaysStopping() async throws {

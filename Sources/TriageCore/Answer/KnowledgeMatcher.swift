@@ -68,7 +68,8 @@ public struct KnowledgeMatcher: Sendable {
     }
 
     public func match(subject: String, body: String, category: String, language: String) -> Result {
-        let query = Set(KnowledgeMatcher.terms(subject + " " + body))
+        // Sorted: the sum is then the same in every process (Set order is seeded per process).
+        let query = Set(KnowledgeMatcher.terms(subject + " " + body)).sorted()
         var scored: [Candidate] = []
         for d in docs where d.entry.category == category && d.entry.language == language {
             var s = 0.0

@@ -1,4 +1,4 @@
-import TriageMIME
+public import TriageMIME
 
 /// Decides whether a message may receive an automatic answer at all (RFC 3834 and the practice of mail
 /// systems): never to machines, lists, bounces, ourselves, or into a loop. Pure; the caller supplies the

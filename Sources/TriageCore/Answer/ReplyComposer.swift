@@ -1,4 +1,4 @@
-import TriageMIME
+public import TriageMIME
 
 /// Fills `{{placeholder}}` templates with plain text: values lose control characters and line breaks
 /// (a value can never start a header or fake structure), unknown placeholders are reported.

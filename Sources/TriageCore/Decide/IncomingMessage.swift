@@ -1,4 +1,4 @@
-import TriageMIME
+public import TriageMIME
 
 /// A stored message read for deciding: its store metadata and its parse (none when it was not
 /// downloaded or processing failed before), or plain text for `classify --text` and `eval`.

@@ -1,4 +1,4 @@
-import TriageMIME
+public import TriageMIME
 
 /// The one decision about a message, made the same way by the daemon, `classify`, `eval`, `analyze` and
 /// `replay`. Pure: everything it needs comes in as values (the message, the active configuration, what

@@ -1,7 +1,7 @@
 import Foundation
-import Logging
-import ServiceLifecycle
-import TriageCore
+public import Logging
+public import ServiceLifecycle
+public import TriageCore
 
 /// What one outbox pass did.
 public struct OutboxReport: Sendable, Equatable {
@@ -96,7 +96,7 @@ public struct OutboxService: Service {
         do {
             let r = try await outbox.runOnce()
             if r.sent + r.failed > 0 {
-                outbox.logger.info("outbox pass", metadata: ["sent": "\(r.sent)", "failed": "\(r.failed)", "retrying": "\(r.retrying)"])
+                outbox.logger.info("outbox pass", metadata: ["outbox.accepted": "\(r.sent)", "outbox.refused": "\(r.failed)", "outbox.retrying": "\(r.retrying)"])
             }
             onPass?(r)
         } catch {

@@ -1,10 +1,11 @@
 import Foundation
-import Logging
-import ServiceLifecycle
+public import Logging
+public import ServiceLifecycle
 import Synchronization
-import TriageCore
-import TriageMail
-import TriageStore
+public import TriageCore
+import TriageFiles
+public import TriageMail
+public import TriageStore
 import UnixSignals
 
 /// The daemon's parts, built from a configuration: the store, one fetch loop per mailbox, the one

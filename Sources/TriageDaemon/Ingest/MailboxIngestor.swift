@@ -1,6 +1,6 @@
-import Logging
+public import Logging
 import Foundation
-import TriageCore
+public import TriageCore
 
 /// What one poll of one mailbox did.
 public struct IngestReport: Sendable, Equatable {

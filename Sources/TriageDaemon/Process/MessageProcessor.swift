@@ -1,6 +1,7 @@
 import Foundation
-import Logging
-import TriageCore
+import TriageMIME
+public import Logging
+public import TriageCore
 
 /// What one processing pass did.
 public struct ProcessReport: Sendable, Equatable {

@@ -1,7 +1,7 @@
-import Logging
-import ServiceLifecycle
-import TriageCore
-import TriageMail
+public import Logging
+public import ServiceLifecycle
+public import TriageCore
+public import TriageMail
 
 /// Wakes the processor when a fetch loop has recorded new mail.
 public final class Wakeup: Sendable {

@@ -1,5 +1,5 @@
 import Synchronization
-import TriageCore
+public import TriageCore
 
 /// The active `TriageSnapshot`, swapped whole on reload: a decision always sees one consistent
 /// configuration, never half of an old one and half of a new one.

@@ -1,8 +1,8 @@
 #if canImport(Glibc)
 import Glibc
 #endif
-import Foundation
-import ServiceLifecycle
+public import Foundation
+public import ServiceLifecycle
 
 /// sd_notify(3) without libsystemd: datagrams to `$NOTIFY_SOCKET` ("READY=1", "STOPPING=1", "WATCHDOG=1").
 /// Does nothing when the variable is unset (not started by systemd with Type=notify).

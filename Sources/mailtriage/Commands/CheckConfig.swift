@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import TriageDaemon
 import TriageCore
+import TriageFiles
 
 struct CheckConfig: ParsableCommand {
     static let configuration = CommandConfiguration(

@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import Logging
 import TriageCore
+import TriageFiles
 import TriageDaemon
 
 struct Serve: AsyncParsableCommand {

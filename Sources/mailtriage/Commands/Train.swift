@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import TriageCore
+import TriageFiles
 import TriageDaemon
 import TriageMIME
 import TriageStore

@@ -1,6 +1,6 @@
 import Foundation
 import TOMLKit
-import TriageCore
+public import TriageCore
 
 /// Reads the rules file (`rules.toml`): `[[rule]]` tables with conditions and actions. Every problem is
 /// reported with file, line, rule name and message; unknown keys are warnings.

@@ -1,5 +1,5 @@
 import Foundation
-import TriageCore
+public import TriageCore
 
 /// Builds a `TriageSnapshot` from the configuration files: `mailtriage.toml`, the rules file, the knowledge
 /// base and the trained model. Used at start-up, on SIGHUP, and by `check-config`, so a reload is

@@ -1,6 +1,6 @@
-import Foundation
+public import Foundation
 import TOMLKit
-import TriageCore
+public import TriageCore
 import TriageMIME
 
 /// Reads and validates `mailtriage.toml`. It reports every problem it finds, not just the first, each

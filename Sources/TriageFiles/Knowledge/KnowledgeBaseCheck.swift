@@ -1,4 +1,4 @@
-import TriageCore
+public import TriageCore
 
 /// Consistency checks of a knowledge base for `check-config`.
 public enum KnowledgeBaseCheck {

@@ -1,5 +1,5 @@
-import Foundation
-import TriageCore
+public import Foundation
+public import TriageCore
 import TriageMIME
 
 /// Reads training and evaluation data: the knowledge base, labelled files (JSONL or CSV with

@@ -1,5 +1,5 @@
-import Foundation
-import TriageCore
+public import Foundation
+public import TriageCore
 
 /// Reads passwords from a file or from systemd's credentials directory at start-up.
 public enum SecretReader {
