@@ -78,7 +78,7 @@ let package = Package(
             swiftSettings: shared),
         .testTarget(
             name: "IntegrationTests",
-            dependencies: ["TriageMail", "TriageStore", "TriageDaemon", "TriageCore", "TriageMIME",
+            dependencies: ["TriageMail", "TriageStore", "TriageDaemon", "TriageCore", "TriageMIME", "TriageTesting",
                            .product(name: "GRDB", package: "GRDB.swift")],
             exclude: [],
             swiftSettings: shared),

@@ -4,6 +4,7 @@ import Testing
 import TriageCore
 import TriageMIME
 import TriageStore
+import TriageTesting
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -217,7 +218,7 @@ import Glibc
         try FileManager.default.copyItem(atPath: Self.repo + "/config/rules.toml", toPath: rules)
         let s = try config([Box(name: "support", url: server.imapsURL, user: user, address: "support@example.com")], rulesFile: rules)
         #expect(try s.serveOnce().status == 0)
-        let notify = try NotifyListener()
+        let notify = try NotifySocket()
         let (process, _, errPath) = try CLI.start(["serve", "--config", s.configPath, "--log-level", "notice"],
                                                  environment: ["NOTIFY_SOCKET": notify.path])
         defer { if process.isRunning { kill(process.processIdentifier, SIGKILL) } }
@@ -287,38 +288,5 @@ import Glibc
         let degrees = try stored.map { try JSONDecoder().decode(DecisionRecord.self, from: Data($0.1.utf8)) }
         #expect(degrees.map(\.state) == [.answered, .answered, .open, .open, .open])
         #expect(degrees[2].loopGuard == [.notAddressedTo("support@example.com")])
-    }
-}
-
-/// A datagram socket standing in for systemd's `$NOTIFY_SOCKET`.
-final class NotifyListener {
-    let path: String
-    let fd: Int32
-
-    init() throws {
-        path = NSTemporaryDirectory() + "mt-n-\(UUID().uuidString.prefix(8)).sock"
-        fd = socket(AF_UNIX, Int32(SOCK_DGRAM.rawValue), 0)
-        var addr = sockaddr_un()
-        addr.sun_family = sa_family_t(AF_UNIX)
-        withUnsafeMutableBytes(of: &addr.sun_path) { p in
-            for (i, b) in path.utf8.enumerated() { p[i] = b }
-        }
-        let ok = withUnsafePointer(to: &addr) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
-        }
-        guard ok == 0 else { throw SetupError("cannot bind \(path)") }
-        var tv = timeval(tv_sec: 20, tv_usec: 0)
-        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, socklen_t(MemoryLayout<timeval>.size))
-    }
-
-    deinit {
-        close(fd)
-        unlink(path)
-    }
-
-    func receive() -> String? {
-        var buf = [UInt8](repeating: 0, count: 4096)
-        let n = recv(fd, &buf, buf.count, 0)
-        return n < 0 ? nil : String(decoding: buf[0..<n], as: UTF8.self)
     }
 }

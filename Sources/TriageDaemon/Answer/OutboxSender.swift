@@ -21,6 +21,8 @@ public struct OutboxSender: Sendable {
     public let maxRetryDelay: Duration
     public let logger: Logger
     public var now: @Sendable () -> Int64 = { Int64(Date().timeIntervalSince1970) }
+    /// Where the store is called (off the cooperative pool).
+    public var storeCalls = BlockingCalls(name: "outbox store")
 
     public init(store: any OutboxRepository, sender: any MailSender, maxRetryDelay: Duration, logger: Logger) {
         self.store = store
@@ -32,22 +34,24 @@ public struct OutboxSender: Sendable {
     /// One pass. `all`: every pending answer regardless of its retry time (`serve --once`).
     public func runOnce(all: Bool = false) async throws -> OutboxReport {
         var report = OutboxReport()
-        let due = try store.dueAnswers(now: all ? nil : now(), limit: 500)
-        for item in due {
+        let store = store, due = all ? nil : now()
+        let items = try await storeCalls.run { try store.dueAnswers(now: due, limit: 500) }
+        for item in items {
             do {
                 _ = try await sender.send(item.raw, from: item.envelopeFrom, to: [item.recipient])
-                try store.answerOutcome(item, .accepted, error: nil)
+                try await storeCalls.run { try store.answerOutcome(item, .accepted, error: nil) }
                 report.sent += 1
             } catch let e as TriageError where e.isTransient {
                 let delay = min(Int64(30) << min(item.attempts, 16), maxRetryDelay.components.seconds)
-                try store.answerOutcome(item, .transientFailure(retryAt: now() + delay), error: e.message)
+                let retryAt = now() + delay
+                try await storeCalls.run { try store.answerOutcome(item, .transientFailure(retryAt: retryAt), error: e.message) }
                 report.retrying += 1
                 logger.warning("answer not sent yet, will retry", metadata: ["ticket": "\(item.ticketID)", "error": "\(e.message)",
                                                                           "retry_in": "\(delay)s"])
                 break  // the server is unreachable: the rest waits for the next pass
             } catch {
                 let text = (error as? TriageError)?.message ?? "\(error)"
-                try store.answerOutcome(item, .permanentFailure, error: text)
+                try await storeCalls.run { try store.answerOutcome(item, .permanentFailure, error: text) }
                 report.failed += 1
                 logger.error("answer refused by the server; ticket back to the queue", metadata: ["ticket": "\(item.ticketID)", "error": "\(text)"])
             }

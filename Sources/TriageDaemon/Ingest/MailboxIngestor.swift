@@ -25,6 +25,8 @@ public struct MailboxIngestor: Sendable {
     public var logger: Logger
     /// A UID that failed to download this many times becomes a placeholder ticket so it blocks nothing.
     public var maxFetchFailures = 3
+    /// Where the store is called (off the cooperative pool).
+    public var storeCalls = BlockingCalls(name: "store")
     /// Called after a batch is committed, to wake the processor.
     public var onRecorded: (@Sendable () -> Void)?
 
@@ -44,11 +46,12 @@ public struct MailboxIngestor: Sendable {
     public func runCycle() async throws -> IngestReport {
         var report = IngestReport()
         let status = try await source.status()
-        let cursor = try establishCursor(status)
+        let cursor = try await storeCalls.run { try self.establishCursor(status) }
         report.serverActions += try await applyPendingServerActions(uidValidity: status.uidValidity)
 
         let found = try await source.searchUIDs(after: cursor.lastUID)
-        let recorded = try store.recordedUIDs(mailbox: name, uidValidity: status.uidValidity, among: found)
+        let store = store, name = name
+        let recorded = try await storeCalls.run { try store.recordedUIDs(mailbox: name, uidValidity: status.uidValidity, among: found) }
         let todo = found.filter { !recorded.contains($0) }
         report.newMessages = todo.count
         if !todo.isEmpty {
@@ -79,7 +82,8 @@ public struct MailboxIngestor: Sendable {
             }
             for m in batch { settled.insert(m.uid) }
             current.lastUID = MailboxIngestor.advance(cursor.lastUID, found: found, settled: settled)
-            let outcomes = try store.record(batch, cursor: current)
+            let toRecord = batch, at = current
+            let outcomes = try await storeCalls.run { try store.record(toRecord, cursor: at) }
             for o in outcomes {
                 switch o {
                 case .stored: report.stored += 1
@@ -95,7 +99,8 @@ public struct MailboxIngestor: Sendable {
         let settledUpTo = MailboxIngestor.advance(cursor.lastUID, found: found, settled: settled)
         if wanted.isEmpty, current.lastUID != settledUpTo {
             current.lastUID = settledUpTo
-            _ = try store.record([], cursor: current)
+            let at = current
+            _ = try await storeCalls.run { try store.record([], cursor: at) }
         }
         return report
     }
@@ -145,7 +150,8 @@ public struct MailboxIngestor: Sendable {
             return FetchedMessage(mailbox: name, uidValidity: cursor.uidValidity, uid: uid, raw: raw, size: raw.count,
                                   preBaseline: pre, internalDate: info.internalDate)
         } catch let e as TriageError where !e.isTransient {
-            let n = try store.noteFetchFailure(mailbox: name, uidValidity: cursor.uidValidity, uid: uid, error: e.message)
+            let store = store, name = name
+            let n = try await storeCalls.run { try store.noteFetchFailure(mailbox: name, uidValidity: cursor.uidValidity, uid: uid, error: e.message) }
             logger.error("cannot download a message", metadata: [
                 "mailbox": "\(name)", "imap.uid": "\(uid)", "attempt": "\(n)", "error": "\(e.message)",
             ])
@@ -160,13 +166,15 @@ public struct MailboxIngestor: Sendable {
         if mailbox.afterProcessing != .none {
             try await source.markProcessed(uids: uids, action: mailbox.afterProcessing)
         }
-        try store.markServerActionsDone(mailbox: name, uidValidity: uidValidity, uids: uids)
+        let store = store, name = name
+        try await storeCalls.run { try store.markServerActionsDone(mailbox: name, uidValidity: uidValidity, uids: uids) }
         return uids.count
     }
 
     /// Flags or moves left undone by an interrupted earlier cycle.
     func applyPendingServerActions(uidValidity: UInt32) async throws -> Int {
-        let pending = try store.pendingServerActions(mailbox: name, uidValidity: uidValidity)
+        let store = store, name = name
+        let pending = try await storeCalls.run { try store.pendingServerActions(mailbox: name, uidValidity: uidValidity) }
         if !pending.isEmpty {
             logger.info("completing server actions left from an interrupted cycle", metadata: ["mailbox": "\(name)", "imap.count": "\(pending.count)"])
         }
