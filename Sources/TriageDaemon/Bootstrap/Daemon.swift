@@ -82,8 +82,11 @@ public final class Daemon: Sendable {
             await ing.source.disconnect()
         }
         do {
-            try processor.releaseDeadClaims()
-            let r = try processor.drain()
+            let processor = processor
+            let r = try await BlockingCalls(name: "processor").run {
+                try processor.releaseDeadClaims()
+                return try processor.drain()
+            }
             lines.append("processed: \(r.tickets) tickets created, \(r.joined) joined existing tickets, \(r.answers) answers queued")
         } catch {
             errors.append("processing: \((error as? TriageError)?.message ?? "\(error)")")
