@@ -96,6 +96,34 @@ public final class IMAPMailbox: MailboxSource {
         try await using { c, _ in try c.fetch(uid: uid, headerOnly: true, limit: 1 << 20) }
     }
 
+    public func download(_ requests: [DownloadRequest]) async -> [DownloadResult] {
+        let options = options, state = state, abort = abort
+        // One job on the mailbox's thread for the whole list: one thread hop, not one per message.
+        let results = try? await thread.run { () -> [DownloadResult] in
+            var out: [DownloadResult] = []
+            for r in requests {
+                do {
+                    if abort.isSet { throw TriageError(.connection, "\(options.url.serverURL): shutting down", transient: true) }
+                    let c: IMAPConnection
+                    if let existing = state.connection { c = existing } else {
+                        c = try IMAPConnection(settings: .init(
+                            url: options.url, username: options.username, password: options.password, caFile: options.caFile,
+                            connectTimeout: options.connectTimeout, responseTimeout: options.responseTimeout, abort: abort))
+                        state.connection = c
+                    }
+                    out.append(.success(try c.fetch(uid: r.uid, headerOnly: r.headerOnly, limit: r.headerOnly ? 1 << 20 : Int.max)))
+                } catch {
+                    let e = error as? TriageError ?? TriageError(.io, "\(error)", transient: true)
+                    out.append(.failure(e))
+                    if !(e.code == .serverRefused || e.code == .notFound || e.code == .limitExceeded) { state.connection = nil }
+                    if e.isTransient { break }
+                }
+            }
+            return out
+        }
+        return results ?? []
+    }
+
     public func markProcessed(uids: [UInt32], action: AfterProcessing) async throws {
         try await using { c, _ in try c.markProcessed(uids: uids, action: action) }
     }

@@ -261,12 +261,13 @@ public final class SQLiteTicketStore: TicketRepository, ProcessingRepository, Ou
         guard !decisions.isEmpty else { return }
         try write("apply decisions") { db in
             let t = now()
+            let json = JSONEncoder()  // one per transaction: creating an encoder costs more than encoding
             for d in decisions {
                 guard let row = try Row.fetchOne(db, sql: "SELECT processed_at FROM message WHERE id = ?", arguments: [d.messageRowID]),
                       (row["processed_at"] as Int64?) == nil
                 else { continue }
                 switch d.action {
-                case .newTicket: try insertTicket(db, d, at: t)
+                case .newTicket: try insertTicket(db, d, at: t, json: json)
                 case .joinThread(let ticket, let informational): try attach(db, d, ticket: ticket, informational: informational, at: t)
                 }
                 try db.cachedStatement(sql: "UPDATE message SET processed_at = ?, claimed_by = NULL, claimed_until = NULL WHERE id = ?")
@@ -275,11 +276,11 @@ public final class SQLiteTicketStore: TicketRepository, ProcessingRepository, Ou
         }
     }
 
-    static func jsonText(_ value: some Encodable) -> String {
-        String(decoding: (try? JSONEncoder().encode(value)) ?? Data("null".utf8), as: UTF8.self)
+    static func jsonText(_ value: some Encodable, _ encoder: JSONEncoder = JSONEncoder()) -> String {
+        String(decoding: (try? encoder.encode(value)) ?? Data("null".utf8), as: UTF8.self)
     }
 
-    func insertTicket(_ db: Database, _ d: TriageDecision, at t: Int64) throws {
+    func insertTicket(_ db: Database, _ d: TriageDecision, at t: Int64, json: JSONEncoder) throws {
         let nt = d.ticket
         let c = d.classification
         try db.cachedStatement(sql: """
@@ -289,9 +290,9 @@ public final class SQLiteTicketStore: TicketRepository, ProcessingRepository, Ou
             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
             ON CONFLICT(message_row) DO NOTHING
             """).execute(arguments: [d.ticketID, nt.messageRowID, nt.mailbox, nt.receivedAt, nt.fromAddress, nt.fromName, nt.subject,
-                                     nt.state.rawValue, nt.autoEligible, Self.jsonText(nt.warnings), t, t, c?.category, c?.confidence,
-                                     d.degree?.rawValue, c?.language, Self.jsonText(d.reasons.map(\.description)), nt.report,
-                                     Self.jsonText(d.record), d.linkedTicket])
+                                     nt.state.rawValue, nt.autoEligible, Self.jsonText(nt.warnings, json), t, t, c?.category, c?.confidence,
+                                     d.degree?.rawValue, c?.language, Self.jsonText(d.reasons.map(\.description), json), nt.report,
+                                     Self.jsonText(d.record, json), d.linkedTicket])
         guard db.changesCount > 0 else { return }
         let id = d.ticketID
         try appendEvent(db, kind: .ticketCreated, ticket: id, message: nt.messageRowID, mailbox: nt.mailbox,

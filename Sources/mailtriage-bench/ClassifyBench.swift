@@ -54,6 +54,21 @@ struct ClassifyBench: ParsableCommand {
         let secs = Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e9
         print(String(format: "mailtriage: classify %d messages (avg %d bytes, %d rules) in %.3f s: %.0f msg/s on one core (%d automatic)",
                      messages, avgBytes, settings.rules.count, secs, Double(messages) / secs, automatic))
+        // The whole decision (TriageEngine.decide: classification, degree, knowledge-base match) on the same texts.
+        let snapshot = try TriageSnapshot(config: TriageConfig(), classifier: SharedClassifier(Classifier(model: loaded, settings: settings),
+                                                                                                 source: model), knowledgeBase: kb.entries)
+        let n = messages / 4
+        t0 = DispatchTime.now().uptimeNanoseconds
+        var decidedAutomatic = 0
+        for k in 0..<n {
+            let i = inputs[k % inputs.count]
+            if TriageEngine.decide(.text(subject: i.subject, body: i.body), snapshot: snapshot, context: DecisionContext(), now: 0).degree == .automatic {
+                decidedAutomatic += 1
+            }
+        }
+        let decideSecs = Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e9
+        print(String(format: "mailtriage: decide %d messages (TriageEngine.decide, explained) in %.3f s: %.0f msg/s on one core (%d automatic)",
+                     n, decideSecs, Double(n) / decideSecs, decidedAutomatic))
         print(String(format: "mailtriage: train on %d examples: %.2f s with 5-fold calibration, %.2f s single fit", examples.count, trainSecs, fitSecs))
         print(String(format: "mailtriage: model %.1f MiB, load %.1f ms", Double(size) / 1048576, loadMs))
     }

@@ -45,6 +45,7 @@ struct IngestBench: AsyncParsableCommand {
         let clock = ContinuousClock()
         let start = clock.now
         let report = try await ingestor.runCycle()
+        let fetched = clock.now - start
         // Tickets, as the daemon's processor makes them (no classifier, as before the split).
         var config = TriageConfig()
         config.mailboxes = [mb]
@@ -56,7 +57,9 @@ struct IngestBench: AsyncParsableCommand {
         let secs = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
         let bytes = try store.counts()
         let raw = try FileManager.default.attributesOfItem(atPath: database)[.size] as? Int ?? 0
-        print(String(format: "mailtriage: %d messages stored, %d tickets, %.3f s, %.0f msg/s (db %.1f MiB, %d rows)",
-                     report.stored, processed.tickets, secs, Double(report.stored) / secs, Double(raw) / 1048576, bytes.messages))
+        let fetchSecs = Double(fetched.components.seconds) + Double(fetched.components.attoseconds) / 1e18
+        print(String(format: "mailtriage: %d messages stored, %d tickets, %.3f s, %.0f msg/s (fetch and record %.3f s, decide and apply %.3f s; db %.1f MiB, %d rows)",
+                     report.stored, processed.tickets, secs, Double(report.stored) / secs, fetchSecs, secs - fetchSecs,
+                     Double(raw) / 1048576, bytes.messages))
     }
 }

@@ -31,6 +31,40 @@ public protocol MailboxSource: Sendable {
     func disconnect() async
     /// Aborts a transfer in progress and refuses new ones (shutdown). Returns at once.
     func abortTransfers()
+    /// Downloads several messages in order as one job (whole, or only the header where asked); stops after
+    /// the first transient error, which is then the last result.
+    func download(_ requests: [DownloadRequest]) async -> [DownloadResult]
+}
+
+/// One message to download.
+public struct DownloadRequest: Sendable, Equatable {
+    public var uid: UInt32
+    public var headerOnly: Bool
+
+    public init(uid: UInt32, headerOnly: Bool) {
+        self.uid = uid
+        self.headerOnly = headerOnly
+    }
+}
+
+/// The bytes of a downloaded message, or why it could not be downloaded.
+public typealias DownloadResult = Result<[UInt8], TriageError>
+
+extension MailboxSource {
+    /// One call per message; sources with a thread of their own do the whole list in one job.
+    public func download(_ requests: [DownloadRequest]) async -> [DownloadResult] {
+        var out: [DownloadResult] = []
+        for r in requests {
+            do {
+                out.append(.success(r.headerOnly ? try await fetchHeader(uid: r.uid) : try await fetchMessage(uid: r.uid)))
+            } catch {
+                let e = error as? TriageError ?? TriageError(.io, "\(error)", transient: true)
+                out.append(.failure(e))
+                if e.isTransient { break }
+            }
+        }
+        return out
+    }
 }
 
 /// What the server knows about a message before it is downloaded.

@@ -4,7 +4,7 @@ public import ServiceLifecycle
 import Synchronization
 public import TriageCore
 import TriageFiles
-public import TriageMail
+import TriageMail
 public import TriageStore
 import UnixSignals
 

@@ -70,14 +70,15 @@ public struct MailboxIngestor: Sendable {
             start += chunk.count
             var batch: [FetchedMessage] = []
             var pendingError: (any Error)?
-            for uid in chunk {
-                do {
-                    if let m = try await fetchOne(uid: uid, info: info[uid]!, cursor: current) {
-                        batch.append(m)
-                    }
-                } catch let e as TriageError where e.isTransient {
+            let requests = chunk.map { DownloadRequest(uid: $0, headerOnly: info[$0]!.size > maxMessageBytes) }
+            for (request, result) in zip(requests, await source.download(requests)) {
+                switch result {
+                case .failure(let e) where e.isTransient:
                     pendingError = e  // keep what this batch already has, then give up the cycle
-                    break
+                case .failure(let e):
+                    if let m = try await downloadFailed(uid: request.uid, info: info[request.uid]!, error: e, cursor: current) { batch.append(m) }
+                case .success(let raw):
+                    batch.append(fetched(uid: request.uid, info: info[request.uid]!, raw: raw, headerOnly: request.headerOnly, cursor: current))
                 }
             }
             for m in batch { settled.insert(m.uid) }
@@ -135,30 +136,30 @@ public struct MailboxIngestor: Sendable {
         return c
     }
 
-    /// Downloads one message; nil means "try again next cycle". Over-size messages bring only their header.
-    func fetchOne(uid: UInt32, info: MessageInfo, cursor: MailboxCursor) async throws -> FetchedMessage? {
+    /// A downloaded message, ready to record. Over-size messages bring only their header.
+    func fetched(uid: UInt32, info: MessageInfo, raw: [UInt8], headerOnly: Bool, cursor: MailboxCursor) -> FetchedMessage {
         let pre = uid <= cursor.baselineUID
-        do {
-            if info.size > maxMessageBytes {
-                logger.warning("message over the size limit: storing its header only",
-                               metadata: ["mailbox": "\(name)", "imap.uid": "\(uid)", "size": "\(info.size)", "limit": "\(maxMessageBytes)"])
-                let header = try await source.fetchHeader(uid: uid)
-                return FetchedMessage(mailbox: name, uidValidity: cursor.uidValidity, uid: uid, raw: header, size: info.size,
-                                      truncated: true, preBaseline: pre, internalDate: info.internalDate)
-            }
-            let raw = try await source.fetchMessage(uid: uid)
+        guard headerOnly else {
             return FetchedMessage(mailbox: name, uidValidity: cursor.uidValidity, uid: uid, raw: raw, size: raw.count,
                                   preBaseline: pre, internalDate: info.internalDate)
-        } catch let e as TriageError where !e.isTransient {
-            let store = store, name = name
-            let n = try await storeCalls.run { try store.noteFetchFailure(mailbox: name, uidValidity: cursor.uidValidity, uid: uid, error: e.message) }
-            logger.error("cannot download a message", metadata: [
-                "mailbox": "\(name)", "imap.uid": "\(uid)", "attempt": "\(n)", "error": "\(e.message)",
-            ])
-            guard n >= maxFetchFailures else { return nil }
-            return FetchedMessage(mailbox: name, uidValidity: cursor.uidValidity, uid: uid, raw: [], size: info.size,
-                                  fetchError: e.message, preBaseline: pre, internalDate: info.internalDate)
         }
+        logger.warning("message over the size limit: storing its header only",
+                       metadata: ["mailbox": "\(name)", "imap.uid": "\(uid)", "size": "\(info.size)", "limit": "\(maxMessageBytes)"])
+        return FetchedMessage(mailbox: name, uidValidity: cursor.uidValidity, uid: uid, raw: raw, size: info.size,
+                              truncated: true, preBaseline: pre, internalDate: info.internalDate)
+    }
+
+    /// A message the server refuses to hand out: nil means "try again next cycle"; after `maxFetchFailures`
+    /// it becomes a placeholder for a human, so it never blocks the rest.
+    func downloadFailed(uid: UInt32, info: MessageInfo, error e: TriageError, cursor: MailboxCursor) async throws -> FetchedMessage? {
+        let store = store, name = name
+        let n = try await storeCalls.run { try store.noteFetchFailure(mailbox: name, uidValidity: cursor.uidValidity, uid: uid, error: e.message) }
+        logger.error("cannot download a message", metadata: [
+            "mailbox": "\(name)", "imap.uid": "\(uid)", "attempt": "\(n)", "error": "\(e.message)",
+        ])
+        guard n >= maxFetchFailures else { return nil }
+        return FetchedMessage(mailbox: name, uidValidity: cursor.uidValidity, uid: uid, raw: [], size: info.size,
+                              fetchError: e.message, preBaseline: uid <= cursor.baselineUID, internalDate: info.internalDate)
     }
 
     func applyServerActions(_ uids: [UInt32], uidValidity: UInt32) async throws -> Int {

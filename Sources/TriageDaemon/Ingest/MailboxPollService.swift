@@ -1,6 +1,6 @@
 public import Logging
 public import ServiceLifecycle
-public import TriageCore
+import TriageCore
 
 /// Polls one mailbox every `interval` until graceful shutdown. After a failure it waits with
 /// exponential backoff and logs the error once, not on every retry, then logs the recovery.

@@ -1,4 +1,4 @@
-public import TriageMail
+import TriageMail
 
 /// Runs store calls on a thread of their own: an SQLite write may wait up to its busy timeout for the
 /// lock, and that wait must not hold one of Swift's cooperative threads.

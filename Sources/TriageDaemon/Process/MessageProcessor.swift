@@ -87,7 +87,10 @@ public struct MessageProcessor: Sendable {
             var context = DecisionContext(renderReply: true, token: token())
             if let q = m.threadQuery {
                 context.threadCandidates = try store.threadCandidates(q) + overlay.candidates(q)
-                context.recentAnswersToSender = try store.answersSent(to: q.recipient, since: t - window) + overlay.answers[q.recipient, default: 0]
+                // The per-sender count matters only where answers can be sent.
+                if snapshot.answersEnabled {
+                    context.recentAnswersToSender = try store.answersSent(to: q.recipient, since: t - window) + overlay.answers[q.recipient, default: 0]
+                }
             }
             let d = TriageEngine.decide(m, snapshot: snapshot, context: context, now: t)
             overlay.add(d, m)

@@ -1,7 +1,7 @@
-public import Logging
+import Logging
 public import ServiceLifecycle
-public import TriageCore
-public import TriageMail
+import TriageCore
+import TriageMail
 
 /// Wakes the processor when a fetch loop has recorded new mail.
 public final class Wakeup: Sendable {
