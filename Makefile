@@ -84,6 +84,8 @@ install: release
 		install -D -m 0644 config/mailtriage.toml "$(DESTDIR)/etc/mailtriage/mailtriage.toml"; fi
 	@if [ ! -e "$(DESTDIR)/etc/mailtriage/rules.toml" ]; then \
 		install -D -m 0644 config/rules.toml "$(DESTDIR)/etc/mailtriage/rules.toml"; fi
+	@if [ ! -e "$(DESTDIR)/etc/mailtriage/service-levels.toml" ]; then \
+		install -D -m 0644 config/service-levels.toml "$(DESTDIR)/etc/mailtriage/service-levels.toml"; fi
 	rm -rf "$(DESTDIR)$(PREFIX)/share/mailtriage/knowledge-base"
 	mkdir -p "$(DESTDIR)$(PREFIX)/share/mailtriage" && cp -R knowledge-base "$(DESTDIR)$(PREFIX)/share/mailtriage/knowledge-base"
 	@echo "installed; edit /etc/mailtriage/mailtriage.toml, then: systemctl daemon-reload && systemctl enable --now mailtriage"

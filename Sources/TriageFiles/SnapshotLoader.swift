@@ -57,6 +57,27 @@ public enum SnapshotLoader {
             diagnostics.append(ConfigDiagnostic(.error, file: configPath, line: nil, keyPath: "knowledge_base",
                                                 "[smtp] is configured but knowledge_base is not: automatic answers need the knowledge base"))
         }
+        var levels: ServiceLevels?
+        if let path = config.serviceLevelsFile {
+            do {
+                let (l, w) = try ServiceLevelsLoader.load(path: path, categories: settings.categories)
+                levels = l
+                diagnostics += w
+                summary.append("\(path): OK (\(l.calendars.count) calendar\(l.calendars.count == 1 ? "" : "s"), \(l.groups.count) group\(l.groups.count == 1 ? "" : "s"), \(l.policies.count) polic\(l.policies.count == 1 ? "y" : "ies"))")
+            } catch let e as ConfigError {
+                diagnostics += e.diagnostics
+            }
+        }
+        var templates: [String: String] = [:]
+        if let dir = config.knowledgeBase {
+            templates = Self.templates(in: dir)
+            if levels?.policies.contains(where: \.acknowledge) == true && config.smtp != nil {
+                for language in ["de", "en"] where templates["acknowledgement-\(language)"] == nil {
+                    diagnostics.append(ConfigDiagnostic(.warning, file: dir + "/_templates/acknowledgement-\(language).md", line: nil, keyPath: "",
+                                                        "missing: \(language == "en" ? "acknowledgements cannot be sent" : "German acknowledgements fall back to English")"))
+                }
+            }
+        }
         if diagnostics.contains(where: { $0.severity == .error }) { throw ConfigError(diagnostics: diagnostics) }
 
         var shared: SharedClassifier?
@@ -81,11 +102,22 @@ public enum SnapshotLoader {
         var effective = config
         effective.classifier.settings = settings
         do {
-            let snapshot = try TriageSnapshot(config: effective, classifier: shared, knowledgeBase: kb?.entries, generation: generation)
+            let snapshot = try TriageSnapshot(config: effective, classifier: shared, knowledgeBase: kb?.entries, serviceLevels: levels,
+                                              templates: templates, generation: generation)
             return Loaded(config: effective, snapshot: snapshot, warnings: diagnostics, summary: summary, classifierSource: source)
         } catch let e as TriageError {
             throw ConfigError(diagnostics: diagnostics + [ConfigDiagnostic(.error, file: configPath, line: nil,
                                                                            keyPath: "answers.role_sender_pattern", e.message)])
         }
+    }
+
+    /// The message templates in `<knowledge base>/_templates/`: `acknowledgement-de.md` becomes "acknowledgement-de".
+    public static func templates(in knowledgeBase: String) -> [String: String] {
+        let dir = knowledgeBase + "/_templates"
+        var out: [String: String] = [:]
+        for f in (try? FileManager.default.contentsOfDirectory(atPath: dir)) ?? [] where f.hasSuffix(".md") {
+            if let text = try? String(contentsOfFile: dir + "/" + f, encoding: .utf8) { out[String(f.dropLast(3))] = text }
+        }
+        return out
     }
 }

@@ -135,6 +135,21 @@ enum Migrations {
                 CREATE INDEX outbox_ticket ON outbox(ticket_id);
                 """)
         }
+        m.registerMigration("2026-12-01-service-levels") { db in
+            // The service level decided with the ticket; the watch marks warnings and escalations once.
+            try db.execute(sql: """
+                ALTER TABLE ticket ADD COLUMN sla_group TEXT;
+                ALTER TABLE ticket ADD COLUMN sla_policy TEXT;
+                ALTER TABLE ticket ADD COLUMN priority TEXT;
+                ALTER TABLE ticket ADD COLUMN first_response_due INTEGER;
+                ALTER TABLE ticket ADD COLUMN resolution_due INTEGER;
+                ALTER TABLE ticket ADD COLUMN sla_warn_at INTEGER;
+                ALTER TABLE ticket ADD COLUMN sla_escalate_to TEXT;
+                ALTER TABLE ticket ADD COLUMN sla_warned_at INTEGER;
+                ALTER TABLE ticket ADD COLUMN sla_escalated_at INTEGER;
+                CREATE INDEX ticket_sla_due ON ticket(first_response_due) WHERE first_response_due IS NOT NULL AND sla_escalated_at IS NULL;
+                """)
+        }
         return m
     }
 }

@@ -6,7 +6,7 @@ import GRDB
 public import TriageCore
 
 /// The ticket store in one SQLite file (WAL mode), shared by the daemon and the CLI.
-public final class SQLiteTicketStore: TicketRepository, ProcessingRepository, OutboxRepository, @unchecked Sendable {
+public final class SQLiteTicketStore: TicketRepository, ProcessingRepository, OutboxRepository, SLARepository, @unchecked Sendable {
     // @unchecked: DatabasePool is itself thread-safe; the stored properties are immutable.
     let pool: DatabasePool
     let now: @Sendable () -> Int64
@@ -307,11 +307,27 @@ public final class SQLiteTicketStore: TicketRepository, ProcessingRepository, Ou
             try appendEvent(db, kind: .ticketLinked, ticket: id, message: nt.messageRowID, mailbox: nt.mailbox,
                             detail: ["cites": "\(linked)", "from": nt.fromAddress])
         }
-        if let a = d.reply {
+        if let sd = d.service {
+            func epoch(_ date: Date?) -> Int64? { date.map { Int64($0.timeIntervalSince1970.rounded()) } }
             try db.execute(sql: """
-                INSERT INTO outbox (ticket_id, recipient, envelope_from, message_id, kb_entry, raw, state, next_attempt_at, created_at)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
-                """, arguments: [id, a.recipient, a.envelopeFrom, a.messageID, a.knowledgeEntry, Data(a.raw), OutboxState.pending.rawValue, t, t])
+                UPDATE ticket SET sla_group = ?, sla_policy = ?, priority = ?, first_response_due = ?, resolution_due = ?, sla_warn_at = ?,
+                                  sla_escalate_to = ? WHERE id = ?
+                """, arguments: [sd.group, sd.policy, sd.priority, epoch(sd.firstResponse?.due), epoch(sd.resolutionDue), epoch(sd.warnAt),
+                                 sd.escalateTo, id])
+        }
+        if let a = d.shadowReply {
+            try insertOutbox(db, ticket: id, a, state: .shadow, at: t)
+            try appendEvent(db, kind: .answerShadowed, ticket: id, mailbox: nt.mailbox,
+                            detail: ["entry": a.knowledgeEntry, "to": a.recipient, "message_id": a.messageID])
+        }
+        if let a = d.acknowledgement {
+            try insertOutbox(db, ticket: id, a, state: .pending, at: t)
+            try appendEvent(db, kind: .ticketAcknowledged, ticket: id, mailbox: nt.mailbox, detail: [
+                "to": a.recipient, "message_id": a.messageID, "due": d.service?.firstResponse.map { "\(Int64($0.due.timeIntervalSince1970))" } ?? "",
+            ])
+        }
+        if let a = d.reply {
+            try insertOutbox(db, ticket: id, a, state: .pending, at: t)
             try db.execute(sql: "UPDATE ticket SET answer_entry = ? WHERE id = ?", arguments: [a.knowledgeEntry, id])
             try appendEvent(db, kind: .answerQueued, ticket: id, mailbox: nt.mailbox,
                             detail: ["entry": a.knowledgeEntry, "to": a.recipient, "message_id": a.messageID])
@@ -320,6 +336,13 @@ public final class SQLiteTicketStore: TicketRepository, ProcessingRepository, Ou
                 "reasons": d.reasons.filter(\.refusesAnswer).map(\.description).joined(separator: "; "),
             ])
         }
+    }
+
+    func insertOutbox(_ db: Database, ticket id: Int64, _ a: OutgoingAnswer, state: OutboxState, at t: Int64) throws {
+        try db.execute(sql: """
+            INSERT INTO outbox (ticket_id, recipient, envelope_from, message_id, kb_entry, raw, state, next_attempt_at, created_at)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+            """, arguments: [id, a.recipient, a.envelopeFrom, a.messageID, a.knowledgeEntry, Data(a.raw), state.rawValue, t, t])
     }
 
     func attach(_ db: Database, _ d: TriageDecision, ticket: Int64, informational: Bool, at t: Int64) throws {
@@ -344,8 +367,8 @@ public final class SQLiteTicketStore: TicketRepository, ProcessingRepository, Ou
     /// Automatic answers queued for `recipient` since `since` (seconds since 1970), failed ones not counted.
     public func answersSent(to recipient: String, since: Int64) throws -> Int {
         try read("answer count") { db in
-            try Int.fetchOne(db, sql: "SELECT count(*) FROM outbox WHERE lower(recipient) = lower(?) AND created_at >= ? AND state != ?",
-                             arguments: [recipient, since, OutboxState.failed.rawValue]) ?? 0
+            try Int.fetchOne(db, sql: "SELECT count(*) FROM outbox WHERE lower(recipient) = lower(?) AND created_at >= ? AND state NOT IN (?, ?)",
+                             arguments: [recipient, since, OutboxState.failed.rawValue, OutboxState.shadow.rawValue]) ?? 0
         }
     }
 
@@ -382,6 +405,9 @@ public final class SQLiteTicketStore: TicketRepository, ProcessingRepository, Ou
                 t.report = r["report"]
                 t.answerState = (r["answer_state"] as String?).flatMap(OutboxState.init(rawValue:))
                 t.answerError = r["answer_error"]
+                t.group = r["sla_group"]
+                t.priority = r["priority"]
+                t.firstResponseDue = r["first_response_due"]
                 return t
             }
         }
@@ -441,6 +467,53 @@ public final class SQLiteTicketStore: TicketRepository, ProcessingRepository, Ou
                 if let state = OutboxState(rawValue: r["state"]) { out[state] = r["n"] }
             }
             return out
+        }
+    }
+
+    // MARK: - Service levels
+
+    /// Tickets still waiting for a first answer whose warning time or due time has come and whose warning or
+    /// escalation has not been made yet, oldest due first.
+    public func slaAlarms(now: Int64, limit: Int) throws -> [SLAAlarm] {
+        try read("SLA alarms") { db in
+            let states = TicketState.awaitingResponse.map(\.rawValue)
+            let marks = states.map { _ in "?" }.joined(separator: ",")
+            let rows = try Row.fetchAll(db, sql: """
+                SELECT id, mailbox, subject, from_address, sla_group, sla_policy, first_response_due, sla_warn_at, sla_escalate_to,
+                       sla_warned_at, sla_escalated_at FROM ticket
+                WHERE first_response_due IS NOT NULL AND sla_escalated_at IS NULL AND state IN (\(marks))
+                  AND (first_response_due <= ? OR (sla_warn_at <= ? AND sla_warned_at IS NULL))
+                ORDER BY first_response_due LIMIT ?
+                """, arguments: StatementArguments(states) + [now, now, limit])
+            return rows.map { r in
+                let due: Int64 = r["first_response_due"]
+                return SLAAlarm(level: due <= now ? .breach : .warning, ticketID: r["id"], mailbox: r["mailbox"], subject: r["subject"],
+                                from: r["from_address"], group: r["sla_group"], policy: r["sla_policy"], due: due,
+                                escalateTo: r["sla_escalate_to"])
+            }
+        }
+    }
+
+    /// Records a warning or an escalation (with its mail in the outbox) once: false when it was already made.
+    public func recordSLA(_ alarm: SLAAlarm, escalation: OutgoingAnswer?) throws -> Bool {
+        try write("SLA alarm") { db in
+            let t = now()
+            switch alarm.level {
+            case .warning:
+                try db.execute(sql: "UPDATE ticket SET sla_warned_at = ? WHERE id = ? AND sla_warned_at IS NULL", arguments: [t, alarm.ticketID])
+                guard db.changesCount > 0 else { return false }
+                try appendEvent(db, kind: .slaWarning, ticket: alarm.ticketID, mailbox: alarm.mailbox,
+                                detail: ["due": "\(alarm.due)", "policy": alarm.policy ?? "", "group": alarm.group ?? ""])
+            case .breach:
+                try db.execute(sql: "UPDATE ticket SET sla_escalated_at = ?, sla_warned_at = coalesce(sla_warned_at, ?) WHERE id = ? AND sla_escalated_at IS NULL",
+                               arguments: [t, t, alarm.ticketID])
+                guard db.changesCount > 0 else { return false }
+                if let e = escalation { try insertOutbox(db, ticket: alarm.ticketID, e, state: .pending, at: t) }
+                try appendEvent(db, kind: .slaEscalated, ticket: alarm.ticketID, mailbox: alarm.mailbox, detail: [
+                    "due": "\(alarm.due)", "policy": alarm.policy ?? "", "group": alarm.group ?? "", "to": escalation?.recipient ?? "",
+                ])
+            }
+            return true
         }
     }
 

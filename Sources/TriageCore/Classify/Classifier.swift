@@ -4,6 +4,8 @@ public enum AutomationDegree: String, Sendable, Codable, CaseIterable {
     case automatic
     /// A drafted answer waits for an agent's approval.
     case semiAutomatic = "semi_automatic"
+    /// Decided and drafted but never sent: what would have been sent is recorded (a service-level policy).
+    case shadow
     case manual
 }
 

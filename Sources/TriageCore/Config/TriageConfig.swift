@@ -17,6 +17,8 @@ public struct TriageConfig: Sendable, Equatable {
     public var mailboxes: [MailboxConfig] = []
     /// The FAQ knowledge base directory (`knowledge_base`).
     public var knowledgeBase: String?
+    /// Calendars, target groups and policies (`service_levels`); nil: no service levels.
+    public var serviceLevelsFile: String?
     /// Classification settings (`[classifier]`).
     public var classifier = ClassifierConfig()
     /// Where automatic answers are sent (`[smtp]`); nil: no automatic answers.

@@ -26,6 +26,20 @@ public enum DecisionReason: Sendable, Equatable, Codable, CustomStringConvertibl
     case knowledge(MatchOutcome)
     /// Automatic answers are not configured (no `[smtp]`): the ticket waits for a human.
     case answersNotConfigured
+    /// The target group and how it was found.
+    case targetGroup(String, GroupMatch)
+    /// The service-level policy that applies ("business-critical/*").
+    case servicePolicy(String)
+    case noServicePolicy
+    /// The policy allows less automation than the classifier would.
+    case policyLowered(from: AutomationDegree, to: AutomationDegree, policy: String)
+    /// When the first answer is due, and why then.
+    case due(DueTime)
+    /// Shadow mode: this answer would have been sent; it is recorded, not sent.
+    case shadowAnswer(String)
+    /// The customer is told when to expect an answer.
+    case acknowledged
+    case noAcknowledgementTemplate(String)
 
     public var description: String {
         switch self {
@@ -46,6 +60,14 @@ public enum DecisionReason: Sendable, Equatable, Codable, CustomStringConvertibl
         case .knowledge(.chosen(let e, let s)): return "answer: \(e) (score \(s))"
         case .knowledge(let o): return "draft: \(o.description)"
         case .answersNotConfigured: return "automatic answers are not configured ([smtp]): waits for a human"
+        case .targetGroup(let g, let how): return "target group \(g) (by \(how.rawValue))"
+        case .servicePolicy(let p): return "service-level policy \(p)"
+        case .noServicePolicy: return "no service-level policy applies"
+        case .policyLowered(let from, let to, let p): return "policy \(p) allows \(to.rawValue), not \(from.rawValue)"
+        case .due(let d): return d.description
+        case .shadowAnswer(let e): return "shadow: would have answered with \(e); recorded, not sent"
+        case .acknowledged: return "acknowledgement with the expected answer time"
+        case .noAcknowledgementTemplate(let l): return "no acknowledgement template for \(l) in the knowledge base's _templates/"
         }
     }
 }
@@ -72,7 +94,7 @@ extension DecisionReason {
     /// True for the reasons that stop an automatic answer the classifier would have allowed.
     public var refusesAnswer: Bool {
         switch self {
-        case .loopGuard, .mailboxWithoutAddress, .noKnowledgeBase, .answersNotConfigured, .machineMail, .importedBeforeFirstPoll:
+        case .loopGuard, .mailboxWithoutAddress, .noKnowledgeBase, .answersNotConfigured, .machineMail, .importedBeforeFirstPoll, .policyLowered:
             return true
         case .knowledge(let o):
             if case .chosen = o { return false }

@@ -26,6 +26,12 @@ public struct TriageDecision: Sendable, Equatable, Codable {
     public var loopGuard: [LoopRefusal]
     /// The answer to queue in the same transaction as the ticket.
     public var reply: OutgoingAnswer?
+    /// Shadow mode: the answer that would have been sent, recorded and never sent.
+    public var shadowReply: OutgoingAnswer?
+    /// The acknowledgement that tells the customer when to expect an answer.
+    public var acknowledgement: OutgoingAnswer?
+    /// Target group, policy and due times.
+    public var service: ServiceDecision?
     public var reasons: [DecisionReason]
 
     public init(messageRowID: Int64, mailbox: String, action: Action, ticket: NewTicket) {
@@ -94,6 +100,7 @@ public struct DecisionRecord: Sendable, Equatable, Codable {
     public var candidates: [KnowledgeMatcher.Candidate]
     public var linkedTicket: Int64?
     public var loopGuard: [LoopRefusal]
+    public var service: ServiceDecision?
     public var reasons: [DecisionReason]
 }
 
@@ -101,6 +108,6 @@ extension TriageDecision {
     public var record: DecisionRecord {
         DecisionRecord(language: classification?.language, category: classification?.category, confidence: classification?.confidence,
                        degree: degree, state: ticket.state, knowledgeEntry: knowledgeEntry, candidates: candidates,
-                       linkedTicket: linkedTicket, loopGuard: loopGuard, reasons: reasons)
+                       linkedTicket: linkedTicket, loopGuard: loopGuard, service: service, reasons: reasons)
     }
 }

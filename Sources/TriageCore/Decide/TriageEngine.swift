@@ -1,4 +1,5 @@
 public import TriageMIME
+import Foundation
 
 /// The one decision about a message, made the same way by the daemon, `classify`, `eval`, `analyze` and
 /// `replay`. Pure: everything it needs comes in as values (the message, the active configuration, what
@@ -20,6 +21,7 @@ public enum TriageEngine {
                 warnings: [DecisionReason.processingFailed(attempts: s.attempts - 1).description]))
             d.degree = .manual
             d.reasons = [.processingFailed(attempts: s.attempts - 1)]
+            d.service = serviceLevel(d.ticket, classification: nil, snapshot: snapshot, reasons: &d.reasons)?.0
             return d
         }
         var reasons: [DecisionReason] = []
@@ -77,13 +79,11 @@ public enum TriageEngine {
         }
 
         // Language and category.
-        guard s.fetchError == nil, let input = m.classifierInput else {
+        guard s.fetchError == nil, let input = m.classifierInput, let classifier = snapshot.classifier else {
+            if s.fetchError == nil && m.classifierInput != nil { reasons.append(.noClassifier) }
             d.degree = .manual
+            d.service = serviceLevel(d.ticket, classification: nil, snapshot: snapshot, reasons: &reasons)?.0
             d.reasons = reasons
-            return d
-        }
-        guard let classifier = snapshot.classifier else {
-            d.reasons = reasons + [.noClassifier]
             return d
         }
         let c = classifier.classify(input)
@@ -99,12 +99,26 @@ public enum TriageEngine {
             reasons.append(.importedBeforeFirstPoll)
         }
         if degree != .manual && !ticket.autoEligible { degree = .manual }
+        // What the classifier alone would send; shadow mode records exactly that.
+        let wouldSend = degree == .automatic
+
+        // Service level: group, policy and due times; a policy only ever lowers the degree.
+        let level = serviceLevel(d.ticket, classification: c, snapshot: snapshot, reasons: &reasons)
+        d.service = level?.0
+        if let policy = level?.1, let cap = policy.degree, cap.rank < degree.rank {
+            reasons.append(.policyLowered(from: degree, to: cap, policy: policy.key))
+            degree = cap
+        }
+        if degree == .shadow && !wouldSend { degree = .manual }
 
         // The answer: loop guard, then a clear knowledge-base entry, then the reply.
-        if degree == .automatic {
+        if degree == .automatic || degree == .shadow {
             if let mailbox, mailbox.address == nil {
                 degree = .manual
                 reasons.append(.mailboxWithoutAddress(mailbox.name))
+            } else if mailbox == nil && context.renderReply {
+                degree = .manual
+                reasons.append(.mailboxWithoutAddress(s.mailbox))
             } else if m.textOnly == nil && !d.loopGuard.isEmpty {
                 degree = .manual
                 reasons += d.loopGuard.map { .loopGuard($0) }
@@ -114,26 +128,101 @@ public enum TriageEngine {
             let match = matcher.match(subject: input.subject, body: input.body, category: c.category, language: c.language)
             d.candidates = match.candidates
             d.knowledgeEntry = match.chosen
-            if degree == .automatic || match.chosen == nil { reasons.append(.knowledge(match.outcome)) }
+            if degree == .automatic || degree == .shadow || match.chosen == nil { reasons.append(.knowledge(match.outcome)) }
             if degree == .automatic, match.chosen == nil { degree = .semiAutomatic }
+            if degree == .shadow, match.chosen == nil { degree = .manual }
         } else if degree == .automatic {
             degree = .semiAutomatic
             reasons.append(.noKnowledgeBase)
         }
-        if degree == .automatic, let id = d.knowledgeEntry, let entry = snapshot.matcher?.entry(id) {
+        let from = mailbox.flatMap { mb in mb.address.map { MailAddress(name: mb.displayName, address: $0) } }
+        if degree == .automatic || degree == .shadow, let id = d.knowledgeEntry, let entry = snapshot.matcher?.entry(id) {
             if !snapshot.answersEnabled {
                 reasons.append(.answersNotConfigured)
+            } else if degree == .shadow {
+                reasons.append(.shadowAnswer(id))
+                if context.renderReply, let from, let parsed {
+                    d.shadowReply = reply(entry: entry, to: parsed, ticketID: s.id, from: from, snapshot: snapshot, token: context.token, now: now)
+                }
             } else {
                 d.ticket.state = .answered
-                if context.renderReply, let mailbox, let own = mailbox.address, let parsed {
-                    d.reply = reply(entry: entry, to: parsed, ticketID: s.id, from: MailAddress(name: mailbox.displayName, address: own),
-                                    snapshot: snapshot, token: context.token, now: now)
+                if context.renderReply, let from, let parsed {
+                    d.reply = reply(entry: entry, to: parsed, ticketID: s.id, from: from, snapshot: snapshot, token: context.token, now: now)
                 }
+            }
+        }
+
+        // The acknowledgement: a queued ticket learns when to expect an answer (loop guard and limits apply).
+        if d.ticket.state != .answered, let service = d.service, service.acknowledge, let due = service.firstResponse, snapshot.answersEnabled,
+           ticket.autoEligible, m.textOnly == nil, d.loopGuard.isEmpty, from != nil || !context.renderReply
+        {
+            let language = ["de", "en"].contains(c.language) ? c.language : "en"
+            if let template = snapshot.templates["acknowledgement-\(language)"] ?? snapshot.templates["acknowledgement-en"] {
+                reasons.append(.acknowledged)
+                if context.renderReply, let from, let parsed {
+                    d.acknowledgement = acknowledgement(template, to: parsed, ticketID: s.id, from: from, due: due, language: language,
+                                                        snapshot: snapshot, token: context.token, now: now)
+                }
+            } else {
+                reasons.append(.noAcknowledgementTemplate(language))
             }
         }
         d.degree = degree
         d.reasons = reasons
         return d
+    }
+
+    /// The target group, the policy and the due times of a new ticket, with their reasons.
+    static func serviceLevel(_ ticket: NewTicket, classification c: Classification?, snapshot: TriageSnapshot,
+                             reasons: inout [DecisionReason]) -> (ServiceDecision, ServicePolicy?)?
+    {
+        guard let levels = snapshot.serviceLevels else { return nil }
+        var sd = ServiceDecision(acknowledge: false)
+        if let g = levels.group(sender: ticket.fromAddress, mailbox: ticket.mailbox, ruleGroup: c?.targetGroup) {
+            sd.group = g.name
+            sd.groupMatch = g.match
+            reasons.append(.targetGroup(g.name, g.match))
+        }
+        sd.priority = c?.priority
+        guard let p = levels.policy(group: sd.group, category: c?.category) else {
+            reasons.append(.noServicePolicy)
+            return (sd, nil)
+        }
+        sd.policy = p.key
+        sd.priority = c?.priority ?? p.priority
+        sd.calendar = p.calendar
+        sd.escalateTo = p.escalateTo
+        sd.acknowledge = p.acknowledge
+        reasons.append(.servicePolicy(p.key))
+        if let cal = levels.calendars[p.calendar] {
+            let received = Date(timeIntervalSince1970: TimeInterval(ticket.receivedAt))
+            sd.firstResponse = cal.adding(p.firstResponse, to: received)
+            sd.resolutionDue = p.resolution.flatMap { cal.adding($0, to: received)?.due }
+            sd.warnAt = cal.adding(Int64((Double(p.firstResponse) * p.warnAt).rounded()), to: received)?.due
+            if let f = sd.firstResponse { reasons.append(.due(f)) }
+        }
+        return (sd, p)
+    }
+
+    /// The acknowledgement to `message`: its ticket number and when to expect an answer, in its language.
+    public static func acknowledgement(_ template: String, to message: ParsedMessage, ticketID: Int64, from: MailAddress, due: DueTime,
+                                       language: String, snapshot: TriageSnapshot, token: String, now: Int64) -> OutgoingAnswer?
+    {
+        let env = message.envelope
+        guard let to = env.replyTo.first ?? env.from else { return nil }
+        var values = snapshot.config.answers.placeholders
+        values["customer_name"] = (to.name ?? "").isEmpty ? to.address : to.name!
+        values["ticket_id"] = "#\(ticketID)"
+        values["subject"] = env.subject
+        values["due"] = DueText.format(due.due, timeZone: due.timeZone, language: language)
+        let text = AnswerTemplate.render(template, values: values).text
+        let mid = ReplyComposer.messageID(ticket: ticketID, token: token, domain: snapshot.messageIDDomain)
+        let raw = ReplyComposer().render(.init(
+            from: from, to: MailAddress(name: to.name, address: to.address),
+            subject: ReplyComposer.subject(original: env.subject, ticket: ticketID), messageID: mid,
+            inReplyTo: env.messageID, references: env.references + (env.messageID.map { [$0] } ?? []), date: now, body: text))
+        return OutgoingAnswer(recipient: to.address, envelopeFrom: snapshot.config.smtp?.envelopeSender ?? "", messageID: mid,
+                              knowledgeEntry: OutgoingAnswer.acknowledgementEntry, raw: raw)
     }
 
     /// The automatic answer with `entry` to `message`, as the bytes to send. Pure: token and date come in.

@@ -11,10 +11,18 @@ public struct TriageSnapshot: Sendable {
     public let messageIDDomain: String
     /// Counts reloads, for logs.
     public let generation: Int
+    /// Calendars, target groups and policies; nil without a service-levels file.
+    public let serviceLevels: ServiceLevels?
+    /// Message templates by name and language ("acknowledgement-de"), from the knowledge base's `_templates/`.
+    public let templates: [String: String]
 
     /// Throws `TriageError(.config)` when the role sender pattern is not a valid regular expression.
-    public init(config: TriageConfig, classifier: SharedClassifier?, knowledgeBase: [KnowledgeEntry]?, generation: Int = 1) throws {
+    public init(config: TriageConfig, classifier: SharedClassifier?, knowledgeBase: [KnowledgeEntry]?, serviceLevels: ServiceLevels? = nil,
+                templates: [String: String] = [:], generation: Int = 1) throws
+    {
         self.config = config
+        self.serviceLevels = serviceLevels
+        self.templates = templates
         self.classifier = classifier
         self.generation = generation
         matcher = knowledgeBase.map { KnowledgeMatcher(entries: $0) }

@@ -47,6 +47,10 @@ public struct TicketSummary: Sendable, Codable, Equatable {
     /// The automatic answer's outbox state and the server's last error.
     public var answerState: OutboxState?
     public var answerError: String?
+    /// The service level: target group, priority, first-response due time (seconds since 1970).
+    public var group: String?
+    public var priority: String?
+    public var firstResponseDue: Int64?
 
     public init(id: Int64, mailbox: String, receivedAt: Int64, from: String, fromName: String?, subject: String,
                 state: TicketState, autoEligible: Bool, warnings: [String])
@@ -78,6 +82,9 @@ public struct TicketQuery: Sendable {
 
 /// An automatic answer waiting in the outbox.
 public struct OutgoingAnswer: Sendable, Equatable, Codable {
+    /// The `knowledgeEntry` of an acknowledgement (no knowledge-base entry: a template).
+    public static let acknowledgementEntry = "acknowledgement"
+
     public var recipient: String
     /// Envelope sender; "" is the null sender.
     public var envelopeFrom: String

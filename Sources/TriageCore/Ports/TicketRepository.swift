@@ -121,6 +121,43 @@ public protocol ProcessingRepository: Sendable {
     func apply(_ decisions: [TriageDecision]) throws
 }
 
+/// A ticket whose first answer is soon due (warning) or overdue (breach).
+public struct SLAAlarm: Sendable, Equatable {
+    public enum Level: String, Sendable, Codable { case warning, breach }
+    public var level: Level
+    public var ticketID: Int64
+    public var mailbox: String
+    public var subject: String
+    public var from: String
+    public var group: String?
+    public var policy: String?
+    /// The first-response due time, seconds since 1970.
+    public var due: Int64
+    public var escalateTo: String?
+
+    public init(level: Level, ticketID: Int64, mailbox: String, subject: String, from: String, group: String?, policy: String?, due: Int64,
+                escalateTo: String?)
+    {
+        self.level = level
+        self.ticketID = ticketID
+        self.mailbox = mailbox
+        self.subject = subject
+        self.from = from
+        self.group = group
+        self.policy = policy
+        self.due = due
+        self.escalateTo = escalateTo
+    }
+}
+
+/// What the SLA watch needs from the store.
+public protocol SLARepository: Sendable {
+    /// Tickets due for a warning or an escalation that has not been made.
+    func slaAlarms(now: Int64, limit: Int) throws -> [SLAAlarm]
+    /// Records it (and queues the escalation mail) once; false when it was already recorded.
+    func recordSLA(_ alarm: SLAAlarm, escalation: OutgoingAnswer?) throws -> Bool
+}
+
 /// The outbox of automatic answers.
 public protocol OutboxRepository: Sendable {
     /// Pending answers due by `now` (every pending one when nil), oldest first.

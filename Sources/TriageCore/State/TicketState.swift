@@ -13,6 +13,9 @@ public enum TicketState: String, Sendable, Codable, CaseIterable {
     /// States something can reach today; `queue list --state` offers these.
     public static let reachable: [TicketState] = [.open, .answered]
 
+    /// States in which the customer still waits for a first answer from a human: the SLA clock runs.
+    public static let awaitingResponse: [TicketState] = [.open, .claimed, .awaitingApproval]
+
     /// The state after `transition`; the same state when the transition does not apply to it.
     public func applying(_ transition: TicketTransition) -> TicketState {
         switch (self, transition) {
@@ -34,6 +37,8 @@ public enum TicketTransition: String, Sendable, Codable {
 /// An automatic or agent's answer in the outbox.
 public enum OutboxState: String, Sendable, Codable, CaseIterable {
     case pending, sent, failed
+    /// Shadow mode: recorded what would have been sent; never sent.
+    case shadow
 
     /// The state after one send attempt.
     public func applying(_ outcome: SendOutcome) -> OutboxState {
@@ -76,4 +81,12 @@ public enum EventKind: String, Sendable, Codable, CaseIterable {
     case answerSent = "answer.sent"
     case answerRetry = "answer.retry"
     case answerFailed = "answer.failed"
+    /// Shadow mode recorded the answer that would have been sent.
+    case answerShadowed = "answer.shadowed"
+    /// The customer was told when to expect an answer.
+    case ticketAcknowledged = "ticket.acknowledged"
+    /// The first response is close to its due time (the policy's warning share).
+    case slaWarning = "sla.warning"
+    /// The first response is overdue: escalated to the policy's address.
+    case slaEscalated = "sla.escalated"
 }

@@ -91,6 +91,12 @@ public final class Daemon: Sendable {
         } catch {
             errors.append("processing: \((error as? TriageError)?.message ?? "\(error)")")
         }
+        do {
+            let n = try await SLAWatchService(store: store, snapshots: snapshots, interval: .seconds(30), logger: logger).pass()
+            if n > 0 { lines.append("service levels: \(n) warnings or escalations") }
+        } catch {
+            errors.append("service levels: \((error as? TriageError)?.message ?? "\(error)")")
+        }
         if let outbox {
             do {
                 let r = try await outbox.runOnce(all: true)
@@ -109,6 +115,8 @@ public final class Daemon: Sendable {
         var services: [any Service] = []
         if let outbox { services.append(OutboxService(outbox: outbox, interval: min(config.pollInterval, .seconds(30)), clock: clock)) }
         services.append(ProcessorService(processor: processor, wakeup: wakeup, interval: min(config.pollInterval, .seconds(60)), clock: clock))
+        services.append(SLAWatchService(store: store, snapshots: snapshots, interval: min(config.pollInterval, .seconds(30)), clock: clock,
+                                        logger: logger))
         for ing in ingestors {
             services.append(MailboxPollService(ingestor: ing, interval: config.pollInterval, maxBackoff: config.maxBackoff, clock: clock,
                                                logger: logger))

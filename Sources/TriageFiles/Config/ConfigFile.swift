@@ -17,13 +17,15 @@ struct ConfigFile: Decodable {
     var mailbox: [MailboxFile]?
     /// The FAQ knowledge base directory.
     var knowledge_base: String?
+    /// Calendars, target groups and policies (`service-levels.toml`), relative to this file's directory.
+    var service_levels: String?
     var classifier: ClassifierFile?
     var smtp: SMTPFile?
     var answers: AnswersFile?
 
     enum CodingKeys: String, CodingKey, CaseIterable {
         case state_dir, database, poll_interval, max_backoff, max_message_size, batch_size, mailbox, knowledge_base, classifier
-        case smtp, answers
+        case smtp, answers, service_levels
     }
 }
 

@@ -122,7 +122,7 @@ struct Validator {
         "name": "a string", "url": "a string", "username": "a string", "password_file": "a string",
         "password_credential": "a string", "password": "a string", "ca_file": "a string", "after_processing": "a string",
         "connect_timeout": "a string", "response_timeout": "a string", "address": "a string", "display_name": "a string",
-        "knowledge_base": "a string", "classifier": "a table", "rules_file": "a string", "minimum_coverage": "a number",
+        "knowledge_base": "a string", "service_levels": "a string", "classifier": "a table", "rules_file": "a string", "minimum_coverage": "a number",
         "languages": "an array of strings", "thresholds": "a table of { auto = ..., draft = ... } tables", "auto": "a number",
         "draft": "a number", "smtp": "a table", "answers": "a table", "helo_name": "a string", "envelope_sender": "a string",
         "placeholders": "a table of strings", "max_per_sender": "an integer", "window": "a string",
@@ -234,6 +234,7 @@ struct Validator {
             if (1...10_000).contains(b) { c.batchSize = b } else { report(.error, ["batch_size"], "must be between 1 and 10000") }
         }
         if let kb = raw.knowledge_base { c.knowledgeBase = relative(kb) }
+        if let sl = raw.service_levels { c.serviceLevelsFile = relative(sl) }
         if let cls = raw.classifier { classifier(cls, into: &c.classifier) }
         if let sm = raw.smtp { c.smtp = smtp(sm) }
         if let a = raw.answers { answers(a, into: &c.answers) }

@@ -31,6 +31,7 @@ public enum TrainingData {
                 }
                 continue
             }
+            if sub.hasPrefix("_") { continue }  // _templates/ and other folders that are not categories
             for f in try fm.contentsOfDirectory(atPath: path).sorted() where f.hasSuffix(".md") {
                 let p = (path as NSString).appendingPathComponent(f)
                 guard let text = fm.contents(atPath: p).flatMap({ String(data: $0, encoding: .utf8) }) else {

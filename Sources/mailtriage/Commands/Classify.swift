@@ -207,8 +207,16 @@ struct ClassifyCommand: ParsableCommand {
         print("degree:     \(d.degree?.rawValue ?? "-")")
         if d.degree == .automatic, let e = d.knowledgeEntry { print("answer:     \(e)") }
         if let r = d.ticket.report { print("report:     \(r)") }
-        if let g = c?.targetGroup { print("group:      \(g)") }
-        if let p = c?.priority { print("priority:   \(p)") }
+        if let sd = d.service {
+            if let g = sd.group { print("group:      \(g) (by \(sd.groupMatch?.rawValue ?? "-"))") }
+            if let p = sd.policy { print("policy:     \(p)\(sd.calendar.map { ", calendar \($0)" } ?? "")") }
+            if let p = sd.priority { print("priority:   \(p)") }
+            if let due = sd.firstResponse { print("due:        \(due.description)") }
+            if d.acknowledgement != nil || d.reasons.contains(.acknowledged) { print("acknowledge: yes") }
+        } else {
+            if let g = c?.targetGroup { print("group:      \(g)") }
+            if let p = c?.priority { print("priority:   \(p)") }
+        }
         if message.textOnly == nil { print("loop guard: \(d.loopGuard.isEmpty ? "an automatic answer is allowed" : d.loopGuard.map(\.description).joined(separator: "; "))") }
         for r in d.reasons { print("reason:     \(r)") }
         if let c {

@@ -114,6 +114,9 @@ struct TicketJSON: Encodable {
     var report: String?
     var answer_state: String?
     var answer_error: String?
+    var group: String?
+    var priority: String?
+    var first_response_due: String?
 
     init(_ t: TicketSummary) {
         id = t.id
@@ -132,6 +135,9 @@ struct TicketJSON: Encodable {
         report = t.report
         answer_state = t.answerState?.rawValue
         answer_error = t.answerError
+        group = t.group
+        priority = t.priority
+        first_response_due = t.firstResponseDue.map { ISO8601DateFormatter().string(from: Date(timeIntervalSince1970: TimeInterval($0))) }
     }
 }
 
@@ -140,7 +146,8 @@ enum QueueTable {
         if tickets.isEmpty { return "no tickets" }
         let fmt = DateFormatter()
         fmt.dateFormat = "yyyy-MM-dd HH:mm"
-        var rows = [["ID", "RECEIVED", "STATE", "CATEGORY", "DEGREE", "FROM", "SUBJECT"]]
+        var rows = [["ID", "RECEIVED", "STATE", "CATEGORY", "DEGREE", "DUE", "FROM", "SUBJECT"]]
+        let now = Int64(Date().timeIntervalSince1970)
         for t in tickets {
             let category = t.report.map { "(\($0))" } ?? t.category.map { c in t.confidence.map { "\(c) \(Int(($0 * 100).rounded()))%" } ?? c } ?? "-"
             let state: String
@@ -150,7 +157,7 @@ enum QueueTable {
             default: state = t.state.rawValue
             }
             rows.append(["\(t.id)", fmt.string(from: Date(timeIntervalSince1970: TimeInterval(t.receivedAt))), state,
-                         category, t.degree?.rawValue ?? "-",
+                         category, t.degree?.rawValue ?? "-", due(t, now: now),
                          clip(t.from.isEmpty ? (t.fromName ?? "-") : t.from, 32), clip(t.subject, 60) + (t.warnings.isEmpty ? "" : " (!)")])
         }
         let n = rows[0].count - 1
@@ -158,6 +165,14 @@ enum QueueTable {
         return rows.map { r in
             (0..<n).map { r[$0].padding(toLength: widths[$0], withPad: " ", startingAt: 0) }.joined(separator: "  ") + "  " + r[n]
         }.joined(separator: "\n")
+    }
+
+    /// Time left until the first answer is due ("3h20m"), or how long it is overdue ("overdue 15m").
+    static func due(_ t: TicketSummary, now: Int64) -> String {
+        guard let due = t.firstResponseDue, TicketState.awaitingResponse.contains(t.state) else { return "-" }
+        let left = due - now
+        let text = DurationText.format(.seconds(max(60, abs(left)) / 60 * 60))
+        return left >= 0 ? text : "overdue \(text)"
     }
 
     static func clip(_ s: String, _ n: Int) -> String { s.count <= n ? s : String(s.prefix(n - 1)) + "…" }

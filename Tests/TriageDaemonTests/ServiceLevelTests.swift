@@ -1,0 +1,209 @@
+import Foundation
+import Logging
+import Testing
+import TriageCore
+import TriageMIME
+import TriageStore
+import TriageTesting
+@testable import TriageDaemon
+@testable import TriageFiles
+
+/// Service levels: the shipped file, check-config's messages, the decision's group/policy/due, shadow mode,
+/// acknowledgements, and the SLA watch on the mock clock.
+@Suite struct ServiceLevelTests {
+    static let repo = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().path
+
+    static let file = """
+        default_group = "administrative"
+        [calendars.office]
+        time_zone = "Europe/Vienna"
+        weekdays = ["08:00-17:00"]
+        holidays = ["at"]
+        [calendars.always]
+        time_zone = "UTC"
+        every_day = ["00:00-24:00"]
+        [holidays.at]
+        "easter+1" = "Ostermontag"
+        "12-25" = "Christtag"
+        [groups.business-critical]
+        domains = ["grosskunde.example"]
+        [groups.administrative]
+        [[policy]]
+        group = "business-critical"
+        calendar = "office"
+        first_response = "2h"
+        escalate_to = "lead@example.com"
+        acknowledge = true
+        priority = "high"
+        degree = "semi_automatic"
+        [[policy]]
+        category = "password"
+        calendar = "always"
+        first_response = "30m"
+        degree = "shadow"
+        [[policy]]
+        calendar = "office"
+        first_response = "8h"
+        """
+
+    static let vienna = TimeZone(identifier: "Europe/Vienna")!
+
+    static func at(_ s: String, _ zone: TimeZone) -> Date {
+        let f = DateFormatter()
+        f.locale = Locale(identifier: "en_US_POSIX")
+        f.timeZone = zone
+        f.dateFormat = "yyyy-MM-dd HH:mm"
+        return f.date(from: s)!
+    }
+
+    static func local(_ d: Date, _ zone: TimeZone) -> String {
+        let f = DateFormatter()
+        f.locale = Locale(identifier: "en_US_POSIX")
+        f.timeZone = zone
+        f.dateFormat = "yyyy-MM-dd HH:mm"
+        return f.string(from: d)
+    }
+
+    static func levels() throws -> ServiceLevels { try ServiceLevelsLoader.parse(text: file, file: "sl.toml", categories: Category.defaults).levels }
+
+    @Test func theShippedFileLoads() throws {
+        let (levels, warnings) = try ServiceLevelsLoader.load(path: Self.repo + "/config/service-levels.toml", categories: Category.defaults)
+        #expect(warnings.isEmpty, "\(warnings)")
+        #expect(Set(levels.calendars.keys) == ["business-hours", "extended-hours", "business-hours-at", "around-the-clock"])
+        #expect(levels.calendars["business-hours-at"]?.holidays.count == 13)
+        #expect(levels.policies.count == 4 && levels.defaultGroup == "administrative")
+    }
+
+    struct Broken: Sendable, CustomStringConvertible {
+        var old: String, new: String, key: String, line: Int, message: String
+        var description: String { key }
+    }
+
+    static let broken: [Broken] = [
+        Broken(old: "calendar = \"office\"", new: "calendar = \"offce\"", key: "policy[0].calendar", line: 17, message: "unknown calendar \"offce\""),
+        Broken(old: "weekdays = [\"08:00-17:00\"]", new: "weekdays = [\"08:00-17:00\", \"16:00-18:00\"]", key: "calendars.office.weekdays", line: 4,
+               message: "windows overlap"),
+        Broken(old: "group = \"business-critical\"\ncalendar", new: "group = \"vip\"\ncalendar", key: "policy[0].group", line: 16,
+               message: "unknown group \"vip\""),
+        Broken(old: "time_zone = \"Europe/Vienna\"", new: "time_zone = \"Europe/Wien\"", key: "calendars.office.time_zone", line: 3,
+               message: "unknown time zone"),
+        Broken(old: "first_response = \"2h\"", new: "first_response = \"soon\"", key: "policy[0].first_response", line: 18,
+               message: "must be a duration"),
+        Broken(old: "\"12-25\" = \"Christtag\"", new: "\"12-32\" = \"Christtag\"", key: "holidays.at.12-32", line: 11, message: "is not MM-DD"),
+    ]
+
+    @Test(arguments: ServiceLevelTests.broken)
+    func checkConfigNamesFileLineAndKey(_ c: Broken) throws {
+        let (old, new, key, line, message) = (c.old, c.new, c.key, c.line, c.message)
+        let text = Self.file.replacingOccurrences(of: old, with: new)
+        #expect(text != Self.file)
+        do {
+            _ = try ServiceLevelsLoader.parse(text: text, file: "sl.toml", categories: Category.defaults)
+            Issue.record("accepted: \(new)")
+        } catch let e as ConfigError {
+            let d = try #require(e.diagnostics.first { $0.severity == .error })
+            #expect(d.file == "sl.toml" && d.keyPath == key && d.line == line && d.message.contains(message), "\(d)")
+        }
+    }
+
+    @Test func aWindowAcrossMidnightMayNotOverlapTheNextMorning() {
+        let text = Self.file.replacingOccurrences(of: "weekdays = [\"08:00-17:00\"]", with: "mon = [\"20:00-09:00\"]\ntue = [\"08:00-17:00\"]")
+        #expect(throws: ConfigError.self) { try ServiceLevelsLoader.parse(text: text, file: "sl.toml", categories: Category.defaults) }
+    }
+
+    // MARK: - The decision
+
+    static func snapshot(smtp: Bool = true) throws -> TriageSnapshot {
+        var config = Fixtures.config(smtp: smtp)
+        let kb = try TrainingData.knowledgeBase(at: repo + "/knowledge-base")
+        let (model, _) = Trainer.train(kb.entries.flatMap(\.trainingExamples) + kb.examples, categories: Category.defaults,
+                                       anchors: KnowledgeEntry.anchors(kb.entries))
+        config.answers.placeholders = ["company": "Beispiel GmbH", "shop_url": "https://shop.example.com",
+                                       "password_reset_url": "https://shop.example.com/reset", "support_hours": "Mo-Fr 8-18"]
+        let classifier = SharedClassifier(Classifier(model: model, settings: config.classifier.settings), source: "test")
+        return try TriageSnapshot(config: config, classifier: classifier, knowledgeBase: kb.entries, serviceLevels: try levels(),
+                                  templates: SnapshotLoader.templates(in: repo + "/knowledge-base"))
+    }
+
+    static func message(from: String, subject: String, body: String, received: String) -> IncomingMessage {
+        let raw = Array(("Return-Path: <\(from)>\r\nFrom: Kunde <\(from)>\r\nTo: support@example.com\r\nSubject: \(subject)\r\n"
+            + "Message-ID: <\(UUID().uuidString)@example.org>\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n\(body)\r\n").utf8)
+        return IncomingMessage(stored: StoredMessage(id: 41, mailbox: "support", raw: raw, size: raw.count, truncated: false, fetchError: nil,
+                                                     preBaseline: false, attempts: 1, receivedAt: Int64(Self.at(received, Self.vienna).timeIntervalSince1970)))
+    }
+
+    static let password = "Hallo, ich habe mein Passwort vergessen und komme nicht mehr in mein Konto. Wie kann ich es zurücksetzen?"
+
+    @Test func aBusinessCriticalSenderOutsideHoursGetsAnAcknowledgementWithTheDueTime() throws {
+        let s = try Self.snapshot()
+        // Thursday before Easter 2027, 16:40 in Vienna: 20 minutes today, Monday is Easter Monday.
+        let m = Self.message(from: "einkauf@grosskunde.example", subject: "Frage zur Lieferung",
+                             body: "Guten Tag, bitte rufen Sie mich wegen unseres Rahmenvertrags zurück.", received: "2027-03-25 16:40")
+        let d = TriageEngine.decide(m, snapshot: s, context: DecisionContext(renderReply: true, token: "t"), now: 0)
+        let sd = try #require(d.service)
+        #expect(sd.group == "business-critical" && sd.groupMatch == .domain && sd.policy == "business-critical/*" && sd.priority == "high")
+        let due = try #require(sd.firstResponse)
+        #expect(Self.local(due.due, Self.vienna) == "2027-03-26 09:40")
+        #expect(d.reasons.contains(.due(due)) && d.reasons.contains(.acknowledged))
+        let ack = try #require(d.acknowledgement)
+        #expect(ack.recipient == "einkauf@grosskunde.example" && ack.knowledgeEntry == OutgoingAnswer.acknowledgementEntry)
+        let text = MIMEParser.parse(ack.raw).text
+        #expect(text.contains("#41") && text.contains("Freitag, 26. März 2027, 09:40 Uhr"), "\(text)")
+        #expect(d.reply == nil && d.ticket.state == .open)
+    }
+
+    @Test func aPolicyOnlyLowersTheDegree() throws {
+        let s = try Self.snapshot()
+        let vip = TriageEngine.decide(Self.message(from: "a@grosskunde.example", subject: "Passwort vergessen", body: Self.password,
+                                                   received: "2026-12-01 10:00"), snapshot: s, context: DecisionContext(renderReply: true), now: 0)
+        #expect(vip.classification?.degree == .automatic && vip.degree == .semiAutomatic && vip.reply == nil)
+        #expect(vip.reasons.contains(.policyLowered(from: .automatic, to: .semiAutomatic, policy: "business-critical/*")))
+        // Shadow for password mail of everyone else: decided and recorded, never sent.
+        let other = TriageEngine.decide(Self.message(from: "b@kunde.example", subject: "Passwort vergessen", body: Self.password,
+                                                     received: "2026-12-01 10:00"), snapshot: s, context: DecisionContext(renderReply: true), now: 0)
+        #expect(other.degree == .shadow && other.reply == nil && other.ticket.state == .open)
+        let shadow = try #require(other.shadowReply)
+        #expect(shadow.knowledgeEntry == other.knowledgeEntry && other.reasons.contains(.shadowAnswer(other.knowledgeEntry!)))
+        #expect(Self.local(try #require(other.service?.firstResponse).due, Self.vienna) == "2026-12-01 10:30")
+    }
+
+    // MARK: - The watch
+
+    @Test func theWatchWarnsAndEscalatesOnceAlsoAfterARestart() async throws {
+        let dir = NSTemporaryDirectory() + "mt-sla-\(UUID().uuidString)"
+        let clock = MockClock()
+        let t0: Int64 = 1_800_000_000
+        let now: @Sendable () -> Int64 = { t0 + clock.now.offset.components.seconds }
+        let store = try SQLiteTicketStore(path: dir + "/db.sqlite", now: now)
+        let raw = Array("Return-Path: <a@grosskunde.example>\r\nFrom: a@grosskunde.example\r\nTo: support@example.com\r\nSubject: Vertrag\r\nMessage-ID: <v1@x>\r\n\r\nBitte um Rückruf.\r\n".utf8)
+        _ = try store.record([FetchedMessage(mailbox: "support", uidValidity: 1, uid: 1, raw: raw, size: raw.count, preBaseline: false, internalDate: t0)],
+                             cursor: MailboxCursor(mailbox: "support", uidValidity: 1, lastUID: 1, baselineUID: 0))
+        let msgs = try store.claimUnprocessed(limit: 5, worker: "w", lease: 60)
+        var d = Fixtures.decisions(msgs)[0]
+        let start = Date(timeIntervalSince1970: TimeInterval(t0))
+        d.service = ServiceDecision(group: "business-critical", groupMatch: .domain, policy: "business-critical/*", priority: "high",
+                                    calendar: "always", firstResponse: BusinessCalendar.always().adding(3600, to: start),
+                                    warnAt: start.addingTimeInterval(2700), escalateTo: "lead@example.com", acknowledge: false)
+        try store.apply([d])
+        let snapshots = SnapshotStore(try Self.snapshot())
+        var watch = SLAWatchService(store: store, snapshots: snapshots, interval: .seconds(60), clock: clock, logger: Logger(label: "test"))
+        watch.now = now
+        #expect(try await watch.pass() == 0)
+        clock.advance(by: .seconds(2700))
+        #expect(try await watch.pass() == 1)  // the warning at 75%
+        #expect(try await watch.pass() == 0)
+        clock.advance(by: .seconds(900))
+        #expect(try await watch.pass() == 1)  // the breach: escalated
+        #expect(try await watch.pass() == 0)
+        // A restart: a new store and watch on the same database escalate nothing again.
+        let again = try SQLiteTicketStore(path: dir + "/db.sqlite", now: now)
+        var watch2 = SLAWatchService(store: again, snapshots: snapshots, interval: .seconds(60), clock: clock, logger: Logger(label: "test"))
+        watch2.now = now
+        clock.advance(by: .seconds(3600))
+        #expect(try await watch2.pass() == 0)
+        let due = try again.dueAnswers(now: nil, limit: 10)
+        #expect(due.count == 1 && due[0].recipient == "lead@example.com")
+        let mail = MIMEParser.parse(due[0].raw)
+        #expect(mail.envelope.subject == "[SLA] overdue: #\(msgs[0].id) Vertrag" && mail.text.contains("a@grosskunde.example"))
+    }
+}
