@@ -95,7 +95,8 @@ public enum ServiceLevelsLoader {
                 report(.warning, p + [key], "unknown key (ignored)")
             }
             var zone: TimeZone?
-            if let z = t["time_zone"]?.string {
+            let zoneName = t["time_zone"]?.string
+            if let z = zoneName {
                 zone = TimeZone(identifier: z)
                 if zone == nil { report(.error, p + ["time_zone"], "unknown time zone \"\(z)\" (use a tz database name such as Europe/Berlin)") }
             } else {
@@ -142,7 +143,7 @@ public enum ServiceLevelsLoader {
                     }
                 }
             }
-            if let zone { levels.calendars[name] = BusinessCalendar(name: name, timeZone: zone, week: week, holidays: holidays) }
+            if let zone { levels.calendars[name] = BusinessCalendar(name: name, timeZone: zone, zoneName: zoneName, week: week, holidays: holidays) }
         }
 
         // Target groups.

@@ -31,12 +31,13 @@ import Glibc
     }
 
     /// A config with several mailboxes, the shipped knowledge base and rules, and the test SMTP receiver.
-    func config(_ boxes: [Box], rulesFile: String? = nil) throws -> TestSetup {
+    func config(_ boxes: [Box], rulesFile: String? = nil, serviceLevels: String? = nil) throws -> TestSetup {
         let setup = try TestSetup(user: "unused", url: server.imapsURL, caFile: server.caFile)
         var text = """
             state_dir = "\(setup.root)/state"
             poll_interval = "1s"
             knowledge_base = "\(Self.repo)/knowledge-base"
+            \(serviceLevels.map { "service_levels = \"\($0)\"" } ?? "")
             [classifier]
             rules_file = "\(rulesFile ?? Self.repo + "/config/rules.toml")"
             [smtp]

@@ -87,13 +87,16 @@ public struct Holiday: Sendable, Equatable, Codable {
 public struct BusinessCalendar: Sendable {
     public var name: String
     public var timeZone: TimeZone
+    /// The zone as configured ("UTC" stays "UTC", where Foundation would say "GMT").
+    public var zoneName: String
     /// Windows per weekday as Foundation numbers them: 1 = Sunday ... 7 = Saturday.
     public var week: [Int: [TimeWindow]]
     public var holidays: [Holiday]
 
-    public init(name: String, timeZone: TimeZone, week: [Int: [TimeWindow]], holidays: [Holiday] = []) {
+    public init(name: String, timeZone: TimeZone, zoneName: String? = nil, week: [Int: [TimeWindow]], holidays: [Holiday] = []) {
         self.name = name
         self.timeZone = timeZone
+        self.zoneName = zoneName ?? timeZone.identifier
         self.week = week
         self.holidays = holidays
     }
@@ -163,7 +166,7 @@ public struct BusinessCalendar: Sendable {
                 if remaining <= available {
                     let startDay = cal.startOfDay(for: start)
                     let left = cal.date(byAdding: .day, value: 1, to: startDay).map { workingTime(from: start, to: $0) } ?? 0
-                    return DueTime(calendar: name, timeZone: timeZone.identifier, received: start, opens: firstOpening!,
+                    return DueTime(calendar: name, timeZone: zoneName, received: start, opens: firstOpening!,
                                    due: from.addingTimeInterval(remaining), skippedHolidays: skipped, leftOnReceivedDay: left)
                 }
                 remaining -= available

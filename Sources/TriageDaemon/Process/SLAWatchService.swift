@@ -32,7 +32,8 @@ public struct SLAWatchService: Service {
     public func run() async throws {
         while !Task.isCancelled && !Task.isShuttingDownGracefully {
             do {
-                onPass?(try await pass())
+                let made = try await pass()  // not inside `onPass?(...)`: a nil callback would skip the pass
+                onPass?(made)
             } catch {
                 logger.error("SLA watch failed; trying again", metadata: ["error": "\(error)"])
                 onPass?(0)
@@ -50,7 +51,7 @@ public struct SLAWatchService: Service {
                 var mail: OutgoingAnswer?
                 if alarm.level == .breach, let mb = snapshot.mailbox(alarm.mailbox), let own = mb.address {
                     let zone = snapshot.serviceLevels?.policies.first { $0.key == alarm.policy }
-                        .flatMap { snapshot.serviceLevels?.calendars[$0.calendar]?.timeZone.identifier } ?? "UTC"
+                        .flatMap { snapshot.serviceLevels?.calendars[$0.calendar]?.zoneName } ?? "UTC"
                     mail = Escalation.render(alarm, from: MailAddress(name: mb.displayName, address: own), timeZone: zone,
                                              domain: snapshot.messageIDDomain, token: token(), now: t)
                 }
