@@ -521,16 +521,47 @@ public final class SQLiteTicketStore: TicketRepository, ProcessingRepository, Ou
 
     /// An agent's correction of a ticket's category: recorded as an event (which training reads) and
     /// applied to the ticket. Throws `notFound` for an unknown ticket.
-    public func recategorize(ticket id: Int64, category: String, actor: String) throws {
+    /// With `service`, the ticket's group, policy and due times move with the new category; a due time
+    /// that moves into the future is a new promise, so its warning and escalation may fire again.
+    public func recategorize(ticket id: Int64, category: String, actor: String, service: ServiceDecision? = nil) throws {
         try write("recategorize") { db in
             guard let old = try Row.fetchOne(db, sql: "SELECT category FROM ticket WHERE id = ?", arguments: [id]) else {
                 throw TriageError(.notFound, "no ticket \(id)")
             }
             let from: String? = old["category"]
+            let t = now()
             try db.execute(sql: "UPDATE ticket SET category = ?, confidence = NULL, updated_at = ? WHERE id = ?",
-                           arguments: [category, now(), id])
-            try appendEvent(db, kind: .ticketRecategorized, ticket: id, actor: actor,
-                            detail: ["from": from ?? "", "to": category])
+                           arguments: [category, t, id])
+            var detail = ["from": from ?? "", "to": category]
+            if let sd = service {
+                func epoch(_ date: Date?) -> Int64? { date.map { Int64($0.timeIntervalSince1970.rounded()) } }
+                let due = epoch(sd.firstResponse?.due)
+                try db.execute(sql: """
+                    UPDATE ticket SET sla_group = ?, sla_policy = ?, priority = ?, first_response_due = ?, resolution_due = ?, sla_warn_at = ?,
+                                      sla_escalate_to = ?,
+                                      sla_warned_at = CASE WHEN ? > ? THEN NULL ELSE sla_warned_at END,
+                                      sla_escalated_at = CASE WHEN ? > ? THEN NULL ELSE sla_escalated_at END
+                    WHERE id = ?
+                    """, arguments: [sd.group, sd.policy, sd.priority, due, epoch(sd.resolutionDue), epoch(sd.warnAt), sd.escalateTo,
+                                     due ?? 0, t, due ?? 0, t, id])
+                detail["policy"] = sd.policy ?? ""
+                detail["due"] = due.map { "\($0)" } ?? ""
+            }
+            try appendEvent(db, kind: .ticketRecategorized, ticket: id, actor: actor, detail: detail)
+        }
+    }
+
+    /// What a new service level for a ticket is computed from: sender, mailbox, arrival, and the group a
+    /// rule gave it (a rule's group stays when the category changes).
+    public func serviceFacts(ticket id: Int64) throws -> (from: String, mailbox: String, receivedAt: Int64, ruleGroup: String?, priority: String?)? {
+        try read("service facts") { db in
+            guard let r = try Row.fetchOne(db, sql: "SELECT from_address, mailbox, received_at, decision FROM ticket WHERE id = ?",
+                                           arguments: [id]) else { return nil }
+            let record = (r["decision"] as String?).flatMap { try? JSONDecoder().decode(DecisionRecord.self, from: Data($0.utf8)) }
+            let ruleGroup = record?.service?.groupMatch == .rule ? record?.service?.group : nil
+            let rulePriority = record?.reasons.contains { if case .classified(.rule) = $0 { true } else { false } } == true
+                ? record?.service?.priority : nil
+            return (r["from_address"], r["mailbox"], r["received_at"], ruleGroup, rulePriority)
         }
     }
 

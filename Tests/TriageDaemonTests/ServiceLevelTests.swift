@@ -206,4 +206,28 @@ import TriageTesting
         let mail = MIMEParser.parse(due[0].raw)
         #expect(mail.envelope.subject == "[SLA] overdue: #\(msgs[0].id) Vertrag" && mail.text.contains("a@grosskunde.example"))
     }
+
+    @Test func aNewCategoryMovesTheDueTime() throws {
+        let levels = try Self.levels()
+        let store = try SQLiteTicketStore(path: NSTemporaryDirectory() + "mt-recat-\(UUID().uuidString)/db.sqlite")
+        let received = Int64(Self.at("2026-12-01 10:00", Self.vienna).timeIntervalSince1970)
+        let raw = Array("From: b@kunde.example\r\nTo: support@example.com\r\nSubject: x\r\nMessage-ID: <r1@x>\r\n\r\nhi\r\n".utf8)
+        _ = try store.record([FetchedMessage(mailbox: "support", uidValidity: 1, uid: 1, raw: raw, size: raw.count, preBaseline: false,
+                                             internalDate: received)], cursor: MailboxCursor(mailbox: "support", uidValidity: 1, lastUID: 1, baselineUID: 0))
+        let msgs = try store.claimUnprocessed(limit: 1, worker: "w", lease: 60)
+        var d = Fixtures.decisions(msgs)[0]
+        d.service = levels.decide(sender: "b@kunde.example", mailbox: "support", category: "other", ruleGroup: nil, rulePriority: nil,
+                                  receivedAt: received).service
+        try store.apply([d])
+        let before = try #require(try store.tickets(TicketQuery()).first?.firstResponseDue)
+        #expect(Self.local(Date(timeIntervalSince1970: TimeInterval(before)), Self.vienna) == "2026-12-02 09:00")  // 8 working hours: 7 today, 1 tomorrow
+        let facts = try #require(try store.serviceFacts(ticket: msgs[0].id))
+        #expect(facts.from == "b@kunde.example" && facts.ruleGroup == nil)
+        let moved = levels.decide(sender: facts.from, mailbox: facts.mailbox, category: "password", ruleGroup: facts.ruleGroup,
+                                  rulePriority: facts.priority, receivedAt: facts.receivedAt).service
+        try store.recategorize(ticket: msgs[0].id, category: "password", actor: "anna", service: moved)
+        let t = try #require(try store.tickets(TicketQuery()).first)
+        #expect(t.category == "password" && t.group == "administrative")
+        #expect(Self.local(Date(timeIntervalSince1970: TimeInterval(t.firstResponseDue!)), Self.vienna) == "2026-12-01 10:30")
+    }
 }

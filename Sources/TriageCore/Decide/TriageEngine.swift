@@ -177,31 +177,10 @@ public enum TriageEngine {
                              reasons: inout [DecisionReason]) -> (ServiceDecision, ServicePolicy?)?
     {
         guard let levels = snapshot.serviceLevels else { return nil }
-        var sd = ServiceDecision(acknowledge: false)
-        if let g = levels.group(sender: ticket.fromAddress, mailbox: ticket.mailbox, ruleGroup: c?.targetGroup) {
-            sd.group = g.name
-            sd.groupMatch = g.match
-            reasons.append(.targetGroup(g.name, g.match))
-        }
-        sd.priority = c?.priority
-        guard let p = levels.policy(group: sd.group, category: c?.category) else {
-            reasons.append(.noServicePolicy)
-            return (sd, nil)
-        }
-        sd.policy = p.key
-        sd.priority = c?.priority ?? p.priority
-        sd.calendar = p.calendar
-        sd.escalateTo = p.escalateTo
-        sd.acknowledge = p.acknowledge
-        reasons.append(.servicePolicy(p.key))
-        if let cal = levels.calendars[p.calendar] {
-            let received = Date(timeIntervalSince1970: TimeInterval(ticket.receivedAt))
-            sd.firstResponse = cal.adding(p.firstResponse, to: received)
-            sd.resolutionDue = p.resolution.flatMap { cal.adding($0, to: received)?.due }
-            sd.warnAt = cal.adding(Int64((Double(p.firstResponse) * p.warnAt).rounded()), to: received)?.due
-            if let f = sd.firstResponse { reasons.append(.due(f)) }
-        }
-        return (sd, p)
+        let r = levels.decide(sender: ticket.fromAddress, mailbox: ticket.mailbox, category: c?.category, ruleGroup: c?.targetGroup,
+                              rulePriority: c?.priority, receivedAt: ticket.receivedAt)
+        reasons += r.reasons
+        return (r.service, r.policy)
     }
 
     /// The acknowledgement to `message`: its ticket number and when to expect an answer, in its language.

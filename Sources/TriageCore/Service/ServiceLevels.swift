@@ -33,6 +33,39 @@ public struct ServiceLevels: Sendable {
         return nil
     }
 
+    /// Group, policy and due times for a ticket from `sender` through `mailbox` in `category`, received at
+    /// `receivedAt` (seconds since 1970), with the reasons. A rule's target group and priority come first.
+    public func decide(sender: String, mailbox: String, category: String?, ruleGroup: String?, rulePriority: String?,
+                       receivedAt: Int64) -> (service: ServiceDecision, policy: ServicePolicy?, reasons: [DecisionReason])
+    {
+        var reasons: [DecisionReason] = []
+        var sd = ServiceDecision(acknowledge: false)
+        if let g = group(sender: sender, mailbox: mailbox, ruleGroup: ruleGroup) {
+            sd.group = g.name
+            sd.groupMatch = g.match
+            reasons.append(.targetGroup(g.name, g.match))
+        }
+        sd.priority = rulePriority
+        guard let p = policy(group: sd.group, category: category) else {
+            reasons.append(.noServicePolicy)
+            return (sd, nil, reasons)
+        }
+        sd.policy = p.key
+        sd.priority = rulePriority ?? p.priority
+        sd.calendar = p.calendar
+        sd.escalateTo = p.escalateTo
+        sd.acknowledge = p.acknowledge
+        reasons.append(.servicePolicy(p.key))
+        if let cal = calendars[p.calendar] {
+            let received = Date(timeIntervalSince1970: TimeInterval(receivedAt))
+            sd.firstResponse = cal.adding(p.firstResponse, to: received)
+            sd.resolutionDue = p.resolution.flatMap { cal.adding($0, to: received)?.due }
+            sd.warnAt = cal.adding(Int64((Double(p.firstResponse) * p.warnAt).rounded()), to: received)?.due
+            if let f = sd.firstResponse { reasons.append(.due(f)) }
+        }
+        return (sd, p, reasons)
+    }
+
     /// The most specific policy: group and category, then group, then category, then the general one.
     public func policy(group: String?, category: String?) -> ServicePolicy? {
         func find(_ g: String?, _ c: String?) -> ServicePolicy? { policies.first { $0.group == g && $0.category == c } }

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import TriageCore
+import TriageFiles
 import TriageDaemon
 import TriageStore
 
@@ -27,7 +28,23 @@ struct Queue: ParsableCommand {
             let env = ProcessInfo.processInfo.environment
             let actor = agent ?? env["SUDO_USER"] ?? env["USER"] ?? "agent"
             do {
-                try SQLiteTicketStore(path: path).recategorize(ticket: id, category: category, actor: actor)
+                let store = try SQLiteTicketStore(path: path)
+                // The due time moves with the category when service levels are configured.
+                var service: ServiceDecision?
+                if db.database == nil, let file = try loadConfig(db.global, mailboxes: false, logger: nil).serviceLevelsFile,
+                   let facts = try store.serviceFacts(ticket: id)
+                {
+                    do {
+                        let levels = try ServiceLevelsLoader.load(path: file, categories: Category.defaults).levels
+                        service = levels.decide(sender: facts.from, mailbox: facts.mailbox, category: category, ruleGroup: facts.ruleGroup,
+                                                rulePriority: facts.priority, receivedAt: facts.receivedAt).service
+                    } catch let e as ConfigError {
+                        for d in e.diagnostics { printErr(d.description) }
+                        throw ExitCode(1)
+                    }
+                }
+                try store.recategorize(ticket: id, category: category, actor: actor, service: service)
+                if let due = service?.firstResponse { print("ticket \(id): \(due.description)") }
             } catch let e as TriageError {
                 printErr("mailtriage: \(e.message)")
                 throw ExitCode(1)
