@@ -24,12 +24,16 @@ build: deps
 release: deps
 	swift build -c release
 
-# Starts Dovecot and the SMTP receiver on 127.0.0.1, runs every test against them, stops them.
+# Starts Dovecot and the SMTP receiver on 127.0.0.1, runs every test against them, stops them. The unit tests
+# run first and apart: the integration tests wait on processes and servers, and would hold the threads that
+# the services under unit test need.
 test: build
 	@$(SERVERS) stop "$(MAILTEST_DIR)" >/dev/null 2>&1 || true; rm -rf "$(MAILTEST_DIR)"; \
 	trap '$(SERVERS) stop "$(MAILTEST_DIR)"' EXIT; \
-	$(SERVERS) start "$(MAILTEST_DIR)" && \
-	MAILTEST_DIR="$(MAILTEST_DIR)" MAILTRIAGE_BIN="$$(swift build --show-bin-path)/mailtriage" swift test $(SWIFT_TEST_FLAGS)
+	$(SERVERS) start "$(MAILTEST_DIR)" || exit 1; \
+	export MAILTEST_DIR="$(MAILTEST_DIR)" MAILTRIAGE_BIN="$$(swift build --show-bin-path)/mailtriage"; \
+	if [ -n "$(SWIFT_TEST_FLAGS)" ]; then swift test $(SWIFT_TEST_FLAGS); else \
+	  swift test --skip IntegrationTests && swift test --filter IntegrationTests; fi
 
 # A throwaway mail server with a few sample mails, one `serve --once`, and the resulting queue.
 demo: build

@@ -31,10 +31,23 @@ public final class NotifySocket {
         unlink(path)
     }
 
-    /// The next datagram, or nil when none came in time.
+    /// The next datagram, or nil when none came in time. Blocks: for tests that run outside the
+    /// cooperative pool's concerns (a separate process sends).
     public func receive() -> String? {
         var buf = [UInt8](repeating: 0, count: 4096)
         let n = recv(fd, &buf, buf.count, 0)
         return n < 0 ? nil : String(decoding: buf[0..<n], as: UTF8.self)
+    }
+
+    /// The next datagram without holding a thread while waiting (the sender may be a task of this process).
+    public func next(timeout: Duration = .seconds(20)) async -> String? {
+        let deadline = ContinuousClock.now + timeout
+        var buf = [UInt8](repeating: 0, count: 4096)
+        while ContinuousClock.now < deadline {
+            let n = recv(fd, &buf, buf.count, Int32(MSG_DONTWAIT))
+            if n >= 0 { return String(decoding: buf[0..<n], as: UTF8.self) }
+            try? await Task.sleep(for: .milliseconds(2))
+        }
+        return nil
     }
 }

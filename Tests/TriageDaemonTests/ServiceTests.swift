@@ -137,16 +137,16 @@ import Glibc
         await testGracefulShutdown { trigger in
             await withDiscardingTaskGroup { group in
                 group.addTask { try? await running.run() }
-                #expect(socket.receive() == "READY=1\nSTATUS=polling 1 mailbox")
-                #expect(socket.receive() == "WATCHDOG=1")
+                #expect(await socket.next() == "READY=1\nSTATUS=polling 1 mailbox")
+                #expect(await socket.next() == "WATCHDOG=1")
                 await clock.waitForSleepers(1)
                 clock.advance(by: .seconds(5))
-                #expect(socket.receive() == "WATCHDOG=1")
+                #expect(await socket.next() == "WATCHDOG=1")
                 await clock.waitForSleepers(1)
                 trigger.triggerGracefulShutdown()
             }
         }
-        #expect(socket.receive() == "STOPPING=1")
+        #expect(await socket.next() == "STOPPING=1")
     }
 
     @Test func reloadSwapsTheSnapshotOrKeepsTheOldOne() throws {
