@@ -150,6 +150,28 @@ enum Migrations {
                 CREATE INDEX ticket_sla_due ON ticket(first_response_due) WHERE first_response_due IS NOT NULL AND sla_escalated_at IS NULL;
                 """)
         }
+        m.registerMigration("2026-12-01-agents") { db in
+            // Drafts for semi-automatic tickets, the agent holding a ticket, the paused clock, the first response.
+            try db.execute(sql: """
+                CREATE TABLE draft (
+                    id INTEGER PRIMARY KEY,
+                    ticket_id INTEGER NOT NULL REFERENCES ticket(id),
+                    kb_entry TEXT NOT NULL,
+                    body TEXT NOT NULL,
+                    state TEXT NOT NULL,
+                    agent TEXT,
+                    reason TEXT,
+                    created_at INTEGER NOT NULL,
+                    decided_at INTEGER
+                );
+                CREATE INDEX draft_ticket ON draft(ticket_id);
+                ALTER TABLE ticket ADD COLUMN assignee TEXT;
+                ALTER TABLE ticket ADD COLUMN paused_at INTEGER;
+                ALTER TABLE ticket ADD COLUMN first_responded_at INTEGER;
+                ALTER TABLE ticket ADD COLUMN sla_calendar TEXT;
+                CREATE INDEX ticket_assignee ON ticket(assignee) WHERE assignee IS NOT NULL;
+                """)
+        }
         return m
     }
 }

@@ -247,9 +247,21 @@ public final class SQLiteTicketStore: TicketRepository, ProcessingRepository, Ou
             var seen = Set<Int64>()
             var out: [ThreadCandidate] = []
             for (t, link) in found where seen.insert(t).inserted {
-                var customers = Set(try String.fetchAll(db, sql: "SELECT recipient FROM outbox WHERE ticket_id = ?", arguments: [t]))
-                if let from = try String.fetchOne(db, sql: "SELECT from_address FROM ticket WHERE id = ?", arguments: [t]) { customers.insert(from) }
-                out.append(ThreadCandidate(ticketID: t, link: link, customers: customers))
+                // Escalation mails go to the team, not the customer: their recipients do not own the ticket.
+                var customers = Set(try String.fetchAll(db, sql: "SELECT recipient FROM outbox WHERE ticket_id = ? AND kb_entry != ?",
+                                                        arguments: [t, OutgoingAnswer.escalationEntry]))
+                var paused: PausedClock?
+                if let r = try Row.fetchOne(db, sql: "SELECT from_address, state, paused_at, first_response_due, sla_calendar FROM ticket WHERE id = ?",
+                                            arguments: [t])
+                {
+                    customers.insert(r["from_address"])
+                    if (r["state"] as String) == TicketState.waiting.rawValue, let at = r["paused_at"] as Int64?, let due = r["first_response_due"] as Int64?,
+                       let cal = r["sla_calendar"] as String?
+                    {
+                        paused = PausedClock(pausedAt: at, due: due, calendar: cal)
+                    }
+                }
+                out.append(ThreadCandidate(ticketID: t, link: link, customers: customers, paused: paused))
             }
             return out
         }
@@ -311,9 +323,14 @@ public final class SQLiteTicketStore: TicketRepository, ProcessingRepository, Ou
             func epoch(_ date: Date?) -> Int64? { date.map { Int64($0.timeIntervalSince1970.rounded()) } }
             try db.execute(sql: """
                 UPDATE ticket SET sla_group = ?, sla_policy = ?, priority = ?, first_response_due = ?, resolution_due = ?, sla_warn_at = ?,
-                                  sla_escalate_to = ? WHERE id = ?
+                                  sla_escalate_to = ?, sla_calendar = ? WHERE id = ?
                 """, arguments: [sd.group, sd.policy, sd.priority, epoch(sd.firstResponse?.due), epoch(sd.resolutionDue), epoch(sd.warnAt),
-                                 sd.escalateTo, id])
+                                 sd.escalateTo, sd.calendar, id])
+        }
+        if let draft = d.draft {
+            try db.execute(sql: "INSERT INTO draft (ticket_id, kb_entry, body, state, created_at) VALUES (?, ?, ?, ?, ?)",
+                           arguments: [id, draft.entry, draft.body, DraftState.pending.rawValue, t])
+            try appendEvent(db, kind: .draftPrepared, ticket: id, mailbox: nt.mailbox, detail: ["entry": draft.entry])
         }
         if let a = d.shadowReply {
             try insertOutbox(db, ticket: id, a, state: .shadow, at: t)
@@ -356,8 +373,13 @@ public final class SQLiteTicketStore: TicketRepository, ProcessingRepository, Ou
         else { return }
         let next = state.applying(.customerReplied)
         guard next != state else { return }
-        try db.execute(sql: "UPDATE ticket SET state = ?, degree = ?, updated_at = ? WHERE id = ?",
+        try db.execute(sql: "UPDATE ticket SET state = ?, degree = ?, updated_at = ?, paused_at = NULL WHERE id = ?",
                        arguments: [next.rawValue, AutomationDegree.manual.rawValue, t, ticket])
+        if let due = d.resumedDue {
+            // The clock runs again with the time that was left when the ticket started waiting on the customer.
+            try db.execute(sql: "UPDATE ticket SET first_response_due = ?, sla_warned_at = NULL, sla_escalated_at = NULL WHERE id = ?",
+                           arguments: [due, ticket])
+        }
         try appendEvent(db, kind: .ticketReopened, ticket: ticket, message: d.messageRowID, detail: [
             "from": state.rawValue, "to": next.rawValue, "answer_entry": (row["answer_entry"] as String?) ?? "",
             "reason": TicketTransition.customerReplied.rawValue,
@@ -383,13 +405,33 @@ public final class SQLiteTicketStore: TicketRepository, ProcessingRepository, Ou
                 """
             var clauses: [String] = []
             var args: [any DatabaseValueConvertible] = []
-            if let states = query.states, !states.isEmpty {
-                clauses.append("state IN (\(states.map { _ in "?" }.joined(separator: ",")))")
-                args += states.map(\.rawValue)
+            func values(_ column: String, _ list: [some DatabaseValueConvertible]) {
+                clauses.append("\(column) IN (\(list.map { _ in "?" }.joined(separator: ",")))")
+                args += list.map { $0 as any DatabaseValueConvertible }
             }
+            if let states = query.states, !states.isEmpty { values("state", states.map(\.rawValue)) }
             if let mb = query.mailbox { clauses.append("mailbox = ?"); args.append(mb) }
+            if let ids = query.ids { values("ticket.id", ids) }
+            if let g = query.groups, !g.isEmpty { values("sla_group", g) }
+            if let c = query.categories, !c.isEmpty { values("category", c) }
+            if let a = query.assignee { clauses.append("assignee = ?"); args.append(a) }
+            if let t = query.overdueAt {
+                clauses.append("first_response_due <= ?")
+                args.append(t)
+                values("state", TicketState.awaitingResponse.map(\.rawValue))
+            }
             if !clauses.isEmpty { sql += " WHERE " + clauses.joined(separator: " AND ") }
-            sql += " ORDER BY received_at, id"
+            switch query.order {
+            case .received:
+                sql += " ORDER BY received_at, ticket.id"
+            case .due:
+                sql += """
+                     ORDER BY CASE WHEN state = '\(TicketState.awaitingApproval.rawValue)' THEN 0 ELSE 1 END,
+                              first_response_due IS NULL, first_response_due,
+                              CASE priority WHEN 'urgent' THEN 0 WHEN 'high' THEN 1 WHEN 'normal' THEN 2 WHEN 'low' THEN 3 ELSE 2 END,
+                              received_at, ticket.id
+                    """
+            }
             if let limit = query.limit { sql += " LIMIT \(max(0, limit))" }
             return try Row.fetchAll(db, sql: sql, arguments: StatementArguments(args)).map { r in
                 let w: String = r["warnings"]
@@ -408,6 +450,8 @@ public final class SQLiteTicketStore: TicketRepository, ProcessingRepository, Ou
                 t.group = r["sla_group"]
                 t.priority = r["priority"]
                 t.firstResponseDue = r["first_response_due"]
+                t.assignee = r["assignee"]
+                t.calendar = r["sla_calendar"]
                 return t
             }
         }
@@ -534,18 +578,9 @@ public final class SQLiteTicketStore: TicketRepository, ProcessingRepository, Ou
                            arguments: [category, t, id])
             var detail = ["from": from ?? "", "to": category]
             if let sd = service {
-                func epoch(_ date: Date?) -> Int64? { date.map { Int64($0.timeIntervalSince1970.rounded()) } }
-                let due = epoch(sd.firstResponse?.due)
-                try db.execute(sql: """
-                    UPDATE ticket SET sla_group = ?, sla_policy = ?, priority = ?, first_response_due = ?, resolution_due = ?, sla_warn_at = ?,
-                                      sla_escalate_to = ?,
-                                      sla_warned_at = CASE WHEN ? > ? THEN NULL ELSE sla_warned_at END,
-                                      sla_escalated_at = CASE WHEN ? > ? THEN NULL ELSE sla_escalated_at END
-                    WHERE id = ?
-                    """, arguments: [sd.group, sd.policy, sd.priority, due, epoch(sd.resolutionDue), epoch(sd.warnAt), sd.escalateTo,
-                                     due ?? 0, t, due ?? 0, t, id])
+                try updateService(db, id, sd)
                 detail["policy"] = sd.policy ?? ""
-                detail["due"] = due.map { "\($0)" } ?? ""
+                detail["due"] = sd.firstResponse.map { "\(Int64($0.due.timeIntervalSince1970))" } ?? ""
             }
             try appendEvent(db, kind: .ticketRecategorized, ticket: id, actor: actor, detail: detail)
         }

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Foundation
 
 @main
 struct MailTriage: AsyncParsableCommand {
@@ -10,6 +11,24 @@ struct MailTriage: AsyncParsableCommand {
             queues it for the helpdesk. Configuration: /etc/mailtriage/mailtriage.toml (see --config).
             """,
         subcommands: [Serve.self, CheckConfig.self, Queue.self, Parse.self, ClassifyCommand.self, EvalCommand.self, TrainCommand.self])
+
+    /// As ArgumentParser's, but a usage error exits with status 2 (scripts tell "refused", 1, from "wrong call", 2).
+    static func main() async {
+        do {
+            var command = try parseAsRoot()
+            if var async = command as? any AsyncParsableCommand {
+                try await async.run()
+            } else {
+                try command.run()
+            }
+        } catch {
+            if exitCode(for: error) == .validationFailure {
+                FileHandle.standardError.write(Data((fullMessage(for: error) + "\n").utf8))
+                Foundation.exit(2)
+            }
+            exit(withError: error)
+        }
+    }
 }
 
 /// Options every command that reads the configuration shares.

@@ -65,6 +65,8 @@ public struct ReplyComposer: Sendable {
         /// Seconds since 1970 (UTC).
         public var date: Int64
         public var body: String
+        /// Marked as an automatic reply (RFC 3834): true for mailtriage's own answers, false for an agent's.
+        public var automatic = true
 
         public init(from: MailAddress, to: MailAddress, subject: String, messageID: String, inReplyTo: String?,
                     references: [String], date: Int64, body: String)
@@ -99,6 +101,11 @@ public struct ReplyComposer: Sendable {
         return s.firstRange(of: tag) != nil ? "Re: \(s)" : (s.isEmpty ? "Re: \(tag)" : "Re: \(s) \(tag)")
     }
 
+    /// The Message-ID of an agent's reply: `reply.<ticket>.<token>@<domain>`.
+    public static func agentMessageID(ticket: Int64, token: String, domain: String) -> String {
+        "reply" + messageID(ticket: ticket, token: token, domain: domain).dropFirst(4)
+    }
+
     /// A Message-ID we recognise later: `auto.<ticket>.<token>@<domain>`.
     public static func messageID(ticket: Int64, token: String, domain: String) -> String {
         "auto.\(ticket).\(token.filter { $0.isLetter || $0.isNumber })@\(domain.filter { $0.isLetter || $0.isNumber || $0 == "." || $0 == "-" })"
@@ -117,9 +124,11 @@ public struct ReplyComposer: Sendable {
         h.append("MIME-Version: 1.0")
         h.append("Content-Type: text/plain; charset=utf-8")
         h.append("Content-Transfer-Encoding: quoted-printable")
-        h.append("Auto-Submitted: auto-replied")
-        h.append("X-Auto-Response-Suppress: All")
-        h.append("Precedence: auto_reply")
+        if r.automatic {
+            h.append("Auto-Submitted: auto-replied")
+            h.append("X-Auto-Response-Suppress: All")
+            h.append("Precedence: auto_reply")
+        }
         var out = Array((h.joined(separator: "\r\n") + "\r\n\r\n").utf8)
         out += ReplyComposer.quotedPrintable(r.body)
         return out

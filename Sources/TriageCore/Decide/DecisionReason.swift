@@ -39,6 +39,8 @@ public enum DecisionReason: Sendable, Equatable, Codable, CustomStringConvertibl
     case shadowAnswer(String)
     /// The customer is told when to expect an answer.
     case acknowledged
+    /// Semi-automatic: a draft from this entry waits for an agent's approval.
+    case draftPrepared(String)
     case noAcknowledgementTemplate(String)
 
     public var description: String {
@@ -67,6 +69,7 @@ public enum DecisionReason: Sendable, Equatable, Codable, CustomStringConvertibl
         case .due(let d): return d.description
         case .shadowAnswer(let e): return "shadow: would have answered with \(e); recorded, not sent"
         case .acknowledged: return "acknowledgement with the expected answer time"
+        case .draftPrepared(let e): return "draft from \(e) waits for an agent's approval"
         case .noAcknowledgementTemplate(let l): return "no acknowledgement template for \(l) in the knowledge base's _templates/"
         }
     }

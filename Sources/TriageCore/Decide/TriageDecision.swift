@@ -30,6 +30,10 @@ public struct TriageDecision: Sendable, Equatable, Codable {
     public var shadowReply: OutgoingAnswer?
     /// The acknowledgement that tells the customer when to expect an answer.
     public var acknowledgement: OutgoingAnswer?
+    /// Semi-automatic: the drafted answer an agent approves, edits or rejects.
+    public var draft: Draft?
+    /// A customer's reply to a ticket waiting on them resumes its clock: the new first-response due time.
+    public var resumedDue: Int64?
     /// Target group, policy and due times.
     public var service: ServiceDecision?
     public var reasons: [DecisionReason]
@@ -80,11 +84,27 @@ public struct ThreadCandidate: Sendable, Equatable, Codable {
     public var link: ThreadLink
     /// The addresses the ticket belongs to (its sender, where our answers went), lowercased.
     public var customers: Set<String>
+    /// Set while the ticket waits on the customer: the paused service-level clock.
+    public var paused: PausedClock?
 
-    public init(ticketID: Int64, link: ThreadLink, customers: Set<String>) {
+    public init(ticketID: Int64, link: ThreadLink, customers: Set<String>, paused: PausedClock? = nil) {
         self.ticketID = ticketID
         self.link = link
         self.customers = Set(customers.map { $0.lowercased() })
+        self.paused = paused
+    }
+}
+
+/// A first-response clock paused while waiting on the customer (seconds since 1970).
+public struct PausedClock: Sendable, Equatable, Codable {
+    public var pausedAt: Int64
+    public var due: Int64
+    public var calendar: String
+
+    public init(pausedAt: Int64, due: Int64, calendar: String) {
+        self.pausedAt = pausedAt
+        self.due = due
+        self.calendar = calendar
     }
 }
 
@@ -109,5 +129,16 @@ extension TriageDecision {
         DecisionRecord(language: classification?.language, category: classification?.category, confidence: classification?.confidence,
                        degree: degree, state: ticket.state, knowledgeEntry: knowledgeEntry, candidates: candidates,
                        linkedTicket: linkedTicket, loopGuard: loopGuard, service: service, reasons: reasons)
+    }
+}
+
+/// A drafted answer waiting for an agent: the knowledge-base entry and its text with the placeholders filled.
+public struct Draft: Sendable, Equatable, Codable {
+    public var entry: String
+    public var body: String
+
+    public init(entry: String, body: String) {
+        self.entry = entry
+        self.body = body
     }
 }

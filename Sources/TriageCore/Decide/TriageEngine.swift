@@ -62,6 +62,13 @@ public enum TriageEngine {
             for c in context.threadCandidates {
                 if !c.customers.isDisjoint(with: senders) {
                     d.action = .joinThread(ticket: c.ticketID, informational: report.isAutomated)
+                    // The customer answered while we waited on them: the clock runs again with the time that was left.
+                    if !report.isAutomated, let p = c.paused, let cal = snapshot.serviceLevels?.calendars[p.calendar] {
+                        let at = Date(timeIntervalSince1970: TimeInterval(s.receivedAt))
+                        d.resumedDue = cal.resuming(due: Date(timeIntervalSince1970: TimeInterval(p.due)),
+                                                    pausedAt: Date(timeIntervalSince1970: TimeInterval(p.pausedAt)), resumedAt: at)
+                            .map { Int64($0.due.timeIntervalSince1970.rounded()) }
+                    }
                     d.reasons = reasons + [report.isAutomated ? .automaticReplyKept(ticket: c.ticketID, via: c.link)
                                                               : .joinedThread(ticket: c.ticketID, via: c.link)]
                     return d
@@ -152,6 +159,15 @@ public enum TriageEngine {
             }
         }
 
+        // Semi-automatic: a draft for an agent, from the clear entry or the best candidate.
+        if degree == .semiAutomatic, snapshot.answersEnabled, m.textOnly != nil || (d.loopGuard.isEmpty && from != nil),
+           let id = d.knowledgeEntry ?? d.candidates.first?.id, let entry = snapshot.matcher?.entry(id)
+        {
+            d.draft = Draft(entry: id, body: draftText(entry, to: parsed, fallbackName: ticket.fromAddress, ticketID: s.id, snapshot: snapshot))
+            d.ticket.state = .awaitingApproval
+            reasons.append(.draftPrepared(id))
+        }
+
         // The acknowledgement: a queued ticket learns when to expect an answer (loop guard and limits apply).
         if d.ticket.state != .answered, let service = d.service, service.acknowledge, let due = service.firstResponse, snapshot.answersEnabled,
            ticket.autoEligible, m.textOnly == nil, d.loopGuard.isEmpty, from != nil || !context.renderReply
@@ -202,6 +218,19 @@ public enum TriageEngine {
             inReplyTo: env.messageID, references: env.references + (env.messageID.map { [$0] } ?? []), date: now, body: text))
         return OutgoingAnswer(recipient: to.address, envelopeFrom: snapshot.config.smtp?.envelopeSender ?? "", messageID: mid,
                               knowledgeEntry: OutgoingAnswer.acknowledgementEntry, raw: raw)
+    }
+
+    /// An entry's answer with the placeholders filled for this customer: the text of a draft.
+    public static func draftText(_ entry: KnowledgeEntry, to message: ParsedMessage?, fallbackName: String, ticketID: Int64,
+                                 snapshot: TriageSnapshot) -> String
+    {
+        let env = message?.envelope
+        let to = env.flatMap { $0.replyTo.first ?? $0.from }
+        var values = snapshot.config.answers.placeholders
+        values["customer_name"] = (to?.name ?? "").isEmpty ? (to?.address ?? fallbackName) : to!.name!
+        values["ticket_id"] = "#\(ticketID)"
+        values["subject"] = env?.subject ?? ""
+        return AnswerTemplate.render(entry.body, values: values).text
     }
 
     /// The automatic answer with `entry` to `message`, as the bytes to send. Pure: token and date come in.

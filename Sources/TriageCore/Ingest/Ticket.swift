@@ -51,6 +51,10 @@ public struct TicketSummary: Sendable, Codable, Equatable {
     public var group: String?
     public var priority: String?
     public var firstResponseDue: Int64?
+    /// The agent holding the ticket.
+    public var assignee: String?
+    /// The calendar's time zone of the service level (for showing due times), when known.
+    public var calendar: String?
 
     public init(id: Int64, mailbox: String, receivedAt: Int64, from: String, fromName: String?, subject: String,
                 state: TicketState, autoEligible: Bool, warnings: [String])
@@ -67,16 +71,39 @@ public struct TicketSummary: Sendable, Codable, Equatable {
     }
 }
 
-/// Which tickets to list.
+/// Which tickets to list, and in which order.
 public struct TicketQuery: Sendable {
+    public enum Order: Sendable {
+        /// Oldest first.
+        case received
+        /// The agents' queue: drafts waiting for approval first, then by first-response due time (none last),
+        /// then priority (high first), then age.
+        case due
+    }
+
     public var states: [TicketState]?
     public var mailbox: String?
     public var limit: Int?
+    public var ids: [Int64]?
+    public var groups: [String]?
+    public var categories: [String]?
+    public var assignee: String?
+    /// Only tickets whose first answer was due before this time (seconds since 1970) and is still awaited.
+    public var overdueAt: Int64?
+    public var order: Order
 
-    public init(states: [TicketState]? = nil, mailbox: String? = nil, limit: Int? = nil) {
+    public init(states: [TicketState]? = nil, mailbox: String? = nil, limit: Int? = nil, ids: [Int64]? = nil, groups: [String]? = nil,
+                categories: [String]? = nil, assignee: String? = nil, overdueAt: Int64? = nil, order: Order = .received)
+    {
         self.states = states
         self.mailbox = mailbox
         self.limit = limit
+        self.ids = ids
+        self.groups = groups
+        self.categories = categories
+        self.assignee = assignee
+        self.overdueAt = overdueAt
+        self.order = order
     }
 }
 
@@ -84,6 +111,10 @@ public struct TicketQuery: Sendable {
 public struct OutgoingAnswer: Sendable, Equatable, Codable {
     /// The `knowledgeEntry` of an acknowledgement (no knowledge-base entry: a template).
     public static let acknowledgementEntry = "acknowledgement"
+    /// The `knowledgeEntry` of an SLA escalation mail to the team.
+    public static let escalationEntry = "escalation"
+    /// The `knowledgeEntry` of an agent's own reply (no knowledge-base entry).
+    public static let agentEntry = "agent"
 
     public var recipient: String
     /// Envelope sender; "" is the null sender.

@@ -219,6 +219,6 @@ public enum Escalation {
         let mid = ReplyComposer.messageID(ticket: alarm.ticketID, token: "sla" + token, domain: domain)
         let raw = ReplyComposer().render(.init(from: from, to: to, subject: "[SLA] overdue: #\(alarm.ticketID) \(alarm.subject)", messageID: mid,
                                                inReplyTo: nil, references: [], date: now, body: body))
-        return OutgoingAnswer(recipient: to.address, envelopeFrom: "", messageID: mid, knowledgeEntry: "escalation", raw: raw)
+        return OutgoingAnswer(recipient: to.address, envelopeFrom: "", messageID: mid, knowledgeEntry: OutgoingAnswer.escalationEntry, raw: raw)
     }
 }

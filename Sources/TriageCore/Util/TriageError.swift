@@ -4,6 +4,8 @@ public struct TriageError: Error, Sendable, Equatable, CustomStringConvertible {
     public enum Code: String, Sendable, Codable {
         case config, authentication, connection, tls, timeout, protocolError = "protocol", serverRefused
         case limitExceeded = "limit", notFound = "not_found", storage, io, credential, model
+        /// An agent's action that conflicts with the ticket's state or another agent's claim.
+        case conflict
     }
 
     public var code: Code

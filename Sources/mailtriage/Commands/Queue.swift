@@ -8,7 +8,9 @@ import TriageStore
 struct Queue: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Work the ticket queue.",
-        subcommands: [List.self, Recategorize.self])
+        discussion: "Agents work tickets with these commands; every action is an event with the agent's name ($SUDO_USER, $USER or --as), and replies go out through the outbox (the daemon sends them). Exit status: 0 done, 1 refused (another agent holds the ticket, the state does not allow it, no such ticket), 2 usage.",
+        subcommands: [List.self, Show.self, Claim.self, Unclaim.self, Reply.self, Approve.self, Reject.self, Reassign.self, Wait.self,
+                      Resolve.self, Reopen.self, Note.self, Recategorize.self])
 
     struct Recategorize: ParsableCommand {
         static let configuration = CommandConfiguration(
@@ -55,41 +57,46 @@ struct Queue: ParsableCommand {
 
     struct List: ParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "List tickets, oldest first.",
-            discussion: "Columns: ticket id, time received (local time), state, category with confidence, automation degree, sender, subject.")
+            abstract: "The queue: drafts waiting for approval first, then by first-response due time, then priority.",
+            discussion: "Columns: ticket id, state, due (time left, or how long overdue), group, category, degree, agent, sender, subject. Without --state: open, claimed, awaiting_approval and waiting tickets. Colour on a terminal (not when piped or with NO_COLOR); long subjects are cut to the terminal's width.")
 
         @OptionGroup var db: QueueDatabase
 
         @Option(name: .long, parsing: .upToNextOption,
                 help: ArgumentHelp("Only tickets in these states (\(TicketState.reachable.map(\.rawValue).joined(separator: ", "))).", valueName: "state"))
         var state: [String] = []
-
-        @Option(name: .long, help: "Only tickets from this mailbox.")
-        var mailbox: String?
-
-        @Option(name: .long, help: "At most this many tickets.")
-        var limit: Int?
-
-        @Flag(name: .long, help: "Print JSON (one array of ticket objects) instead of a table.")
-        var json = false
+        @Flag(help: "Every ticket, whatever its state.") var all = false
+        @Option(help: "Only tickets of this target group.") var group: [String] = []
+        @Option(help: "Only tickets of this category.") var category: [String] = []
+        @Flag(help: "Only tickets whose first answer is overdue.") var overdue = false
+        @Flag(help: "Only tickets I hold ($SUDO_USER, $USER or --as).") var mine = false
+        @Option(name: .customLong("as"), help: "The agent's name for --mine.") var agent: String?
+        @Option(name: .long, help: "Only tickets from this mailbox.") var mailbox: String?
+        @Option(name: .long, help: "At most this many tickets.") var limit: Int?
+        @Flag(name: .long, help: "Print JSON.") var json = false
 
         func run() throws {
             let path = try db.existingPath()
             var states: [TicketState] = []
             for s in state {
-                guard let st = TicketState(rawValue: s), TicketState.reachable.contains(st) else {
+                guard let st = TicketState(rawValue: s) else {
                     throw ValidationError("unknown state \"\(s)\"; known: \(TicketState.reachable.map(\.rawValue).joined(separator: ", "))")
                 }
                 states.append(st)
             }
+            if states.isEmpty && !all { states = TicketState.awaitingResponse + [.waiting] }
+            let env = ProcessInfo.processInfo.environment
+            let me = agent ?? env["SUDO_USER"] ?? env["USER"] ?? "agent"
             let store = try SQLiteTicketStore(path: path)
-            let tickets = try store.tickets(TicketQuery(states: states.isEmpty ? nil : states, mailbox: mailbox, limit: limit))
+            let now = Int64(Date().timeIntervalSince1970)
+            let tickets = try store.tickets(TicketQuery(states: all ? nil : states, mailbox: mailbox, limit: limit, groups: group, categories: category,
+                                                        assignee: mine ? me : nil, overdueAt: overdue ? now : nil, order: .due))
             if json {
                 let enc = JSONEncoder()
                 enc.outputFormatting = [.prettyPrinted, .sortedKeys]
                 print(String(decoding: try enc.encode(tickets.map(TicketJSON.init)), as: UTF8.self))
             } else {
-                print(QueueTable.render(tickets))
+                print(QueueTable.render(tickets, now: now, terminal: Terminal.current))
             }
         }
     }
@@ -159,38 +166,48 @@ struct TicketJSON: Encodable {
 }
 
 enum QueueTable {
-    static func render(_ tickets: [TicketSummary]) -> String {
+    static func render(_ tickets: [TicketSummary], now: Int64, terminal: Terminal) -> String {
         if tickets.isEmpty { return "no tickets" }
-        let fmt = DateFormatter()
-        fmt.dateFormat = "yyyy-MM-dd HH:mm"
-        var rows = [["ID", "RECEIVED", "STATE", "CATEGORY", "DEGREE", "DUE", "FROM", "SUBJECT"]]
-        let now = Int64(Date().timeIntervalSince1970)
+        var rows = [["ID", "STATE", "DUE", "GROUP", "CATEGORY", "DEGREE", "AGENT", "FROM", "SUBJECT"]]
+        var colours: [String?] = [nil]
         for t in tickets {
             let category = t.report.map { "(\($0))" } ?? t.category.map { c in t.confidence.map { "\(c) \(Int(($0 * 100).rounded()))%" } ?? c } ?? "-"
-            let state: String
+            var state = t.state.rawValue
             switch t.answerState {
-            case .failed?: state = t.state.rawValue + " (answer failed)"
-            case .pending?: state = t.state.rawValue + " (sending)"
-            default: state = t.state.rawValue
+            case .failed?: state += " (answer failed)"
+            case .pending? where t.state == .answered: state += " (sending)"
+            default: break
             }
-            rows.append(["\(t.id)", fmt.string(from: Date(timeIntervalSince1970: TimeInterval(t.receivedAt))), state,
-                         category, t.degree?.rawValue ?? "-", due(t, now: now),
-                         clip(t.from.isEmpty ? (t.fromName ?? "-") : t.from, 32), clip(t.subject, 60) + (t.warnings.isEmpty ? "" : " (!)")])
+            let left = t.firstResponseDue.map { $0 - now }
+            rows.append(["\(t.id)", state, due(t, now: now), t.group ?? "-", category, t.degree?.rawValue ?? "-", t.assignee ?? "-",
+                         t.from.isEmpty ? (t.fromName ?? "-") : t.from, t.subject + (t.warnings.isEmpty ? "" : " (!)")])
+            let awaiting = TicketState.awaitingResponse.contains(t.state)
+            colours.append(awaiting && (left ?? 1) < 0 ? Terminal.red : awaiting && (left ?? Int64.max) < 3600 ? Terminal.yellow
+                           : t.state == .awaitingApproval ? Terminal.cyan : nil)
         }
         let n = rows[0].count - 1
-        let widths = (0..<n).map { c in rows.map { $0[c].count }.max() ?? 0 }
-        return rows.map { r in
-            (0..<n).map { r[$0].padding(toLength: widths[$0], withPad: " ", startingAt: 0) }.joined(separator: "  ") + "  " + r[n]
+        var widths = (0..<n).map { c in rows.map { Terminal.width($0[c]) }.max() ?? 0 }
+        widths[n - 1] = min(widths[n - 1], 32)  // FROM
+        let used = widths.reduce(0, +) + 2 * n
+        let subjectWidth = terminal.columns.map { max(12, $0 - used) }
+        return rows.enumerated().map { i, r in
+            var cells = (0..<n).map { Terminal.pad(Terminal.clip(r[$0], widths[$0]), widths[$0]) }
+            cells.append(subjectWidth.map { Terminal.clip(r[n], $0) } ?? r[n])
+            let line = cells.joined(separator: "  ")
+            if i == 0 { return terminal.colour ? Terminal.bold + line + Terminal.reset : line }
+            guard terminal.colour, let c = colours[i] else { return line }
+            return c + line + Terminal.reset
         }.joined(separator: "\n")
     }
 
     /// Time left until the first answer is due ("3h20m"), or how long it is overdue ("overdue 15m").
     static func due(_ t: TicketSummary, now: Int64) -> String {
-        guard let due = t.firstResponseDue, TicketState.awaitingResponse.contains(t.state) else { return "-" }
+        guard let due = t.firstResponseDue, TicketState.awaitingResponse.contains(t.state) || t.state == .waiting else { return "-" }
+        if t.state == .waiting { return "paused" }
         let left = due - now
         let text = DurationText.format(.seconds(max(60, abs(left)) / 60 * 60))
         return left >= 0 ? text : "overdue \(text)"
     }
 
-    static func clip(_ s: String, _ n: Int) -> String { s.count <= n ? s : String(s.prefix(n - 1)) + "…" }
+    static func clip(_ s: String, _ n: Int) -> String { Terminal.clip(s, n) }
 }
