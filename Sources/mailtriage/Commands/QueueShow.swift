@@ -46,9 +46,11 @@ enum TicketView {
 
         if let s = d.decision?.service {
             heading("Service level")
-            out.append("group:     \(s.group ?? "-")\(s.groupMatch.map { " (by \($0.rawValue))" } ?? "")    policy: \(s.policy ?? "-")    priority: \(s.priority ?? "-")")
+            let moved = t.group != s.group
+            out.append("group:     \(t.group ?? "-")\(moved ? " (reassigned)" : s.groupMatch.map { " (by \($0.rawValue))" } ?? "")    priority: \(t.priority ?? "-")")
+            if !moved { out.append("policy:    \(s.policy ?? "-")\(s.calendar.map { ", calendar \($0)" } ?? "")") }
             if let due = s.firstResponse {
-                out.append("due:       \(due.description)")
+                out.append("\(moved ? "at arrival" : "due:      ") \(due.description)")
                 if let current = t.firstResponseDue, TicketState.awaitingResponse.contains(t.state) {
                     out.append("now:       \(QueueTable.due(t, now: now) == "-" ? "-" : QueueTable.due(t, now: now)) (first answer due \(time(current, zone: due.timeZone)))")
                 }

@@ -1,0 +1,165 @@
+import Foundation
+import GRDB
+import Testing
+import TriageCore
+import TriageMIME
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Agents work the queue through the binary while tickets come from the real Dovecot and replies go out
+/// through the real SMTP receiver.
+@Suite(.serialized) struct QueueIntegrationTests {
+    let pipeline: PipelineIntegrationTests
+    var server: MailServer { pipeline.server }
+
+    init() throws {
+        pipeline = try PipelineIntegrationTests()
+    }
+
+    /// A mailbox with service levels: mail from `vip-<tag>.example` is semi-automatic (drafts).
+    func setup(_ tag: String) throws -> (TestSetup, String) {
+        let root = NSTemporaryDirectory() + "mt-q-\(UUID().uuidString)"
+        try FileManager.default.createDirectory(atPath: root, withIntermediateDirectories: true)
+        let levels = root + "/service-levels.toml"
+        try """
+            default_group = "everyone"
+            [calendars.always]
+            time_zone = "Europe/Berlin"
+            every_day = ["00:00-24:00"]
+            [groups.vip]
+            domains = ["vip-\(tag).example"]
+            [groups.everyone]
+            [[policy]]
+            group = "vip"
+            calendar = "always"
+            first_response = "1h"
+            degree = "semi_automatic"
+            priority = "high"
+            [[policy]]
+            calendar = "always"
+            first_response = "4h"
+            """.write(toFile: levels, atomically: true, encoding: .utf8)
+        let user = MailServer.newUser("q")
+        try server.deliver(user, [])
+        let s = try pipeline.config([.init(name: "support", url: server.imapsURL, user: user, address: "support@example.com")],
+                                    serviceLevels: levels)
+        #expect(try s.serveOnce().status == 0)
+        return (s, user)
+    }
+
+    func queue(_ s: TestSetup, _ args: [String], as agent: String = "anna") throws -> CLI.Result {
+        try CLI.run(["queue"] + args + ["--config", s.configPath, "--as", agent])
+    }
+
+    func ticket(_ s: TestSetup, from: String) throws -> Int64 {
+        try #require(try pipeline.db(s).read { try Int64.fetchOne($0, sql: "SELECT id FROM ticket WHERE from_address = ?", arguments: [from]) })
+    }
+
+    func state(_ s: TestSetup, _ id: Int64) throws -> String? {
+        try pipeline.db(s).read { try String.fetchOne($0, sql: "SELECT state FROM ticket WHERE id = ?", arguments: [id]) }
+    }
+
+    @Test func aTicketFromArrivalToResolved() throws {
+        let tag = UUID().uuidString.prefix(6).lowercased()
+        let (s, user) = try setup(tag)
+        let customer = "kunde-\(tag)@customer.example"
+        try server.deliver(user, [PipelineIntegrationTests.mail(from: customer, to: "support@example.com", subject: "Rückfrage zum Vertrag",
+                                                                body: "Guten Tag, können Sie mir die Kündigungsfrist meines Vertrags nennen?",
+                                                                messageID: "q1-\(tag)@customer.example")])
+        #expect(try s.serveOnce().status == 0)
+        let id = try ticket(s, from: customer)
+        let list = try queue(s, ["list"])
+        #expect(list.status == 0 && list.stdout.contains("Rückfrage zum Vertrag") && list.stdout.contains("\(id)"), "\(list.stdout)\(list.stderr)")
+        #expect(try queue(s, ["claim", "\(id)"]).status == 0)
+        #expect(try state(s, id) == TicketState.claimed.rawValue)
+        let file = s.root + "/reply.txt"
+        try "Guten Tag,\n\ndie Kündigungsfrist beträgt drei Monate zum Monatsende.\n\nViele Grüße\nAnna\n".write(toFile: file, atomically: true, encoding: .utf8)
+        let reply = try queue(s, ["reply", "\(id)", "--message-file", file])
+        #expect(reply.status == 0, "\(reply.stderr)")
+        #expect(try s.serveOnce().status == 0)  // the daemon sends it
+        let sent = try #require(pipeline.answers.captured(to: customer, expect: 1).first)
+        #expect(sent.envelope.inReplyTo == ["q1-\(tag)@customer.example"] && sent.envelope.subject == "Re: Rückfrage zum Vertrag [#\(id)]")
+        #expect(sent.headers["Auto-Submitted"] == nil && sent.text.contains("drei Monate"))
+        #expect(sent.envelope.from?.address == "support@example.com")
+        #expect(try queue(s, ["resolve", "\(id)", "--note", "Frist genannt"]).status == 0)
+        #expect(try state(s, id) == TicketState.resolved.rawValue)
+        let show = try CLI.run(["queue", "show", "\(id)", "--config", s.configPath])
+        #expect(show.status == 0 && show.stdout.contains("drei Monate") && show.stdout.contains("ticket.resolved") && show.stdout.contains("anna"))
+        let kinds = try pipeline.db(s).read { try String.fetchAll($0, sql: "SELECT kind || '/' || actor FROM event WHERE ticket_id = ? ORDER BY id", arguments: [id]) }
+        #expect(kinds.contains("\(EventKind.ticketClaimed.rawValue)/anna") && kinds.contains("\(EventKind.agentReplied.rawValue)/anna")
+            && kinds.contains("\(EventKind.ticketResolved.rawValue)/anna"), "\(kinds)")
+        // Resolved twice: refused.
+        #expect(try queue(s, ["resolve", "\(id)"]).status == 1)
+    }
+
+    @Test func draftsAreApprovedOrRejectedAndClaimsAreExclusive() throws {
+        let tag = UUID().uuidString.prefix(6).lowercased()
+        let (s, user) = try setup(tag)
+        let a = "a@vip-\(tag).example", b = "b@vip-\(tag).example", c = "c-\(tag)@customer.example"
+        try server.deliver(user, [
+            PipelineIntegrationTests.mail(from: a, to: "support@example.com", subject: "Passwort vergessen", body: AnswerIntegrationTests.dePassword,
+                                          messageID: "qa-\(tag)@vip.example"),
+            PipelineIntegrationTests.mail(from: b, to: "support@example.com", subject: "Password reset", body: AnswerIntegrationTests.enPassword,
+                                          messageID: "qb-\(tag)@vip.example"),
+            PipelineIntegrationTests.mail(from: c, to: "support@example.com", subject: "Frage", body: "Ich habe eine Frage zu Ihrem Angebot.",
+                                          messageID: "qc-\(tag)@customer.example"),
+        ])
+        #expect(try s.serveOnce().status == 0)
+        let ta = try ticket(s, from: a), tb = try ticket(s, from: b), tc = try ticket(s, from: c)
+        #expect(try state(s, ta) == TicketState.awaitingApproval.rawValue && state(s, tb) == TicketState.awaitingApproval.rawValue)
+        #expect(pipeline.answers.captured(to: a).isEmpty)  // semi-automatic: nothing sent before approval
+        // Drafts first in the queue.
+        let json = try queue(s, ["list", "--json"])
+        let ids = (try JSONSerialization.jsonObject(with: Data(json.stdout.utf8)) as? [[String: Any]])?.compactMap { $0["id"] as? Int } ?? []
+        #expect(Array(ids.prefix(2)).sorted() == [Int(ta), Int(tb)].sorted() && ids.contains(Int(tc)), "\(json.stdout)")
+        // Approved as it is: sent, threaded.
+        let approve = try queue(s, ["approve", "\(ta)"])
+        #expect(approve.status == 0, "\(approve.stderr)")
+        #expect(try queue(s, ["approve", "\(ta)"], as: "ben").status == 1)  // twice: refused
+        #expect(try s.serveOnce().status == 0)
+        let sent = try #require(pipeline.answers.captured(to: a, expect: 1).first)
+        #expect(sent.envelope.subject.hasSuffix("[#\(ta)]") && sent.text.contains("Passwort"))
+        #expect(try state(s, ta) == TicketState.answered.rawValue)
+        // Rejected with a reason: nothing sent, the reason kept.
+        let reject = try queue(s, ["reject", "\(tb)", "--reason", "the customer uses single sign-on, no password"])
+        #expect(reject.status == 0, "\(reject.stderr)")
+        #expect(try state(s, tb) == TicketState.open.rawValue && pipeline.answers.captured(to: b).isEmpty)
+        let reason = try pipeline.db(s).read { try String.fetchOne($0, sql: "SELECT reason FROM draft WHERE ticket_id = ?", arguments: [tb]) }
+        #expect(reason == "the customer uses single sign-on, no password")
+        // Two agents: the second claim is refused with who holds it; --steal takes it over, recorded.
+        #expect(try queue(s, ["claim", "\(tc)"], as: "anna").status == 0)
+        let second = try queue(s, ["claim", "\(tc)"], as: "ben")
+        #expect(second.status == 1 && second.stderr.contains("held by anna"), "\(second.stderr)")
+        #expect(try queue(s, ["resolve", "\(tc)"], as: "ben").status == 1)
+        #expect(try queue(s, ["claim", "\(tc)", "--steal"], as: "ben").status == 0)
+        let stolen = try pipeline.db(s).read {
+            try Int.fetchOne($0, sql: "SELECT count(*) FROM event WHERE ticket_id = ? AND kind = ? AND actor = ?",
+                             arguments: [tc, EventKind.ticketClaimStolen.rawValue, "ben"])
+        }
+        #expect(stolen == 1)
+        // Usage errors exit with 2.
+        #expect(try queue(s, ["claim"]).status == 2)
+    }
+
+    @Test func aReassignmentIsUsedByTheNextTraining() throws {
+        let tag = UUID().uuidString.prefix(6).lowercased()
+        let (s, user) = try setup(tag)
+        let customer = "r-\(tag)@customer.example"
+        try server.deliver(user, [PipelineIntegrationTests.mail(from: customer, to: "support@example.com", subject: "Tabelle",
+                                                                body: "Wie friere ich in meiner Tabelle die erste Zeile ein, damit sie beim Scrollen stehen bleibt?",
+                                                                messageID: "r-\(tag)@customer.example")])
+        #expect(try s.serveOnce().status == 0)
+        let id = try ticket(s, from: customer)
+        let r = try queue(s, ["reassign", "\(id)", "--category", "office", "--group", "vip"])
+        #expect(r.status == 0 && r.stdout.contains("recorded for training"), "\(r.stdout)\(r.stderr)")
+        try pipeline.db(s).read { db in
+            let row = try #require(try Row.fetchOne(db, sql: "SELECT category, sla_group, priority, first_response_due, received_at FROM ticket WHERE id = ?",
+                                                    arguments: [id]))
+            #expect((row["category"] as String) == "office" && (row["sla_group"] as String) == "vip" && (row["priority"] as String) == "high")
+            #expect((row["first_response_due"] as Int64) - (row["received_at"] as Int64) == 3600)  // the vip policy: 1 h around the clock
+        }
+        let train = try CLI.run(["train", "--config", s.configPath])
+        #expect(train.status == 0 && train.stdout.contains("source corrections: 1"), "\(train.stdout)\(train.stderr)")
+    }
+}
