@@ -154,3 +154,55 @@ import TriageTesting
         #expect(OutboxState.sent.applying(.permanentFailure) == .sent)
     }
 }
+
+@Suite struct AgentTransitionTests {
+    static let table: [(TicketState, AgentAction, TicketState?)] = [
+        (.open, .claim, .claimed), (.awaitingApproval, .claim, .awaitingApproval), (.resolved, .claim, nil), (.claimed, .claim, .claimed),
+        (.claimed, .unclaim, .open), (.open, .reply, .answered), (.claimed, .reply, .answered), (.waiting, .reply, .answered), (.resolved, .reply, nil),
+        (.awaitingApproval, .approve, .answered), (.answered, .approve, nil), (.open, .approve, nil),
+        (.awaitingApproval, .reject, .open), (.open, .reject, nil),
+        (.claimed, .wait, .waiting), (.answered, .wait, .waiting), (.resolved, .wait, nil), (.waiting, .wait, nil),
+        (.answered, .resolve, .resolved), (.open, .resolve, .resolved), (.resolved, .resolve, nil),
+        (.resolved, .reopen, .open), (.waiting, .reopen, .open), (.open, .reopen, nil),
+        (.resolved, .note, .resolved), (.open, .reassign, .open),
+    ]
+
+    @Test(arguments: AgentTransitionTests.table.indices)
+    func agentActions(_ i: Int) {
+        let (from, action, to) = Self.table[i]
+        #expect(from.after(action) == to, "\(from) \(action)")
+    }
+
+    @Test func theCustomerWritingResumesTheClock() {
+        #expect(TicketState.waiting.applying(.customerReplied) == .open)
+        #expect(TicketState.claimed.applying(.customerReplied) == .claimed)
+    }
+}
+
+@Suite struct ResumeTests {
+    @Test func aCustomersReplyToAWaitingTicketResumesItsDueTime() throws {
+        var snapshotConfig = Fixtures.config()
+        snapshotConfig.mailboxes[0].address = "support@example.com"
+        let berlin = TimeZone(identifier: "Europe/Berlin")!
+        let office = BusinessCalendar(name: "office", timeZone: berlin,
+                                      week: Dictionary(uniqueKeysWithValues: (2...6).map { ($0, [TimeWindow("08:00-17:00")!]) }))
+        let snapshot = try TriageSnapshot(config: snapshotConfig, classifier: nil, knowledgeBase: nil,
+                                          serviceLevels: ServiceLevels(calendars: ["office": office]))
+        func at(_ s: String) -> Int64 {
+            let f = DateFormatter()
+            f.locale = Locale(identifier: "en_US_POSIX")
+            f.timeZone = berlin
+            f.dateFormat = "yyyy-MM-dd HH:mm"
+            return Int64(f.date(from: s)!.timeIntervalSince1970)
+        }
+        // Due Monday 17:00, waiting since Monday 12:00 (five working hours left); the customer writes Tuesday 10:00.
+        let paused = PausedClock(pausedAt: at("2026-12-07 12:00"), due: at("2026-12-07 17:00"), calendar: "office")
+        let raw = EngineTests.mail(subject: "Re: Frage [#3]", body: "Hier die Angaben, die Sie wollten.")
+        let m = IncomingMessage(stored: StoredMessage(id: 9, mailbox: "support", raw: raw, size: raw.count, truncated: false, fetchError: nil,
+                                                      preBaseline: false, attempts: 1, receivedAt: at("2026-12-08 10:00")))
+        let c = ThreadCandidate(ticketID: 3, link: .ourAnswer, customers: ["kunde@example.org"], paused: paused)
+        let d = TriageEngine.decide(m, snapshot: snapshot, context: DecisionContext(threadCandidates: [c]), now: 0)
+        #expect(d.action == .joinThread(ticket: 3, informational: false))
+        #expect(d.resumedDue == at("2026-12-08 15:00"))
+    }
+}

@@ -230,4 +230,44 @@ import TriageTesting
         #expect(t.category == "password" && t.group == "administrative")
         #expect(Self.local(Date(timeIntervalSince1970: TimeInterval(t.firstResponseDue!)), Self.vienna) == "2026-12-01 10:30")
     }
+
+    @Test func waitingPausesAndTheCustomersReplyResumesThroughTheProcessor() throws {
+        let levels = try Self.levels()
+        let dir = NSTemporaryDirectory() + "mt-wait-\(UUID().uuidString)"
+        var clockNow = Int64(Self.at("2026-12-07 09:00", Self.vienna).timeIntervalSince1970)
+        let box = Box(clockNow)
+        let store = try SQLiteTicketStore(path: dir + "/db.sqlite", now: { box.value })
+        let first = Array("Return-Path: <k@kunde.example>\r\nFrom: k@kunde.example\r\nTo: support@example.com\r\nSubject: Frage\r\nMessage-ID: <w1@kunde.example>\r\n\r\nEine Frage zum Vertrag.\r\n".utf8)
+        _ = try store.record([FetchedMessage(mailbox: "support", uidValidity: 1, uid: 1, raw: first, size: first.count, preBaseline: false,
+                                             internalDate: clockNow)], cursor: MailboxCursor(mailbox: "support", uidValidity: 1, lastUID: 1, baselineUID: 0))
+        let snapshot = try TriageSnapshot(config: Fixtures.config(), classifier: nil, knowledgeBase: nil, serviceLevels: levels)
+        var processor = MessageProcessor(store: store, snapshots: SnapshotStore(snapshot), worker: "w", batchSize: 5, logger: Logger(label: "t"))
+        processor.now = { box.value }
+        _ = try processor.drain()
+        let id = try #require(try store.tickets(TicketQuery()).first?.id)
+        // 8 working hours on the office calendar (08:00-17:00): Monday 09:00 -> Monday 17:00.
+        #expect(Self.local(Date(timeIntervalSince1970: TimeInterval(try #require(try store.tickets(TicketQuery()).first?.firstResponseDue))), Self.vienna)
+            == "2026-12-07 17:00")
+        clockNow = Int64(Self.at("2026-12-07 12:00", Self.vienna).timeIntervalSince1970)
+        box.value = clockNow
+        try store.wait(ticket: id, agent: "anna")
+        #expect(try store.tickets(TicketQuery()).first?.state == .waiting)
+        // The customer writes back on Wednesday 10:00: five working hours were left at the pause.
+        clockNow = Int64(Self.at("2026-12-09 10:00", Self.vienna).timeIntervalSince1970)
+        box.value = clockNow
+        let reply = Array("Return-Path: <k@kunde.example>\r\nFrom: k@kunde.example\r\nTo: support@example.com\r\nSubject: Re: Frage [#\(id)]\r\nIn-Reply-To: <w1@kunde.example>\r\nMessage-ID: <w2@kunde.example>\r\n\r\nHier die Angaben.\r\n".utf8)
+        _ = try store.record([FetchedMessage(mailbox: "support", uidValidity: 1, uid: 2, raw: reply, size: reply.count, preBaseline: false,
+                                             internalDate: clockNow)], cursor: MailboxCursor(mailbox: "support", uidValidity: 1, lastUID: 2, baselineUID: 0))
+        let r = try processor.drain()
+        #expect(r.joined == 1)
+        let t = try #require(try store.tickets(TicketQuery()).first)
+        #expect(t.state == .open)
+        #expect(Self.local(Date(timeIntervalSince1970: TimeInterval(try #require(t.firstResponseDue))), Self.vienna) == "2026-12-09 15:00")
+    }
+}
+
+/// A value tests change while a store reads it as its clock.
+final class Box: @unchecked Sendable {
+    var value: Int64
+    init(_ v: Int64) { value = v }
 }
