@@ -37,13 +37,13 @@ public final class SQLiteTicketStore: TicketRepository, ProcessingRepository, Ou
         }
     }
 
-    private func write<T>(_ what: String, _ body: (Database) throws -> T) throws -> T {
+    func write<T>(_ what: String, _ body: (Database) throws -> T) throws -> T {
         do { return try pool.write(body) } catch let e as TriageError { throw e } catch {
             throw TriageError(.storage, "database \(what) failed: \(error)", transient: true)
         }
     }
 
-    private func read<T>(_ what: String, _ body: (Database) throws -> T) throws -> T {
+    func read<T>(_ what: String, _ body: (Database) throws -> T) throws -> T {
         do { return try pool.read(body) } catch {
             throw TriageError(.storage, "database \(what) failed: \(error)", transient: true)
         }
@@ -345,7 +345,7 @@ public final class SQLiteTicketStore: TicketRepository, ProcessingRepository, Ou
         }
         if let a = d.reply {
             try insertOutbox(db, ticket: id, a, state: .pending, at: t)
-            try db.execute(sql: "UPDATE ticket SET answer_entry = ? WHERE id = ?", arguments: [a.knowledgeEntry, id])
+            try db.execute(sql: "UPDATE ticket SET answer_entry = ?, first_responded_at = ? WHERE id = ?", arguments: [a.knowledgeEntry, t, id])
             try appendEvent(db, kind: .answerQueued, ticket: id, mailbox: nt.mailbox,
                             detail: ["entry": a.knowledgeEntry, "to": a.recipient, "message_id": a.messageID])
         } else if c?.degree == .automatic {

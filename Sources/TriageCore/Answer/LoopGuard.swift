@@ -133,6 +133,30 @@ public enum LoopRefusal: Sendable, Equatable, Codable, CustomStringConvertible {
     case rateLimit(answers: Int, hours: Int)
     case threadAlreadyAnswered
 
+    /// The kind of refusal, for counting ("auto_submitted", "rate_limit", ...).
+    public var kind: String {
+        switch self {
+        case .autoSubmitted: return "auto_submitted"
+        case .precedence: return "precedence"
+        case .listHeader: return "list_header"
+        case .autoResponseSuppress: return "auto_response_suppress"
+        case .autoreplyHeader: return "autoreply_header"
+        case .machineGenerated: return "machine_generated"
+        case .listMail: return "list_mail"
+        case .bulkMail: return "bulk_mail"
+        case .noReturnPath: return "no_return_path"
+        case .nullReturnPath: return "null_return_path"
+        case .noSenderAddress: return "no_sender_address"
+        case .roleSender: return "role_sender"
+        case .ownAddress: return "own_address"
+        case .ownMessageCameBack: return "own_message"
+        case .replyToOurAnswer: return "reply_to_our_answer"
+        case .notAddressedTo: return "not_addressed_to_mailbox"
+        case .rateLimit: return "rate_limit"
+        case .threadAlreadyAnswered: return "thread_already_answered"
+        }
+    }
+
     public var description: String {
         switch self {
         case .autoSubmitted(let v): return "Auto-Submitted: \(v)"

@@ -25,6 +25,8 @@ public struct TriageConfig: Sendable, Equatable {
     public var smtp: SMTPConfig?
     /// Automatic answers (`[answers]`).
     public var answers = AnswersConfig()
+    /// Target corridors for `mailtriage stats` (`[stats.corridors]`).
+    public var corridors: [String: Corridor] = Corridor.defaults
 
     public init() {}
 
@@ -220,4 +222,37 @@ public struct AnswersConfig: Sendable, Equatable {
     public var maxRetryDelay: Duration = .seconds(3600)
 
     public init() {}
+}
+
+/// A target corridor for a figure: worst acceptable, expected, very good. Higher is better unless the values
+/// fall (the share of unhelpful answers).
+public struct Corridor: Sendable, Equatable, Codable {
+    public var worst: Double
+    public var expected: Double
+    public var veryGood: Double
+
+    public init(worst: Double, expected: Double, veryGood: Double) {
+        self.worst = worst
+        self.expected = expected
+        self.veryGood = veryGood
+    }
+
+    /// The figures corridors can be set for.
+    public static let figures = ["automation_rate", "sla_compliance", "unhelpful_rate"]
+
+    public static let defaults: [String: Corridor] = [
+        "automation_rate": Corridor(worst: 0.10, expected: 0.20, veryGood: 0.30),
+        "sla_compliance": Corridor(worst: 0.80, expected: 0.90, veryGood: 0.97),
+        "unhelpful_rate": Corridor(worst: 0.20, expected: 0.10, veryGood: 0.05),
+    ]
+
+    /// Where `value` stands: "below worst", "below expected", "expected", "very good".
+    public func rating(_ value: Double) -> String {
+        let up = veryGood >= worst
+        func atLeast(_ a: Double, _ b: Double) -> Bool { up ? a >= b : a <= b }
+        if atLeast(value, veryGood) { return "very good" }
+        if atLeast(value, expected) { return "expected" }
+        if atLeast(value, worst) { return "below expected" }
+        return "below worst"
+    }
 }

@@ -218,6 +218,18 @@ public struct DueTime: Sendable, Equatable, Codable, CustomStringConvertible {
     /// Working time left on the day it was received.
     public var leftOnReceivedDay: Int64
 
+    public init(calendar: String, timeZone: String, received: Date, opens: Date, due: Date, skippedHolidays: [SkippedHoliday],
+                leftOnReceivedDay: Int64)
+    {
+        self.calendar = calendar
+        self.timeZone = timeZone
+        self.received = received
+        self.opens = opens
+        self.due = due
+        self.skippedHolidays = skippedHolidays
+        self.leftOnReceivedDay = leftOnReceivedDay
+    }
+
     /// "received Fri 16:40 Europe/Vienna; 20 min left today; Mon is Easter Monday; due Tue 08:40".
     public var description: String {
         let zone = TimeZone(identifier: timeZone) ?? .gmt

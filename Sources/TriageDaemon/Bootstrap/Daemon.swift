@@ -105,6 +105,11 @@ public final class Daemon: Sendable {
                 errors.append("outbox: \((error as? TriageError)?.message ?? "\(error)")")
             }
         }
+        do {
+            try await MetricsService(store: store, path: MetricsFile.path(stateDir: config.stateDir), interval: .seconds(60), logger: logger).write()
+        } catch {
+            errors.append("metrics: \((error as? TriageError)?.message ?? "\(error)")")
+        }
         return (lines, errors)
     }
 
@@ -117,6 +122,8 @@ public final class Daemon: Sendable {
         services.append(ProcessorService(processor: processor, wakeup: wakeup, interval: min(config.pollInterval, .seconds(60)), clock: clock))
         services.append(SLAWatchService(store: store, snapshots: snapshots, interval: min(config.pollInterval, .seconds(30)), clock: clock,
                                         logger: logger))
+        services.append(MetricsService(store: store, path: MetricsFile.path(stateDir: config.stateDir), interval: min(config.pollInterval, .seconds(60)),
+                                       clock: clock, logger: logger))
         for ing in ingestors {
             services.append(MailboxPollService(ingestor: ing, interval: config.pollInterval, maxBackoff: config.maxBackoff, clock: clock,
                                                logger: logger))

@@ -22,11 +22,19 @@ struct ConfigFile: Decodable {
     var classifier: ClassifierFile?
     var smtp: SMTPFile?
     var answers: AnswersFile?
+    var stats: StatsFile?
 
     enum CodingKeys: String, CodingKey, CaseIterable {
         case state_dir, database, poll_interval, max_backoff, max_message_size, batch_size, mailbox, knowledge_base, classifier
-        case smtp, answers, service_levels
+        case smtp, answers, service_levels, stats
     }
+}
+
+/// The `[stats]` table: target corridors, `[stats.corridors]` name = [worst, expected, very good].
+struct StatsFile: Decodable {
+    var corridors: [String: [Double]]?
+
+    enum CodingKeys: String, CodingKey, CaseIterable { case corridors }
 }
 
 /// The `[smtp]` table.

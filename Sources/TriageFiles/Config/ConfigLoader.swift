@@ -92,7 +92,7 @@ struct Validator {
         for key in table.keys where !top.contains(key) {
             report(.warning, [key], "unknown key (ignored); known keys: \(top.sorted().joined(separator: ", "))")
         }
-        for (name, keys) in [("smtp", SMTPFile.CodingKeys.allCases.map(\.rawValue)), ("answers", AnswersFile.CodingKeys.allCases.map(\.rawValue))] {
+        for (name, keys) in [("smtp", SMTPFile.CodingKeys.allCases.map(\.rawValue)), ("answers", AnswersFile.CodingKeys.allCases.map(\.rawValue)), ("stats", StatsFile.CodingKeys.allCases.map(\.rawValue))] {
             guard let t = table[name]?.table else { continue }
             for key in t.keys where !keys.contains(key) {
                 report(.warning, [name, key], "unknown key (ignored); known keys: \(keys.sorted().joined(separator: ", "))")
@@ -122,7 +122,8 @@ struct Validator {
         "name": "a string", "url": "a string", "username": "a string", "password_file": "a string",
         "password_credential": "a string", "password": "a string", "ca_file": "a string", "after_processing": "a string",
         "connect_timeout": "a string", "response_timeout": "a string", "address": "a string", "display_name": "a string",
-        "knowledge_base": "a string", "service_levels": "a string", "classifier": "a table", "rules_file": "a string", "minimum_coverage": "a number",
+        "knowledge_base": "a string", "service_levels": "a string", "stats": "a table", "corridors": "a table of [worst, expected, very good] arrays",
+        "classifier": "a table", "rules_file": "a string", "minimum_coverage": "a number",
         "languages": "an array of strings", "thresholds": "a table of { auto = ..., draft = ... } tables", "auto": "a number",
         "draft": "a number", "smtp": "a table", "answers": "a table", "helo_name": "a string", "envelope_sender": "a string",
         "placeholders": "a table of strings", "max_per_sender": "an integer", "window": "a string",
@@ -238,6 +239,18 @@ struct Validator {
         if let cls = raw.classifier { classifier(cls, into: &c.classifier) }
         if let sm = raw.smtp { c.smtp = smtp(sm) }
         if let a = raw.answers { answers(a, into: &c.answers) }
+        for (name, v) in raw.stats?.corridors ?? [:] {
+            let p = ["stats", "corridors", name]
+            guard Corridor.figures.contains(name) else {
+                report(.warning, p, "unknown figure (ignored); known: \(Corridor.figures.joined(separator: ", "))")
+                continue
+            }
+            guard v.count == 3, v.allSatisfy({ (0...1).contains($0) }), (v[0] <= v[1] && v[1] <= v[2]) || (v[0] >= v[1] && v[1] >= v[2]) else {
+                report(.error, p, "must be [worst, expected, very good], shares between 0 and 1 in order (e.g. [0.10, 0.20, 0.30])")
+                continue
+            }
+            c.corridors[name] = Corridor(worst: v[0], expected: v[1], veryGood: v[2])
+        }
         guard validateMailboxes else {
             // Commands run by agents and analysts read the mailboxes' names and addresses, never their
             // secrets: problems there (an unreadable password file) are the daemon's to report.

@@ -1,0 +1,63 @@
+import Foundation
+import GRDB
+public import TriageCore
+
+extension SQLiteTicketStore {
+    /// Every ticket received since `since` (of `group`), as the figures need it.
+    public func statsRows(since: Int64? = nil, group: String? = nil) throws -> [StatsRow] {
+        try read("stats") { db in
+            func ids(_ kind: EventKind) throws -> Set<Int64> {
+                Set(try Int64.fetchAll(db, sql: "SELECT DISTINCT ticket_id FROM event WHERE kind = ? AND ticket_id IS NOT NULL", arguments: [kind.rawValue]))
+            }
+            let automatic = try ids(.answerQueued), shadow = try ids(.answerShadowed)
+            // The customer wrote again within 7 days of an automatic answer.
+            let replied = Set(try Int64.fetchAll(db, sql: """
+                SELECT DISTINCT r.ticket_id FROM event r JOIN event q ON q.ticket_id = r.ticket_id AND q.kind = ?
+                WHERE r.kind = ? AND r.at >= q.at AND r.at <= q.at + 7 * 86400
+                """, arguments: [EventKind.answerQueued.rawValue, EventKind.ticketReplyReceived.rawValue]))
+            var drafts: [Int64: (DraftState, String?, String)] = [:]
+            for r in try Row.fetchAll(db, sql: "SELECT ticket_id, state, reason, kb_entry FROM draft ORDER BY id") {
+                if let st = DraftState(rawValue: r["state"]) { drafts[r["ticket_id"]] = (st, r["reason"], r["kb_entry"]) }
+            }
+            var sql = """
+                SELECT id, received_at, category, sla_group, language, answer_entry, first_responded_at, first_response_due, decision FROM ticket
+                """
+            var clauses: [String] = [], args: [any DatabaseValueConvertible] = []
+            if let since { clauses.append("received_at >= ?"); args.append(since) }
+            if let group { clauses.append("sla_group = ?"); args.append(group) }
+            if !clauses.isEmpty { sql += " WHERE " + clauses.joined(separator: " AND ") }
+            let decoder = JSONDecoder()
+            return try Row.fetchAll(db, sql: sql + " ORDER BY id", arguments: StatementArguments(args)).map { r in
+                let id: Int64 = r["id"]
+                let record = (r["decision"] as String?).flatMap { try? decoder.decode(DecisionRecord.self, from: Data($0.utf8)) }
+                let refused = record?.reasons.compactMap { reason -> String? in
+                    if case .loopGuard(let l) = reason { return l.kind }
+                    return nil
+                } ?? []
+                let draft = drafts[id]
+                return StatsRow(id: id, receivedAt: r["received_at"], category: r["category"], group: r["sla_group"], language: r["language"],
+                                answerEntry: (r["answer_entry"] as String?) ?? draft?.2, automatic: automatic.contains(id), shadow: shadow.contains(id),
+                                draft: draft?.0, rejection: draft?.1, firstResponse: r["first_responded_at"], firstResponseDue: r["first_response_due"],
+                                repliedAfterAnswer: replied.contains(id), loopRefusals: refused)
+            }
+        }
+    }
+
+    /// Tickets waiting for a first answer, and of those overdue at `now`, by group.
+    public func queueGauges(now: Int64) throws -> (waiting: [String: Int], overdue: [String: Int]) {
+        try read("queue gauges") { db in
+            let states = TicketState.awaitingResponse.map(\.rawValue)
+            let marks = states.map { _ in "?" }.joined(separator: ",")
+            var waiting: [String: Int] = [:], overdue: [String: Int] = [:]
+            for r in try Row.fetchAll(db, sql: """
+                SELECT coalesce(sla_group, '-') AS g, count(*) AS n, sum(CASE WHEN first_response_due < ? THEN 1 ELSE 0 END) AS late
+                FROM ticket WHERE state IN (\(marks)) GROUP BY g
+                """, arguments: [now] + StatementArguments(states))
+            {
+                waiting[r["g"]] = r["n"]
+                overdue[r["g"]] = r["late"]
+            }
+            return (waiting, overdue)
+        }
+    }
+}

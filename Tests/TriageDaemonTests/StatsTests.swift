@@ -1,0 +1,121 @@
+import Foundation
+import Logging
+import Testing
+import TriageCore
+import TriageStore
+import TriageTesting
+@testable import TriageDaemon
+@testable import TriageFiles
+
+/// `stats` and the metrics file on a store whose figures are counted by hand.
+@Suite struct StatsTests {
+    static let t0: Int64 = 1_795_000_000  // 2026-11-18
+
+    /// Seven tickets: automatic (the customer wrote again), draft approved, draft edited, draft rejected,
+    /// refused by the loop guard, overdue without an answer, not due yet.
+    static func fixtureStore() throws -> SQLiteTicketStore {
+        let box = Box(t0)
+        let store = try SQLiteTicketStore(path: NSTemporaryDirectory() + "mt-stats-\(UUID().uuidString)/db.sqlite", now: { box.value })
+        func msg(_ n: Int, from: String) -> FetchedMessage {
+            let raw = Array("Return-Path: <\(from)>\r\nFrom: \(from)\r\nTo: support@example.com\r\nSubject: s\(n)\r\nMessage-ID: <s\(n)@x>\r\n\r\nText \(n)\r\n".utf8)
+            return FetchedMessage(mailbox: "support", uidValidity: 1, uid: UInt32(n), raw: raw, size: raw.count, preBaseline: false, internalDate: t0)
+        }
+        _ = try store.record((1...7).map { msg($0, from: "c\($0)@kunde.example") },
+                             cursor: MailboxCursor(mailbox: "support", uidValidity: 1, lastUID: 7, baselineUID: 0))
+        let claimed = try store.claimUnprocessed(limit: 10, worker: "w", lease: 60)
+        var ds = Fixtures.decisions(claimed)
+        func service(_ group: String, due: Int64) -> ServiceDecision {
+            ServiceDecision(group: group, policy: "\(group)/*", calendar: "always",
+                            firstResponse: DueTime(calendar: "always", timeZone: "UTC", received: Date(timeIntervalSince1970: TimeInterval(t0)),
+                                                   opens: Date(timeIntervalSince1970: TimeInterval(t0)), due: Date(timeIntervalSince1970: TimeInterval(due)),
+                                                   skippedHolidays: [], leftOnReceivedDay: 0), acknowledge: false)
+        }
+        ds[0].ticket.state = .answered
+        ds[0].reply = OutgoingAnswer(recipient: "c1@kunde.example", envelopeFrom: "", messageID: "auto.1.x@a.example", knowledgeEntry: "password-reset",
+                                     raw: Array("Subject: a\r\n\r\nx\r\n".utf8))
+        ds[0].service = service("vip", due: t0 + 3600)
+        for i in 1...3 {
+            ds[i].ticket.state = .awaitingApproval
+            ds[i].draft = Draft(entry: "delivery-times", body: "Die Lieferung dauert zwei Tage.")
+            ds[i].service = service("vip", due: t0 + 3600)
+        }
+        ds[4].reasons = [.loopGuard(.rateLimit(answers: 3, hours: 24))]
+        ds[5].service = service("others", due: t0 + 600)
+        ds[6].service = service("others", due: t0 + 86_400 * 30)
+        for i in 0..<7 { ds[i].classification = nil }
+        try store.apply(ds)
+        let ids = claimed.map(\.id)
+        let answer = OutgoingAnswer(recipient: "c2@kunde.example", envelopeFrom: "", messageID: "reply.2.y@a.example", knowledgeEntry: "delivery-times",
+                                    raw: Array("Subject: b\r\n\r\ny\r\n".utf8))
+        box.value = t0 + 1200
+        try store.approveDraft(ticket: ids[1], agent: "anna", answer: answer, edited: false)  // 20 min: met
+        box.value = t0 + 4000
+        var edited = answer
+        edited.messageID = "reply.3.z@a.example"
+        try store.approveDraft(ticket: ids[2], agent: "anna", answer: edited, edited: true)  // after the hour: missed
+        try store.rejectDraft(ticket: ids[3], agent: "ben", reason: "wrong country")
+        // The first customer writes again two days after the automatic answer.
+        box.value = t0 + 2 * 86_400
+        let reply = Array("Return-Path: <c1@kunde.example>\r\nFrom: c1@kunde.example\r\nTo: support@example.com\r\nSubject: Re: s1\r\nIn-Reply-To: <auto.1.x@a.example>\r\nMessage-ID: <s8@x>\r\n\r\nHat nicht geholfen.\r\n".utf8)
+        _ = try store.record([FetchedMessage(mailbox: "support", uidValidity: 1, uid: 8, raw: reply, size: reply.count, preBaseline: false, internalDate: box.value)],
+                             cursor: MailboxCursor(mailbox: "support", uidValidity: 1, lastUID: 8, baselineUID: 0))
+        let more = try store.claimUnprocessed(limit: 10, worker: "w", lease: 60)
+        var join = Fixtures.decisions(more)[0]
+        join.action = .joinThread(ticket: ids[0], informational: false)
+        try store.apply([join])
+        return store
+    }
+
+    @Test func figuresMatchTheHandCount() throws {
+        let store = try Self.fixtureStore()
+        let s = QueueStats.compute(try store.statsRows(), now: Self.t0 + 3 * 86_400)
+        #expect(s.tickets == 7)
+        let a = s.automation
+        #expect(a.automatic == 1 && a.approvedUnchanged == 1 && a.approvedEdited == 1 && a.rejected == 1 && a.draftsPending == 0 && a.manual == 3)
+        #expect(abs(a.rate - 2.0 / 7.0) < 1e-9)
+        #expect(s.automaticAnswers == 1 && s.followedByReply == 1 && s.followedByReplyByEntry == ["password-reset": 1])
+        // vip: automatic at once (met), approved after 20 min (met), edited after 66 min (missed), rejected and unanswered (missed).
+        #expect(s.serviceLevels["vip"] == QueueStats.ServiceLevel(met: 2, missed: 2, pending: 0, compliance: 0.5, medianFirstResponseSeconds: 1200))
+        // others: overdue without an answer (missed), due in a month (pending).
+        #expect(s.serviceLevels["others"]?.missed == 1 && s.serviceLevels["others"]?.pending == 1 && s.serviceLevels["others"]?.compliance == 0)
+        #expect(s.loopGuardRefusals == ["rate_limit": 1])
+        #expect(s.rejectionReasons == ["delivery-times: wrong country": 1])
+        #expect(s.months.map(\.month) == ["2026-11"] && s.months[0].tickets == 7)
+        #expect(Corridor.defaults["automation_rate"]!.rating(a.rate) == "expected")
+        #expect(Corridor.defaults["unhelpful_rate"]!.rating(1.0) == "below worst")
+    }
+
+    @Test func theMetricsFileIsPrometheusText() throws {
+        let store = try Self.fixtureStore()
+        let dir = NSTemporaryDirectory() + "mt-prom-\(UUID().uuidString)"
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        let path = MetricsFile.path(stateDir: dir)
+        let s = QueueStats.compute(try store.statsRows(), now: Self.t0 + 3 * 86_400)
+        let g = try store.queueGauges(now: Self.t0 + 3 * 86_400)
+        try MetricsFile.write(MetricsFile.render(s, outbox: try store.outboxCounts(), waiting: g.waiting, overdue: g.overdue), to: path)
+        let text = try String(contentsOfFile: path, encoding: .utf8)
+        #expect(text.contains("# TYPE mailtriage_automation_ratio gauge"))
+        #expect(text.contains("mailtriage_handling{outcome=\"draft_edited\"} 1"))
+        #expect(text.contains("mailtriage_sla_first_response{group=\"vip\",result=\"met\"} 2"))
+        #expect(text.contains("mailtriage_queue_overdue{group=\"others\"} 1"))
+        // Python's Prometheus client parses it: every family with its samples.
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: "/usr/bin/python3")
+        p.arguments = ["-c", """
+            import sys
+            from prometheus_client.parser import text_string_to_metric_families
+            fams = list(text_string_to_metric_families(open(sys.argv[1]).read()))
+            samples = sum(len(f.samples) for f in fams)
+            print(len(fams), samples)
+            """, path]
+        let out = Pipe()
+        p.standardOutput = out
+        try p.run()
+        p.waitUntilExit()
+        let printed = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+        #expect(p.terminationStatus == 0)
+        let families = text.components(separatedBy: "# TYPE ").count - 1
+        let samples = text.split(separator: "\n").filter { !$0.hasPrefix("#") }.count
+        #expect(printed == "\(families) \(samples)", "\(printed)")
+    }
+}
