@@ -2,6 +2,9 @@ import GRDB
 
 /// The schema as named, append-only migrations: never edit one that has shipped, add a new one.
 enum Migrations {
+    /// The newest migration: a read-only opener needs the schema to be at least this.
+    static let latest = "2026-12-01-agents"
+
     static var migrator: DatabaseMigrator {
         var m = DatabaseMigrator()
         m.registerMigration("2026-11-22-foundation") { db in

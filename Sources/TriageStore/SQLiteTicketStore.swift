@@ -3,14 +3,49 @@ public import Foundation
 import Glibc
 #endif
 import GRDB
+import GRDBSQLite
 public import TriageCore
 
 /// The ticket store in one SQLite file (WAL mode), shared by the daemon and the CLI.
 public final class SQLiteTicketStore: TicketRepository, ProcessingRepository, OutboxRepository, SLARepository, @unchecked Sendable {
     // @unchecked: DatabasePool is itself thread-safe; the stored properties are immutable.
-    let pool: DatabasePool
+    let pool: any DatabaseWriter
     let now: @Sendable () -> Int64
     public let path: String
+
+    /// Opens the database for reading only: for agents and operators who may read it but not write it
+    /// (no migrations, no lock file). Throws when the schema is older than this program's.
+    public init(readingOnly path: String) throws {
+        self.path = path
+        now = { Int64(Date().timeIntervalSince1970) }
+        var config = Configuration()
+        config.readonly = true
+        config.busyMode = .timeout(10)
+        do {
+            let fm = FileManager.default
+            if fm.fileExists(atPath: path + "-wal") && fm.fileExists(atPath: path + "-shm") {
+                pool = try DatabasePool(path: path, configuration: config)
+            } else {
+                // No write-ahead log: everything is in the database file, which this user may not add the log
+                // files beside. Read it as it is (a write that starts meanwhile is seen by the next command).
+                let encoded = path.addingPercentEncoding(withAllowedCharacters: .urlPathAllowed) ?? path
+                pool = try DatabaseQueue(path: "file:\(encoded)?immutable=1", configuration: config)
+            }
+            let applied = try pool.read { try Migrations.migrator.appliedIdentifiers($0) }
+            guard applied.contains(Migrations.latest) else {
+                throw TriageError(.storage, "the database \(path) has not been upgraded to this version yet: start the daemon (or a command with write access) first")
+            }
+        } catch let e as TriageError { throw e } catch {
+            throw TriageError(.storage, "cannot open the database \(path) for reading: \(error)")
+        }
+    }
+
+    /// The database for a command that only reads: writable when this user may write it (so a fresh
+    /// database is upgraded), read-only otherwise.
+    public static func forReading(_ path: String) throws -> SQLiteTicketStore {
+        access(path, W_OK) == 0 && access((path as NSString).deletingLastPathComponent, W_OK) == 0
+            ? try SQLiteTicketStore(path: path) : try SQLiteTicketStore(readingOnly: path)
+    }
 
     /// Opens (creating if needed) the database and applies pending migrations.
     public init(path: String, now: @escaping @Sendable () -> Int64 = { Int64(Date().timeIntervalSince1970) }) throws {
@@ -21,6 +56,10 @@ public final class SQLiteTicketStore: TicketRepository, ProcessingRepository, Ou
         config.foreignKeysEnabled = true
         config.prepareDatabase { db in
             try db.execute(sql: "PRAGMA synchronous = FULL")
+            // Keep the -wal and -shm files when the last connection closes: an agent who may only read the
+            // database can then open it while the daemon is stopped (a reader cannot create them).
+            var persist: Int32 = 1
+            sqlite3_file_control(db.sqliteConnection, "main", SQLITE_FCNTL_PERSIST_WAL, &persist)
         }
         do {
             let dir = (path as NSString).deletingLastPathComponent
@@ -33,6 +72,9 @@ public final class SQLiteTicketStore: TicketRepository, ProcessingRepository, Ou
             defer { if lockFD >= 0 { flock(lockFD, LOCK_UN); close(lockFD) } }
             try Migrations.migrator.migrate(pool)
         } catch {
+            if access(path, W_OK) != 0 && FileManager.default.fileExists(atPath: path) {
+                throw TriageError(.storage, "cannot write the database \(path): this command changes tickets and needs write access to the database and its directory (members of the mailtriage group have it)")
+            }
             throw TriageError(.storage, "cannot open the database \(path): \(error)")
         }
     }

@@ -162,4 +162,41 @@ import Glibc
         let train = try CLI.run(["train", "--config", s.configPath])
         #expect(train.status == 0 && train.stdout.contains("source corrections: 1"), "\(train.stdout)\(train.stderr)")
     }
+
+    @Test func anAgentWhoCanOnlyReadTheDatabaseListsShowsAndCountsButCannotChange() throws {
+        let tag = UUID().uuidString.prefix(6).lowercased()
+        let (s, user) = try setup(tag)
+        try server.deliver(user, [PipelineIntegrationTests.mail(from: "ro-\(tag)@customer.example", to: "support@example.com", subject: "Größenänderung",
+                                                                body: "Eine Frage zur Bestellung.", messageID: "ro-\(tag)@customer.example")])
+        #expect(try s.serveOnce().status == 0)
+        // The tests run as root (as CI does); the agent is `nobody`, who may read but not write the state directory.
+        #expect(getuid() == 0, "this test runs the agent as another user and needs root")
+        let dir = s.root + "/state"
+        for p in [s.root, dir] { chmod(p, 0o755) }
+        for f in (try FileManager.default.contentsOfDirectory(atPath: dir)) { chmod(dir + "/" + f, 0o644) }
+        chmod(s.configPath, 0o644)
+        let bin = NSTemporaryDirectory() + "mt-bin-\(UUID().uuidString.prefix(8))"
+        try FileManager.default.copyItem(atPath: try CLI.binary, toPath: bin)
+        chmod(bin, 0o755)
+        defer { try? FileManager.default.removeItem(atPath: bin) }
+        func asNobody(_ args: [String]) throws -> CLI.Result {
+            let p = Process()
+            p.executableURL = URL(fileURLWithPath: "/usr/bin/setpriv")
+            p.arguments = ["--reuid=nobody", "--regid=nogroup", "--clear-groups", bin] + args + ["--config", s.configPath]
+            let out = Pipe(), err = Pipe()
+            p.standardOutput = out
+            p.standardError = err
+            try p.run()
+            let o = out.fileHandleForReading.readDataToEndOfFile(), e = err.fileHandleForReading.readDataToEndOfFile()
+            p.waitUntilExit()
+            return CLI.Result(status: p.terminationStatus, stdout: String(decoding: o, as: UTF8.self), stderr: String(decoding: e, as: UTF8.self))
+        }
+        let list = try asNobody(["queue", "list"])
+        #expect(list.status == 0 && list.stdout.contains("Größenänderung"), "\(list.stdout)\(list.stderr)")
+        let id = try ticket(s, from: "ro-\(tag)@customer.example")
+        #expect(try asNobody(["queue", "show", "\(id)"]).status == 0)
+        #expect(try asNobody(["stats", "--json"]).status == 0)
+        let claim = try asNobody(["queue", "claim", "\(id)", "--as", "nobody"])
+        #expect(claim.status == 1 && claim.stderr.contains("needs write access"), "\(claim.stderr)")
+    }
 }

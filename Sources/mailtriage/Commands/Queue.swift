@@ -87,7 +87,7 @@ struct Queue: ParsableCommand {
             if states.isEmpty && !all { states = TicketState.awaitingResponse + [.waiting] }
             let env = ProcessInfo.processInfo.environment
             let me = agent ?? env["SUDO_USER"] ?? env["USER"] ?? "agent"
-            let store = try SQLiteTicketStore(path: path)
+            let store = try SQLiteTicketStore.forReading(path)
             let now = Int64(Date().timeIntervalSince1970)
             let tickets = try store.tickets(TicketQuery(states: all ? nil : states, mailbox: mailbox, limit: limit, groups: group, categories: category,
                                                         assignee: mine ? me : nil, overdueAt: overdue ? now : nil, order: .due))

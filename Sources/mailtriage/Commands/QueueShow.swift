@@ -12,7 +12,7 @@ extension Queue {
         @Argument(help: "Ticket id.") var id: Int64
 
         func run() throws {
-            let store = try SQLiteTicketStore(path: try db.existingPath())
+            let store = try SQLiteTicketStore.forReading(try db.existingPath())
             guard let d = try store.detail(ticket: id) else {
                 printErr("mailtriage: no ticket \(id)")
                 throw ExitCode(1)

@@ -31,7 +31,7 @@ struct StatsCommand: ParsableCommand {
             guard let d = f.date(from: since) else { throw ValidationError("--since must be a day, YYYY-MM-DD") }
             start = Int64(d.timeIntervalSince1970)
         }
-        let store = try SQLiteTicketStore(path: try db.existingPath())
+        let store = try SQLiteTicketStore.forReading(try db.existingPath())
         let corridors = (db.database == nil ? try? loadConfig(db.global, mailboxes: false, logger: nil).corridors : nil) ?? Corridor.defaults
         let s = QueueStats.compute(try store.statsRows(since: start, group: group), now: Int64(Date().timeIntervalSince1970))
         if json {
