@@ -199,4 +199,74 @@ import Glibc
         let claim = try asNobody(["queue", "claim", "\(id)", "--as", "nobody"])
         #expect(claim.status == 1 && claim.stderr.contains("needs write access"), "\(claim.stderr)")
     }
+
+    /// Display columns as a terminal shows them: two for East Asian wide characters, one for umlauts.
+    static func columns(_ s: Substring) -> Int {
+        s.unicodeScalars.reduce(0) { n, u in
+            let v = u.value
+            let wide = (0x1100...0x115F).contains(v) || (0x2E80...0xA4CF).contains(v) || (0xAC00...0xD7A3).contains(v)
+                || (0xF900...0xFAFF).contains(v) || (0xFF00...0xFF60).contains(v)
+            return n + (u.properties.generalCategory == .nonspacingMark ? 0 : wide ? 2 : 1)
+        }
+    }
+
+    @Test func listAndShowInARealTerminalAt80And120Columns() throws {
+        let tag = UUID().uuidString.prefix(6).lowercased()
+        let (s, user) = try setup(tag)
+        let long = "Bestellung " + String(repeating: "mit sehr langem Betreff über Größen, Farben und Rücksendungen ", count: 4).prefix(189)
+        try server.deliver(user, [
+            PipelineIntegrationTests.mail(from: "jürgen-\(tag)@customer.example", to: "support@example.com", subject: "Größenänderung für Jürgen Weiß",
+                                          body: "Eine Frage zur Größe.", messageID: "t1-\(tag)@customer.example"),
+            PipelineIntegrationTests.mail(from: "long-\(tag)@customer.example", to: "support@example.com", subject: String(long),
+                                          body: "Eine lange Frage.", messageID: "t2-\(tag)@customer.example"),
+            PipelineIntegrationTests.mail(from: "wide-\(tag)@customer.example", to: "support@example.com", subject: "注文について Bestellung",
+                                          body: "Eine Frage.", messageID: "t3-\(tag)@customer.example"),
+        ])
+        #expect(try s.serveOnce().status == 0)
+        let bin = try CLI.binary
+        /// Runs `command` in a detached tmux session of `width` x `height`, waits until the pane shows `until`,
+        /// and returns the pane's text; one shell script, which also ends the session (and so the tmux server).
+        func terminal(_ command: String, width: Int, height: Int, until: String) throws -> String {
+            let session = "mt\(width)x\(height)\(UUID().uuidString.prefix(6))"
+            let script = """
+                tmux new-session -d -s \(session) -x \(width) -y \(height) "LANG=C.UTF-8 \(command); sleep 30"
+                for i in $(seq 1 100); do
+                  tmux capture-pane -p -t \(session) -S -200 | grep -q '\(until)' && break
+                  sleep 0.05
+                done
+                tmux capture-pane -p -t \(session) -S -200
+                tmux kill-session -t \(session)
+                """
+            let p = Process()
+            p.executableURL = URL(fileURLWithPath: "/bin/sh")
+            p.arguments = ["-c", script]
+            let out = Pipe()
+            p.standardOutput = out
+            p.standardError = FileHandle.nullDevice
+            try p.run()
+            let data = out.fileHandleForReading.readDataToEndOfFile()
+            p.waitUntilExit()
+            return String(decoding: data, as: UTF8.self)
+        }
+        for width in [80, 120] {
+            let screen = try terminal("\(bin) queue list --config \(s.configPath)", width: width, height: 30, until: "注文")
+            let lines = screen.split(separator: "\n").filter { !$0.trimmingCharacters(in: .whitespaces).isEmpty }
+            let header = try #require(lines.first { $0.hasPrefix("ID") }, "\(screen)")
+            let subjectColumn = Self.columns(header[..<(try #require(header.range(of: "SUBJECT"), "\(screen)")).lowerBound])
+            let rows = lines.filter { $0.first?.isNumber == true }
+            #expect(rows.count == 3, "\(screen)")
+            for row in rows {
+                #expect(Self.columns(row) <= width, "wider than \(width): \(row)")
+                // The subject starts in the same column in every row, whatever came before it.
+                var col = 0, idx = row.startIndex
+                while idx < row.endIndex && col < subjectColumn { col += Self.columns(row[idx...idx]); idx = row.index(after: idx) }
+                #expect(col == subjectColumn && row[row.index(before: idx)] == " " && row[idx] != " ", "misaligned at \(width): \(row)")
+            }
+            #expect(rows.contains { $0.contains("Größenänderung für") }, "\(screen)")
+            #expect(rows.contains { $0.contains("…") && $0.contains("Bestellung mit sehr") }, "the long subject is cut: \(screen)")
+        }
+        let id = try ticket(s, from: "jürgen-\(tag)@customer.example")
+        let screen = try terminal("\(bin) queue show \(id) --config \(s.configPath)", width: 80, height: 60, until: "History")
+        #expect(screen.contains("#\(id) Größenänderung für Jürgen Weiß") && screen.contains("Decision") && screen.contains("History"), "\(screen)")
+    }
 }

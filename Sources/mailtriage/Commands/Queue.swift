@@ -185,14 +185,28 @@ enum QueueTable {
             colours.append(awaiting && (left ?? 1) < 0 ? Terminal.red : awaiting && (left ?? Int64.max) < 3600 ? Terminal.yellow
                            : t.state == .awaitingApproval ? Terminal.cyan : nil)
         }
-        let n = rows[0].count - 1
-        var widths = (0..<n).map { c in rows.map { Terminal.width($0[c]) }.max() ?? 0 }
-        widths[n - 1] = min(widths[n - 1], 32)  // FROM
-        let used = widths.reduce(0, +) + 2 * n
-        let subjectWidth = terminal.columns.map { max(12, $0 - used) }
+        // Narrow terminals: the sender's column shrinks first, then DEGREE and AGENT give way, so that
+        // a line never wraps and the subject keeps about 30 columns.
+        var columns = Array(0..<(rows[0].count - 1))
+        let subject = rows[0].count - 1, from = subject - 1
+        func widths(_ cols: [Int], fromMax: Int) -> [Int: Int] {
+            var w: [Int: Int] = [:]
+            for c in cols { w[c] = rows.map { Terminal.width($0[c]) }.max() ?? 0 }
+            w[from] = min(w[from] ?? 0, fromMax)
+            return w
+        }
+        func used(_ w: [Int: Int]) -> Int { w.values.reduce(0, +) + 2 * w.count }
+        var w = widths(columns, fromMax: 32)
+        if let total = terminal.columns {
+            for (fromMax, drop) in [(32, [Int]()), (24, []), (18, [5]), (16, [5, 6]), (12, [5, 6, 3])] where used(w) + 30 > total {
+                columns = Array(0..<subject).filter { !drop.contains($0) }
+                w = widths(columns, fromMax: fromMax)
+            }
+        }
+        let subjectWidth = terminal.columns.map { max(12, $0 - used(w)) }
         return rows.enumerated().map { i, r in
-            var cells = (0..<n).map { Terminal.pad(Terminal.clip(r[$0], widths[$0]), widths[$0]) }
-            cells.append(subjectWidth.map { Terminal.clip(r[n], $0) } ?? r[n])
+            var cells = columns.map { Terminal.pad(Terminal.clip(r[$0], w[$0]!), w[$0]!) }
+            cells.append(subjectWidth.map { Terminal.clip(r[subject], $0) } ?? r[subject])
             let line = cells.joined(separator: "  ")
             if i == 0 { return terminal.colour ? Terminal.bold + line + Terminal.reset : line }
             guard terminal.colour, let c = colours[i] else { return line }
