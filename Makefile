@@ -35,19 +35,10 @@ test: build
 	if [ -n "$(SWIFT_TEST_FLAGS)" ]; then swift test $(SWIFT_TEST_FLAGS); else \
 	  swift test --skip IntegrationTests && swift test --filter IntegrationTests; fi
 
-# A throwaway mail server with a few sample mails, one `serve --once`, and the resulting queue.
+# A throwaway mail server, the first poll as a baseline, six mails arriving: answers, drafts, an
+# acknowledgement, the queue, one ticket, an approval and the stats (Tests/Servers/demo.sh).
 demo: build
-	@IMAP_PORT=11143 IMAPS_PORT=11993 SMTP_PORT=11025 $(SERVERS) stop "$(DEMO_DIR)/servers" >/dev/null 2>&1 || true; \
-	rm -rf "$(DEMO_DIR)"; mkdir -p "$(DEMO_DIR)"; chmod 755 "$(DEMO_DIR)"; \
-	trap 'IMAP_PORT=11143 IMAPS_PORT=11993 SMTP_PORT=11025 $(SERVERS) stop "$(DEMO_DIR)/servers"' EXIT; \
-	IMAP_PORT=11143 IMAPS_PORT=11993 SMTP_PORT=11025 $(SERVERS) start "$(DEMO_DIR)/servers" && \
-	/usr/bin/python3 Tests/Servers/deliver.py "$(DEMO_DIR)/servers" demo Tests/Servers/demo-mail/*.eml >/dev/null && \
-	printf 'demopw\n' > "$(DEMO_DIR)/demo.password" && chmod 600 "$(DEMO_DIR)/demo.password" && \
-	sed -e "s#@DEMO@#$(DEMO_DIR)#g" -e "s#@REPO@#$(CURDIR)#g" Tests/Servers/demo.toml.tmpl > "$(DEMO_DIR)/mailtriage.toml" && \
-	BIN="$$(swift build --show-bin-path)/mailtriage" && \
-	$$BIN check-config --config "$(DEMO_DIR)/mailtriage.toml" && \
-	$$BIN serve --once --config "$(DEMO_DIR)/mailtriage.toml" --log-level warning && \
-	echo && $$BIN queue list --config "$(DEMO_DIR)/mailtriage.toml"
+	@Tests/Servers/demo.sh "$(DEMO_DIR)" "$$(swift build --show-bin-path)"
 
 # Ingest throughput against the local Dovecot, beside Python's imaplib in the same run.
 bench: bench-ingest bench-parse bench-classify
@@ -84,6 +75,8 @@ fuzz:
 install: release
 	install -D -m 0755 "$$(swift build -c release --show-bin-path)/mailtriage" "$(DESTDIR)$(PREFIX)/bin/mailtriage"
 	install -D -m 0644 config/mailtriage.service "$(DESTDIR)/etc/systemd/system/mailtriage.service"
+	install -D -m 0644 config/mailtriage.sysusers "$(DESTDIR)/etc/sysusers.d/mailtriage.conf"
+	@if [ -z "$(DESTDIR)" ] && command -v systemd-sysusers >/dev/null; then systemd-sysusers /etc/sysusers.d/mailtriage.conf; fi
 	@if [ ! -e "$(DESTDIR)/etc/mailtriage/mailtriage.toml" ]; then \
 		install -D -m 0644 config/mailtriage.toml "$(DESTDIR)/etc/mailtriage/mailtriage.toml"; fi
 	@if [ ! -e "$(DESTDIR)/etc/mailtriage/rules.toml" ]; then \

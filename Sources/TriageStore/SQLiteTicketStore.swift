@@ -67,10 +67,18 @@ public final class SQLiteTicketStore: TicketRepository, ProcessingRepository, Ou
             pool = try DatabasePool(path: path, configuration: config)
             // Two processes opening a fresh database (the daemon and an agent's `queue` command) must not
             // both apply the same migration: they take turns under a file lock.
-            let lockFD = open(path + ".lock", O_CREAT | O_RDWR | O_CLOEXEC, 0o600)
+            let lockFD = open(path + ".lock", O_CREAT | O_RDWR | O_CLOEXEC, 0o660)
             if lockFD >= 0 { flock(lockFD, LOCK_EX) }
             defer { if lockFD >= 0 { flock(lockFD, LOCK_UN); close(lockFD) } }
             try Migrations.migrator.migrate(pool)
+            // SQLite creates its files 0644 less the umask; the process's umask decides (the unit's UMask=0007
+            // makes them group-writable, so that members of the mailtriage group can work the queue).
+            let mask = umask(0)
+            umask(mask)
+            for f in [path, path + "-wal", path + "-shm", path + ".lock"] where access(f, F_OK) == 0 {
+                var st = stat()
+                if stat(f, &st) == 0, st.st_uid == getuid() { chmod(f, 0o666 & ~mask) }
+            }
         } catch {
             if access(path, W_OK) != 0 && FileManager.default.fileExists(atPath: path) {
                 throw TriageError(.storage, "cannot write the database \(path): this command changes tickets and needs write access to the database and its directory (members of the mailtriage group have it)")

@@ -109,8 +109,9 @@ public enum TriageEngine {
         // What the classifier alone would send; shadow mode records exactly that.
         let wouldSend = degree == .automatic
 
-        // Service level: group, policy and due times; a policy only ever lowers the degree.
-        let level = serviceLevel(d.ticket, classification: c, snapshot: snapshot, reasons: &reasons)
+        // Service level: group, policy and due times; a policy only ever lowers the degree. Machine mail
+        // (bounces, auto-replies, lists) is kept for a person to look at, but nobody is late for it.
+        let level = report.isAutomated ? nil : serviceLevel(d.ticket, classification: c, snapshot: snapshot, reasons: &reasons)
         d.service = level?.0
         if let policy = level?.1, let cap = policy.degree, cap.rank < degree.rank {
             reasons.append(.policyLowered(from: degree, to: cap, policy: policy.key))
