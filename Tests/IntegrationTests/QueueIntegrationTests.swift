@@ -127,6 +127,23 @@ import Glibc
         #expect(try state(s, tb) == TicketState.open.rawValue && pipeline.answers.captured(to: b).isEmpty)
         let reason = try pipeline.db(s).read { try String.fetchOne($0, sql: "SELECT reason FROM draft WHERE ticket_id = ?", arguments: [tb]) }
         #expect(reason == "the customer uses single sign-on, no password")
+        // Approved after editing in $EDITOR: the edited text goes out, the draft counts as edited.
+        let d = "d@vip-\(tag).example"
+        try server.deliver(user, [PipelineIntegrationTests.mail(from: d, to: "support@example.com", subject: "Passwort vergessen",
+                                                                body: AnswerIntegrationTests.dePassword, messageID: "qd-\(tag)@vip.example")])
+        #expect(try s.serveOnce().status == 0)
+        let td = try ticket(s, from: d)
+        let editor = s.root + "/editor.sh"
+        try "#!/bin/sh\nprintf 'Guten Tag,\\n\\nwir haben Ihr Konto entsperrt.\\n' > \"$1\"\n".write(toFile: editor, atomically: true, encoding: .utf8)
+        chmod(editor, 0o755)
+        let (p, _, errPath) = try CLI.start(["queue", "approve", "\(td)", "--edit", "--config", s.configPath, "--as", "anna"],
+                                            environment: ["EDITOR": editor, "VISUAL": editor])
+        p.waitUntilExit()
+        #expect(p.terminationStatus == 0, "\((try? String(contentsOfFile: errPath, encoding: .utf8)) ?? "")")
+        #expect(try s.serveOnce().status == 0)
+        #expect(try #require(pipeline.answers.captured(to: d, expect: 1).first).text.contains("Konto entsperrt"))
+        #expect(try pipeline.db(s).read { try String.fetchOne($0, sql: "SELECT state FROM draft WHERE ticket_id = ?", arguments: [td]) }
+            == DraftState.edited.rawValue)
         // Two agents: the second claim is refused with who holds it; --steal takes it over, recorded.
         #expect(try queue(s, ["claim", "\(tc)"], as: "anna").status == 0)
         let second = try queue(s, ["claim", "\(tc)"], as: "ben")
