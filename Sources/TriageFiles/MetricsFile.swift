@@ -7,7 +7,9 @@ public enum MetricsFile {
     public static func path(stateDir: String) -> String { (stateDir as NSString).appendingPathComponent("mailtriage.prom") }
 
     /// The exposition text: `# HELP`, `# TYPE` and samples, labels escaped.
-    public static func render(_ s: QueueStats, outbox: [OutboxState: Int], waiting: [String: Int], overdue: [String: Int]) -> String {
+    public static func render(_ s: QueueStats, outbox: [OutboxState: Int], waiting: [String: Int], overdue: [String: Int],
+                              acknowledgementsBeyondServiceLevel: Int = 0) -> String
+    {
         var out = ""
         func family(_ name: String, _ type: String, _ help: String, _ samples: [([(String, String)], Double)]) {
             out += "# HELP \(name) \(help)\n# TYPE \(name) \(type)\n"
@@ -42,6 +44,9 @@ public enum MetricsFile {
                s.loopGuardRefusals.map { ([("reason", $0.key)], Double($0.value)) })
         family("mailtriage_outbox", "gauge", "Outbox rows by state.", OutboxState.allCases.map { ([("state", $0.rawValue)], Double(outbox[$0] ?? 0)) })
         family("mailtriage_queue_waiting", "gauge", "Tickets waiting for a first answer, by target group.", waiting.map { ([("group", $0.key)], Double($0.value)) })
+        family("mailtriage_acknowledgements_beyond_service_level", "gauge",
+               "Acknowledgements that named a later time than the service level because of the backlog.",
+               [([], Double(acknowledgementsBeyondServiceLevel))])
         family("mailtriage_queue_overdue", "gauge", "Tickets whose first answer is overdue, by target group.", overdue.map { ([("group", $0.key)], Double($0.value)) })
         return out
     }

@@ -60,4 +60,32 @@ extension SQLiteTicketStore {
             return (waiting, overdue)
         }
     }
+
+    public func groupBacklog(now: Int64) throws -> [String: GroupBacklog] {
+        try read("backlog") { db in
+            let states = TicketState.awaitingResponse.map(\.rawValue)
+            let marks = states.map { _ in "?" }.joined(separator: ",")
+            var out: [String: GroupBacklog] = [:]
+            for r in try Row.fetchAll(db, sql: "SELECT sla_group AS g, count(*) AS n FROM ticket WHERE sla_group IS NOT NULL AND state IN (\(marks)) GROUP BY g",
+                                      arguments: StatementArguments(states)) {
+                out[r["g"], default: GroupBacklog(waiting: 0, answeredLastWeek: 0)].waiting = r["n"]
+            }
+            // First answers by people: not the tickets answered automatically.
+            for r in try Row.fetchAll(db, sql: """
+                SELECT sla_group AS g, count(*) AS n FROM ticket WHERE sla_group IS NOT NULL AND first_responded_at >= ?
+                  AND id NOT IN (SELECT ticket_id FROM event WHERE kind = ? AND ticket_id IS NOT NULL) GROUP BY g
+                """, arguments: [now - 7 * 86_400, EventKind.answerQueued.rawValue]) {
+                out[r["g"], default: GroupBacklog(waiting: 0, answeredLastWeek: 0)].answeredLastWeek = r["n"]
+            }
+            return out
+        }
+    }
+
+    /// Acknowledgements that promised a later time than the service level (the backlog), for the metrics.
+    public func acknowledgementsBeyondServiceLevel() throws -> Int {
+        try read("acknowledgements") { db in
+            try Int.fetchOne(db, sql: "SELECT count(*) FROM event WHERE kind = ? AND detail LIKE ?",
+                             arguments: [EventKind.ticketAcknowledged.rawValue, "%\"beyond_sla\":\"true\"%"]) ?? 0
+        }
+    }
 }

@@ -389,8 +389,10 @@ public final class SQLiteTicketStore: TicketRepository, ProcessingRepository, Ou
         }
         if let a = d.acknowledgement {
             try insertOutbox(db, ticket: id, a, state: .pending, at: t)
+            let promised = d.promisedLater ?? d.service?.firstResponse
             try appendEvent(db, kind: .ticketAcknowledged, ticket: id, mailbox: nt.mailbox, detail: [
-                "to": a.recipient, "message_id": a.messageID, "due": d.service?.firstResponse.map { "\(Int64($0.due.timeIntervalSince1970))" } ?? "",
+                "to": a.recipient, "message_id": a.messageID, "promised": promised.map { "\(Int64($0.due.timeIntervalSince1970))" } ?? "",
+                "beyond_sla": "\(d.promisedLater != nil)",
             ])
         }
         if let a = d.reply {

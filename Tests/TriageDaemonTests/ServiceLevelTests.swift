@@ -152,6 +152,28 @@ import TriageTesting
         #expect(d.reply == nil && d.ticket.state == .open)
     }
 
+    @Test func aBacklogMakesTheAcknowledgementPromiseLater() throws {
+        let s = try Self.snapshot()
+        let m = Self.message(from: "einkauf@grosskunde.example", subject: "Frage zur Lieferung",
+                             body: "Guten Tag, bitte rufen Sie mich wegen unseres Rahmenvertrags zurück.", received: "2026-12-01 10:00")
+        // 18 tickets ahead; 45 answered by people last week, in 45 office hours: one an hour, so 18 working hours.
+        var context = DecisionContext(renderReply: true, token: "t")
+        context.backlog = ["business-critical": GroupBacklog(waiting: 18, answeredLastWeek: 45)]
+        let now = Int64(Self.at("2026-12-01 10:00", Self.vienna).timeIntervalSince1970)
+        let d = TriageEngine.decide(m, snapshot: s, context: context, now: now)
+        let sla = try #require(d.service?.firstResponse)
+        #expect(Self.local(sla.due, Self.vienna) == "2026-12-01 12:00")  // the policy: 2 h
+        let later = try #require(d.promisedLater)
+        // Office hours 08-17: 45 working hours in the 7 days before Tuesday 10:00; 18 waiting at 1 an hour = 18 h -> Thursday 10:00.
+        #expect(Self.local(later.due, Self.vienna) == "2026-12-03 10:00")
+        #expect(d.reasons.contains(.backlogDelays(waiting: 18, answeredLastWeek: 45, promised: later)))
+        let text = MIMEParser.parse(try #require(d.acknowledgement).raw).text
+        #expect(text.contains("Donnerstag, 3. Dezember 2026, 10:00 Uhr"), "\(text)")
+        // Without a pace (nobody answered last week) the service level's time stands.
+        context.backlog = ["business-critical": GroupBacklog(waiting: 18, answeredLastWeek: 0)]
+        #expect(TriageEngine.decide(m, snapshot: s, context: context, now: now).promisedLater == nil)
+    }
+
     @Test func aPolicyOnlyLowersTheDegree() throws {
         let s = try Self.snapshot()
         let vip = TriageEngine.decide(Self.message(from: "a@grosskunde.example", subject: "Passwort vergessen", body: Self.password,

@@ -39,6 +39,8 @@ public enum DecisionReason: Sendable, Equatable, Codable, CustomStringConvertibl
     case shadowAnswer(String)
     /// The customer is told when to expect an answer.
     case acknowledged
+    /// The group's backlog makes the service level's time unrealistic: the acknowledgement names this one.
+    case backlogDelays(waiting: Int, answeredLastWeek: Int, promised: DueTime)
     /// Semi-automatic: a draft from this entry waits for an agent's approval.
     case draftPrepared(String)
     case noAcknowledgementTemplate(String)
@@ -70,6 +72,8 @@ public enum DecisionReason: Sendable, Equatable, Codable, CustomStringConvertibl
         case .shadowAnswer(let e): return "shadow: would have answered with \(e); recorded, not sent"
         case .acknowledged: return "acknowledgement with the expected answer time"
         case .draftPrepared(let e): return "draft from \(e) waits for an agent's approval"
+        case .backlogDelays(let w, let a, let p):
+            return "backlog: \(w) tickets waiting, \(a) answered last week: the acknowledgement promises \(p.description)"
         case .noAcknowledgementTemplate(let l): return "no acknowledgement template for \(l) in the knowledge base's _templates/"
         }
     }

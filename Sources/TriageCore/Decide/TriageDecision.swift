@@ -30,6 +30,8 @@ public struct TriageDecision: Sendable, Equatable, Codable {
     public var shadowReply: OutgoingAnswer?
     /// The acknowledgement that tells the customer when to expect an answer.
     public var acknowledgement: OutgoingAnswer?
+    /// The time the acknowledgement promises, when the backlog makes it later than the service level's due time.
+    public var promisedLater: DueTime?
     /// Semi-automatic: the drafted answer an agent approves, edits or rejects.
     public var draft: Draft?
     /// A customer's reply to a ticket waiting on them resumes its clock: the new first-response due time.
@@ -67,6 +69,8 @@ public struct DecisionContext: Sendable, Equatable {
     public var renderReply: Bool
     /// A random token for our answer's Message-ID.
     public var token: String
+    /// Per target group: tickets waiting for a first answer and first answers given by people last week.
+    public var backlog: [String: GroupBacklog] = [:]
 
     public init(threadCandidates: [ThreadCandidate] = [], recentAnswersToSender: Int = 0, renderReply: Bool = false,
                 token: String = "preview")
@@ -140,5 +144,17 @@ public struct Draft: Sendable, Equatable, Codable {
     public init(entry: String, body: String) {
         self.entry = entry
         self.body = body
+    }
+}
+
+/// How far behind a target group is: tickets waiting for a first answer, and first answers people gave in the
+/// last seven days (the group's pace).
+public struct GroupBacklog: Sendable, Equatable, Codable {
+    public var waiting: Int
+    public var answeredLastWeek: Int
+
+    public init(waiting: Int, answeredLastWeek: Int) {
+        self.waiting = waiting
+        self.answeredLastWeek = answeredLastWeek
     }
 }

@@ -176,8 +176,17 @@ public enum TriageEngine {
             let language = ["de", "en"].contains(c.language) ? c.language : "en"
             if let template = snapshot.templates["acknowledgement-\(language)"] ?? snapshot.templates["acknowledgement-en"] {
                 reasons.append(.acknowledged)
+                // Promise only what can be kept: with the group's backlog at its recent pace, when is it our turn?
+                var promise = due
+                if let group = service.group, let b = context.backlog[group], let name = service.calendar,
+                   let later = realisticDue(b, calendar: snapshot.serviceLevels?.calendars[name], received: ticket.receivedAt, now: now), later.due > due.due
+                {
+                    promise = later
+                    d.promisedLater = later
+                    reasons.append(.backlogDelays(waiting: b.waiting, answeredLastWeek: b.answeredLastWeek, promised: later))
+                }
                 if context.renderReply, let from, let parsed {
-                    d.acknowledgement = acknowledgement(template, to: parsed, ticketID: s.id, from: from, due: due, language: language,
+                    d.acknowledgement = acknowledgement(template, to: parsed, ticketID: s.id, from: from, due: promise, language: language,
                                                         snapshot: snapshot, token: context.token, now: now)
                 }
             } else {
@@ -198,6 +207,17 @@ public enum TriageEngine {
                               rulePriority: c?.priority, receivedAt: ticket.receivedAt)
         reasons += r.reasons
         return (r.service, r.policy)
+    }
+
+    /// When the group can answer at the pace of the last seven days with `backlog.waiting` tickets ahead; nil
+    /// without a pace to go by (nothing answered by people last week) or without a calendar.
+    public static func realisticDue(_ backlog: GroupBacklog, calendar: BusinessCalendar?, received: Int64, now: Int64) -> DueTime? {
+        guard let calendar, backlog.waiting > 0, backlog.answeredLastWeek > 0 else { return nil }
+        let end = Date(timeIntervalSince1970: TimeInterval(max(now, received)))
+        let week = calendar.workingTime(from: end.addingTimeInterval(-7 * 86_400), to: end)
+        guard week > 0 else { return nil }
+        let wait = Int64((Double(backlog.waiting) * Double(week) / Double(backlog.answeredLastWeek)).rounded(.up))
+        return calendar.adding(wait, to: end)
     }
 
     /// The acknowledgement to `message`: its ticket number and when to expect an answer, in its language.

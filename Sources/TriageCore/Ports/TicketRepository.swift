@@ -119,6 +119,8 @@ public protocol ProcessingRepository: Sendable {
     func answersSent(to recipient: String, since: Int64) throws -> Int
     /// Applies decisions (tickets, events, outbox rows, joined messages) in one transaction.
     func apply(_ decisions: [TriageDecision]) throws
+    /// Per target group: tickets waiting for a first answer, and first answers people gave in the last 7 days.
+    func groupBacklog(now: Int64) throws -> [String: GroupBacklog]
 }
 
 /// A ticket whose first answer is soon due (warning) or overdue (breach).

@@ -66,6 +66,12 @@ public struct MessageProcessor: Sendable {
                 case .joinThread: report.joined += 1
                 }
                 if d.reply != nil { report.answers += 1 }
+                if let later = d.promisedLater {
+                    logger.warning("the backlog makes the service level unrealistic: the acknowledgement promises a later time", metadata: [
+                        "ticket.id": "\(d.ticketID)", "sla.group": "\(d.service?.group ?? "-")", "sla.due": "\(d.service?.firstResponse?.description ?? "-")",
+                        "promised": "\(later.description)",
+                    ])
+                }
                 logger.debug("message decided", metadata: [
                     "mailbox": "\(d.mailbox)", "ticket.id": "\(d.ticketID)", "degree": "\(d.degree?.rawValue ?? "-")",
                     "entry": "\(d.knowledgeEntry ?? "-")",
@@ -82,9 +88,12 @@ public struct MessageProcessor: Sendable {
         let window = snapshot.config.answers.window.components.seconds
         var overlay = BatchOverlay()
         var out: [TriageDecision] = []
+        // How far behind each group is, for acknowledgements that promise only what can be kept.
+        let backlog = snapshot.serviceLevels == nil ? [:] : try store.groupBacklog(now: t)
         for stored in batch {
             let m = IncomingMessage(stored: stored)
             var context = DecisionContext(renderReply: true, token: token())
+            context.backlog = backlog
             if let q = m.threadQuery {
                 context.threadCandidates = try store.threadCandidates(q) + overlay.candidates(q)
                 // The per-sender count matters only where answers can be sent.

@@ -44,7 +44,8 @@ public struct MetricsService: Service {
             let now = Int64(Date().timeIntervalSince1970)
             let stats = QueueStats.compute(try store.statsRows(), now: now)
             let gauges = try store.queueGauges(now: now)
-            try MetricsFile.write(MetricsFile.render(stats, outbox: try store.outboxCounts(), waiting: gauges.waiting, overdue: gauges.overdue), to: path)
+            try MetricsFile.write(MetricsFile.render(stats, outbox: try store.outboxCounts(), waiting: gauges.waiting, overdue: gauges.overdue,
+                                                     acknowledgementsBeyondServiceLevel: try store.acknowledgementsBeyondServiceLevel()), to: path)
         }
     }
 }
