@@ -224,21 +224,9 @@ public enum TriageEngine {
     public static func acknowledgement(_ template: String, to message: ParsedMessage, ticketID: Int64, from: MailAddress, due: DueTime,
                                        language: String, snapshot: TriageSnapshot, token: String, now: Int64) -> OutgoingAnswer?
     {
-        let env = message.envelope
-        guard let to = env.replyTo.first ?? env.from else { return nil }
-        var values = snapshot.config.answers.placeholders
-        values["customer_name"] = (to.name ?? "").isEmpty ? to.address : to.name!
-        values["ticket_id"] = "#\(ticketID)"
-        values["subject"] = env.subject
-        values["due"] = DueText.format(due.due, timeZone: due.timeZone, language: language)
-        let text = AnswerTemplate.render(template, values: values).text
-        let mid = ReplyComposer.messageID(ticket: ticketID, token: token, domain: snapshot.messageIDDomain)
-        let raw = ReplyComposer().render(.init(
-            from: from, to: MailAddress(name: to.name, address: to.address),
-            subject: ReplyComposer.subject(original: env.subject, ticket: ticketID), messageID: mid,
-            inReplyTo: env.messageID, references: env.references + (env.messageID.map { [$0] } ?? []), date: now, body: text))
-        return OutgoingAnswer(recipient: to.address, envelopeFrom: snapshot.config.smtp?.envelopeSender ?? "", messageID: mid,
-                              knowledgeEntry: OutgoingAnswer.acknowledgementEntry, raw: raw)
+        automaticReply(template, to: message, ticketID: ticketID, from: from,
+                       extra: ["due": DueText.format(due.due, timeZone: due.timeZone, language: language)],
+                       entry: OutgoingAnswer.acknowledgementEntry, snapshot: snapshot, token: token, now: now)
     }
 
     /// An entry's answer with the placeholders filled for this customer: the text of a draft.
@@ -258,20 +246,28 @@ public enum TriageEngine {
     public static func reply(entry: KnowledgeEntry, to message: ParsedMessage, ticketID: Int64, from: MailAddress,
                              snapshot: TriageSnapshot, token: String, now: Int64) -> OutgoingAnswer?
     {
+        automaticReply(entry.body, to: message, ticketID: ticketID, from: from, extra: [:], entry: entry.id, snapshot: snapshot, token: token,
+                       now: now)
+    }
+
+    /// A template filled for the customer and composed as our automatic reply: threaded, tagged, marked automatic.
+    static func automaticReply(_ template: String, to message: ParsedMessage, ticketID: Int64, from: MailAddress, extra: [String: String],
+                               entry: String, snapshot: TriageSnapshot, token: String, now: Int64) -> OutgoingAnswer?
+    {
         let env = message.envelope
         guard let to = env.replyTo.first ?? env.from else { return nil }
-        var values = snapshot.config.answers.placeholders
+        var values = snapshot.config.answers.placeholders.merging(extra) { $1 }
         values["customer_name"] = (to.name ?? "").isEmpty ? to.address : to.name!
         values["ticket_id"] = "#\(ticketID)"
         values["subject"] = env.subject
-        let text = AnswerTemplate.render(entry.body, values: values).text
+        let text = AnswerTemplate.render(template, values: values).text
         let mid = ReplyComposer.messageID(ticket: ticketID, token: token, domain: snapshot.messageIDDomain)
         let raw = ReplyComposer().render(.init(
             from: from, to: MailAddress(name: to.name, address: to.address),
             subject: ReplyComposer.subject(original: env.subject, ticket: ticketID), messageID: mid,
             inReplyTo: env.messageID, references: env.references + (env.messageID.map { [$0] } ?? []), date: now, body: text))
         return OutgoingAnswer(recipient: to.address, envelopeFrom: snapshot.config.smtp?.envelopeSender ?? "", messageID: mid,
-                              knowledgeEntry: entry.id, raw: raw)
+                              knowledgeEntry: entry, raw: raw)
     }
 
     /// The `[#123]` tag of a subject, if any (the last one).
