@@ -90,11 +90,11 @@ final class CurlHandle {
     }
 
     /// TLS and timeout settings shared by the IMAP and SMTP clients. Verification is always on.
-    func configureTransport(username: String, password: String, caFile: String?, requireStartTLS: Bool,
+    func configureTransport(username: String, password: Secret, caFile: String?, requireStartTLS: Bool,
                             connectTimeout: Duration, responseTimeout: Duration)
     {
         ccurl_setopt_string(handle, CURLOPT_USERNAME, username)
-        ccurl_setopt_string(handle, CURLOPT_PASSWORD, password)
+        ccurl_setopt_string(handle, CURLOPT_PASSWORD, password.reveal())
         ccurl_setopt_long(handle, CURLOPT_SSL_VERIFYPEER, 1)
         ccurl_setopt_long(handle, CURLOPT_SSL_VERIFYHOST, 2)
         if let caFile { ccurl_setopt_string(handle, CURLOPT_CAINFO, caFile) }

@@ -8,7 +8,7 @@ final class IMAPConnection {
     struct Settings {
         var url: IMAPURL
         var username: String
-        var password: String
+        var password: Secret
         var caFile: String?
         var connectTimeout: Duration
         var responseTimeout: Duration

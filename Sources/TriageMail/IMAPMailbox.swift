@@ -9,12 +9,12 @@ public final class IMAPMailbox: MailboxSource {
     public struct Options: Sendable {
         public var url: IMAPURL
         public var username: String
-        public var password: String
+        public var password: Secret
         public var caFile: String?
         public var connectTimeout: Duration
         public var responseTimeout: Duration
 
-        public init(url: IMAPURL, username: String, password: String, caFile: String? = nil,
+        public init(url: IMAPURL, username: String, password: Secret, caFile: String? = nil,
                     connectTimeout: Duration = .seconds(15), responseTimeout: Duration = .seconds(60))
         {
             self.url = url
@@ -26,7 +26,7 @@ public final class IMAPMailbox: MailboxSource {
         }
 
         /// Options for a configured mailbox, with its password already read.
-        public init(_ config: MailboxConfig, password: String) {
+        public init(_ config: MailboxConfig, password: Secret) {
             self.init(url: config.url, username: config.username, password: password, caFile: config.caFile,
                       connectTimeout: config.connectTimeout, responseTimeout: config.responseTimeout)
         }

@@ -7,7 +7,7 @@ public import TriageCore
 public struct SMTPSettings: Sendable, Equatable {
     public var url: String
     public var username: String?
-    public var password: String?
+    public var password: Secret?
     public var caFile: String?
     /// Name given in EHLO (default "localhost").
     public var heloName: String
@@ -15,7 +15,7 @@ public struct SMTPSettings: Sendable, Equatable {
     public var connectTimeout: Duration = .seconds(15)
     public var responseTimeout: Duration = .seconds(60)
 
-    public init(url: String, username: String? = nil, password: String? = nil, caFile: String? = nil, heloName: String = "localhost") {
+    public init(url: String, username: String? = nil, password: Secret? = nil, caFile: String? = nil, heloName: String = "localhost") {
         self.url = url
         self.username = username
         self.password = password
@@ -73,7 +73,7 @@ public final class SMTPSender: MailSender {
             var base = settings.url
             while base.hasSuffix("/") { base.removeLast() }
             ccurl_setopt_string(h.handle, CURLOPT_URL, base + "/" + settings.heloName)
-            h.configureTransport(username: settings.username ?? "", password: settings.password ?? "", caFile: settings.caFile,
+            h.configureTransport(username: settings.username ?? "", password: settings.password ?? Secret(""), caFile: settings.caFile,
                                  requireStartTLS: settings.requireStartTLS && settings.url.lowercased().hasPrefix("smtp:"),
                                  connectTimeout: settings.connectTimeout, responseTimeout: settings.responseTimeout)
             if settings.username == nil {

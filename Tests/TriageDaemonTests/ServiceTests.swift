@@ -7,6 +7,7 @@ import TriageCore
 import TriageStore
 import TriageTesting
 @testable import TriageDaemon
+import TriageFiles
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -183,5 +184,28 @@ import Glibc
         #expect(daemon.reload())
         #expect(daemon.snapshots.current.generation == 2)
         #expect(daemon.snapshots.current.config.classifier.settings.rules.map(\.name) == ["legal"])
+    }
+}
+
+@Suite struct LogFormatTests {
+    @Test func journalLinesCarryThePriorityAndNoTimestamp() {
+        let h = TriageLogHandler(label: "mailtriage", level: .info, journal: true)
+        #expect(h.line(level: .warning, message: "poll failed", metadata: ["mailbox": "support", "error": "refused"]) == "<4>poll failed error=refused mailbox=support")
+        #expect(h.line(level: .error, message: "two\nlines", metadata: nil) == "<3>two ⏎ lines")
+        #expect(TriageLogHandler.priority(.notice) == 5 && TriageLogHandler.priority(.debug) == 7 && TriageLogHandler.priority(.critical) == 2)
+        let plain = TriageLogHandler(label: "mailtriage", level: .info, journal: false)
+        #expect(plain.line(level: .info, message: "started", metadata: nil, now: Date(timeIntervalSince1970: 0)) == "1970-01-01T00:00:00Z info mailtriage: started")
+    }
+}
+
+@Suite struct SecretTests {
+    @Test func aSecretNeverPrints() throws {
+        let dir = NSTemporaryDirectory() + "mt-secret-\(UUID().uuidString)"
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        try "hunter2\n".write(toFile: dir + "/imap", atomically: true, encoding: .utf8)
+        let s = try SecretReader.read(.credential("imap"), environment: ["CREDENTIALS_DIRECTORY": dir])
+        #expect(s.reveal() == "hunter2")
+        #expect("\(s)" == "<redacted>" && String(describing: s) == "<redacted>" && String(reflecting: s) == "<redacted>")
+        #expect(!"\([s])".contains("hunter2") && !"\(Optional(s) as Any)".contains("hunter2"))
     }
 }

@@ -4,6 +4,9 @@ public struct TriageConfig: Sendable, Equatable {
     public var stateDir: String = "/var/lib/mailtriage"
     /// The SQLite database file (`database`); default `<state_dir>/mailtriage.sqlite`.
     public var databasePath: String?
+    /// How much the daemon logs (`log_level`); `--log-level` overrides it.
+    public var logLevel = "info"
+    public static let logLevels = ["trace", "debug", "info", "notice", "warning", "error", "critical"]
     /// How often each mailbox is polled (`poll_interval`).
     public var pollInterval: Duration = .seconds(60)
     /// Longest wait between retries after repeated server failures (`max_backoff`).

@@ -43,7 +43,7 @@ public final class Daemon: Sendable {
         var ingestors: [MailboxIngestor] = []
         let wakeup = wakeup
         for mb in config.mailboxes {
-            let password: String
+            let password: Secret
             do { password = try SecretReader.read(mb.password) } catch let e as TriageError {
                 throw TriageError(e.code, "mailbox \(mb.name): \(e.message)")
             }

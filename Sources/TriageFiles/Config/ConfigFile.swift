@@ -8,6 +8,8 @@ struct ConfigFile: Decodable {
     var database: String?
     /// How often each mailbox is polled, e.g. "60s" or "5m".
     var poll_interval: String?
+    /// trace, debug, info, notice, warning, error or critical (`--log-level` overrides it).
+    var log_level: String?
     /// Longest wait between retries after repeated failures, e.g. "15m".
     var max_backoff: String?
     /// Largest message downloaded whole, in bytes or with a unit ("25MiB").
@@ -25,7 +27,7 @@ struct ConfigFile: Decodable {
     var stats: StatsFile?
 
     enum CodingKeys: String, CodingKey, CaseIterable {
-        case state_dir, database, poll_interval, max_backoff, max_message_size, batch_size, mailbox, knowledge_base, classifier
+        case state_dir, database, poll_interval, log_level, max_backoff, max_message_size, batch_size, mailbox, knowledge_base, classifier
         case smtp, answers, service_levels, stats
     }
 }

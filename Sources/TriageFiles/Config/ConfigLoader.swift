@@ -117,7 +117,7 @@ struct Validator {
 
     /// Expected types by key, for messages: TOMLKit reports a wrong type as a missing key.
     static let expected: [String: String] = [
-        "state_dir": "a string", "database": "a string", "poll_interval": "a string", "max_backoff": "a string",
+        "state_dir": "a string", "database": "a string", "poll_interval": "a string", "log_level": "a string", "max_backoff": "a string",
         "max_message_size": "an integer or a string", "batch_size": "an integer", "mailbox": "an array of [[mailbox]] tables",
         "name": "a string", "url": "a string", "username": "a string", "password_file": "a string",
         "password_credential": "a string", "password": "a string", "ca_file": "a string", "after_processing": "a string",
@@ -225,6 +225,11 @@ struct Validator {
             if db.hasPrefix("/") { c.databasePath = db } else { report(.error, ["database"], "must be an absolute path") }
         }
         c.pollInterval = duration(raw.poll_interval, ["poll_interval"], default: c.pollInterval, min: .seconds(1))
+        if let l = raw.log_level {
+            if TriageConfig.logLevels.contains(l.lowercased()) { c.logLevel = l.lowercased() } else {
+                report(.error, ["log_level"], "must be one of \(TriageConfig.logLevels.joined(separator: ", "))")
+            }
+        }
         c.maxBackoff = duration(raw.max_backoff, ["max_backoff"], default: c.maxBackoff, min: .seconds(1))
         if let size = raw.max_message_size {
             if let b = size.bytes, b >= 1024 { c.maxMessageBytes = b } else {

@@ -3,7 +3,7 @@ public import TriageCore
 
 /// Reads passwords from a file or from systemd's credentials directory at start-up.
 public enum SecretReader {
-    public static func read(_ source: SecretSource, environment: [String: String] = ProcessInfo.processInfo.environment) throws -> String {
+    public static func read(_ source: SecretSource, environment: [String: String] = ProcessInfo.processInfo.environment) throws -> Secret {
         let path: String
         switch source {
         case .file(let f): path = f
@@ -19,6 +19,6 @@ public enum SecretReader {
         var s = String(decoding: data, as: UTF8.self)
         while s.hasSuffix("\n") || s.hasSuffix("\r") { s.removeLast() }
         guard !s.isEmpty else { throw TriageError(.credential, "the secret file \(path) is empty") }
-        return s
+        return Secret(s)
     }
 }

@@ -22,7 +22,9 @@ struct Serve: AsyncParsableCommand {
     var once = false
 
     func run() async throws {
-        let logger = bootstrapLogging(level: global.logLevel)
+        // The level: --log-level, else the configuration's (a configuration with errors is reported below).
+        let level = global.logLevel ?? (try? ConfigLoader.load(path: global.config, mailboxes: false).config.logLevel) ?? "info"
+        let logger = bootstrapLogging(level: level)
         let daemon: Daemon
         do {
             daemon = try Daemon(configPath: global.config, stateDir: global.stateDir, logger: logger)
@@ -46,11 +48,8 @@ struct Serve: AsyncParsableCommand {
 
 func bootstrapLogging(level: String) -> Logger {
     let lvl = Logger.Level(rawValue: level.lowercased()) ?? .info
-    LoggingSystem.bootstrap { label in
-        var h = StreamLogHandler.standardError(label: label)
-        h.logLevel = lvl
-        return h
-    }
+    let journal = ProcessInfo.processInfo.environment["JOURNAL_STREAM"].map { !$0.isEmpty } ?? false
+    LoggingSystem.bootstrap { label in TriageLogHandler(label: label, level: lvl, journal: journal) }
     var logger = Logger(label: "mailtriage")
     logger.logLevel = lvl
     return logger
