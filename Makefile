@@ -11,9 +11,10 @@ FUZZ_DIR ?= /tmp/mailtriage-fuzz-$(UID_)
 FUZZ_SECONDS ?= 60
 SHARED ?= ../shared
 PREFIX ?= /usr/local
+SYSCONFDIR ?= /etc
 SWIFT_TEST_FLAGS ?=
 
-.PHONY: deps build release test demo bench bench-ingest bench-parse fuzz install clean
+.PHONY: deps build release test demo bench bench-ingest bench-parse fuzz man install install-check uninstall clean
 
 deps:
 	@Tests/Servers/install-deps.sh
@@ -72,20 +73,68 @@ fuzz:
 	  grep -E "^(#[0-9]+ +DONE|Done|stat::|==[0-9]+==|SUMMARY|artifact_prefix|Test unit written|.*Fatal error)" ; \
 	  exit $${PIPESTATUS[0]}
 
-install: release
-	install -D -m 0755 "$$(swift build -c release --show-bin-path)/mailtriage" "$(DESTDIR)$(PREFIX)/bin/mailtriage"
-	install -D -m 0644 config/mailtriage.service "$(DESTDIR)/etc/systemd/system/mailtriage.service"
-	install -D -m 0644 config/mailtriage.sysusers "$(DESTDIR)/etc/sysusers.d/mailtriage.conf"
-	@if [ -z "$(DESTDIR)" ] && command -v systemd-sysusers >/dev/null; then systemd-sysusers /etc/sysusers.d/mailtriage.conf; fi
-	@if [ ! -e "$(DESTDIR)/etc/mailtriage/mailtriage.toml" ]; then \
-		install -D -m 0644 config/mailtriage.toml "$(DESTDIR)/etc/mailtriage/mailtriage.toml"; fi
-	@if [ ! -e "$(DESTDIR)/etc/mailtriage/rules.toml" ]; then \
-		install -D -m 0644 config/rules.toml "$(DESTDIR)/etc/mailtriage/rules.toml"; fi
-	@if [ ! -e "$(DESTDIR)/etc/mailtriage/service-levels.toml" ]; then \
-		install -D -m 0644 config/service-levels.toml "$(DESTDIR)/etc/mailtriage/service-levels.toml"; fi
-	rm -rf "$(DESTDIR)$(PREFIX)/share/mailtriage/knowledge-base"
-	mkdir -p "$(DESTDIR)$(PREFIX)/share/mailtriage" && cp -R knowledge-base "$(DESTDIR)$(PREFIX)/share/mailtriage/knowledge-base"
-	@echo "installed; edit /etc/mailtriage/mailtriage.toml, then: systemctl daemon-reload && systemctl enable --now mailtriage"
+# The man page, from the command-line definitions (swift-argument-parser's GenerateManual plugin).
+MANPAGE := .build/plugins/GenerateManual/outputs/mailtriage/mailtriage.1
+man: release
+	@swift package --allow-writing-to-package-directory generate-manual --configuration release >/dev/null
+
+# PREFIX for the program, its data and man page; SYSCONFDIR (/etc) for the configuration, which is never
+# overwritten, the unit, sysusers.d and tmpfiles.d; DESTDIR for staging.
+install: release man
+	@set -e; BIN="$$(swift build -c release --show-bin-path)"; \
+	install -D -m 0755 "$$BIN/mailtriage" "$(DESTDIR)$(PREFIX)/bin/mailtriage"; \
+	install -D -m 0644 $(MANPAGE) "$(DESTDIR)$(PREFIX)/share/man/man1/mailtriage.1"; \
+	mkdir -p "$(DESTDIR)$(PREFIX)/share/bash-completion/completions" "$(DESTDIR)$(PREFIX)/share/zsh/site-functions" \
+	  "$(DESTDIR)$(PREFIX)/share/fish/vendor_completions.d"; \
+	"$$BIN/mailtriage" --generate-completion-script bash > "$(DESTDIR)$(PREFIX)/share/bash-completion/completions/mailtriage"; \
+	"$$BIN/mailtriage" --generate-completion-script zsh > "$(DESTDIR)$(PREFIX)/share/zsh/site-functions/_mailtriage"; \
+	"$$BIN/mailtriage" --generate-completion-script fish > "$(DESTDIR)$(PREFIX)/share/fish/vendor_completions.d/mailtriage.fish"; \
+	sed -e "s#/usr/local/bin/#$(PREFIX)/bin/#g" -e "s#/etc/mailtriage/#$(SYSCONFDIR)/mailtriage/#g" config/mailtriage.service \
+	  > .build/mailtriage.service; \
+	install -D -m 0644 .build/mailtriage.service "$(DESTDIR)$(SYSCONFDIR)/systemd/system/mailtriage.service"; \
+	install -D -m 0644 config/mailtriage.sysusers "$(DESTDIR)$(SYSCONFDIR)/sysusers.d/mailtriage.conf"; \
+	install -D -m 0644 config/mailtriage.tmpfiles "$(DESTDIR)$(SYSCONFDIR)/tmpfiles.d/mailtriage.conf"; \
+	rm -rf "$(DESTDIR)$(PREFIX)/share/mailtriage/knowledge-base"; \
+	mkdir -p "$(DESTDIR)$(PREFIX)/share/mailtriage" && cp -R knowledge-base "$(DESTDIR)$(PREFIX)/share/mailtriage/knowledge-base"; \
+	mkdir -p "$(DESTDIR)$(SYSCONFDIR)/mailtriage"; \
+	if [ ! -e "$(DESTDIR)$(SYSCONFDIR)/mailtriage/mailtriage.toml" ]; then \
+	  sed -e 's#^knowledge_base = .*#knowledge_base = "$(PREFIX)/share/mailtriage/knowledge-base"#' config/mailtriage.toml \
+	    > "$(DESTDIR)$(SYSCONFDIR)/mailtriage/mailtriage.toml"; chmod 0644 "$(DESTDIR)$(SYSCONFDIR)/mailtriage/mailtriage.toml"; \
+	else echo "kept the existing $(SYSCONFDIR)/mailtriage/mailtriage.toml"; fi; \
+	for f in rules.toml service-levels.toml; do \
+	  if [ ! -e "$(DESTDIR)$(SYSCONFDIR)/mailtriage/$$f" ]; then install -m 0644 "config/$$f" "$(DESTDIR)$(SYSCONFDIR)/mailtriage/$$f"; \
+	  else echo "kept the existing $(SYSCONFDIR)/mailtriage/$$f"; fi; done; \
+	if [ -z "$(DESTDIR)" ] && [ "$(SYSCONFDIR)" = /etc ]; then \
+	  command -v systemd-sysusers >/dev/null && systemd-sysusers /etc/sysusers.d/mailtriage.conf || true; \
+	  command -v systemd-tmpfiles >/dev/null && systemd-tmpfiles --create /etc/tmpfiles.d/mailtriage.conf || true; \
+	fi; \
+	echo "installed; edit /etc/mailtriage/mailtriage.toml, then: systemctl daemon-reload && systemctl enable --now mailtriage"
+
+# A staged install (PREFIX and SYSCONFDIR in a temporary directory): the installed binary accepts the installed
+# example configuration, the man page renders, the unit verifies and its exposure stays at 2.5 or lower, and
+# `make uninstall` leaves only the configuration.
+install-check:
+	@set -e; D="$$(mktemp -d)"; trap 'rm -rf "$$D"' EXIT; \
+	$(MAKE) -s install PREFIX="$$D/usr" SYSCONFDIR="$$D/etc" >/dev/null; \
+	"$$D/usr/bin/mailtriage" check-config --config "$$D/etc/mailtriage/mailtriage.toml"; \
+	man -l "$$D/usr/share/man/man1/mailtriage.1" | grep -q "mailtriage"; echo "man page: OK"; \
+	MANPATH="$$D/usr/share/man" systemd-analyze verify "$$D/etc/systemd/system/mailtriage.service"; echo "systemd-analyze verify: OK"; \
+	score=$$(systemd-analyze security --offline=yes "$$D/etc/systemd/system/mailtriage.service" | sed -n 's/.*exposure level for mailtriage.service: \([0-9.]*\).*/\1/p'); \
+	echo "systemd-analyze security: exposure $$score"; awk -v s="$$score" 'BEGIN { exit !(s != "" && s <= 2.5) }'; \
+	$(MAKE) -s uninstall PREFIX="$$D/usr" SYSCONFDIR="$$D/etc" >/dev/null; \
+	left=$$(cd "$$D" && find . -type f | sort | tr '\n' ' '); \
+	[ "$$left" = "./etc/mailtriage/mailtriage.toml ./etc/mailtriage/rules.toml ./etc/mailtriage/service-levels.toml " ] || { echo "left after uninstall: $$left"; exit 1; }; \
+	echo "install-check: OK"
+
+# Removes what `make install` put in place; the configuration (/etc/mailtriage) and the state
+# (/var/lib/mailtriage: tickets) stay, and so do the user and group.
+uninstall:
+	rm -f "$(DESTDIR)$(PREFIX)/bin/mailtriage" "$(DESTDIR)$(PREFIX)/share/man/man1/mailtriage.1" \
+	  "$(DESTDIR)$(PREFIX)/share/bash-completion/completions/mailtriage" "$(DESTDIR)$(PREFIX)/share/zsh/site-functions/_mailtriage" \
+	  "$(DESTDIR)$(PREFIX)/share/fish/vendor_completions.d/mailtriage.fish" "$(DESTDIR)$(SYSCONFDIR)/systemd/system/mailtriage.service" \
+	  "$(DESTDIR)$(SYSCONFDIR)/sysusers.d/mailtriage.conf" "$(DESTDIR)$(SYSCONFDIR)/tmpfiles.d/mailtriage.conf"
+	rm -rf "$(DESTDIR)$(PREFIX)/share/mailtriage"
+	@echo "removed; kept /etc/mailtriage (configuration), /var/lib/mailtriage (tickets) and the mailtriage user"
 
 clean:
 	rm -rf .build "$(MAILTEST_DIR)" "$(DEMO_DIR)" "$(BENCH_DIR)"
