@@ -39,20 +39,24 @@ public final class IMAPMailbox: MailboxSource {
     }
 
     private let options: Options
+    /// Called on the mailbox's thread after every server reply: progress, for the watchdog.
+    private let progress: (@Sendable () -> Void)?
     private let thread: TransferThread
     private let state = State()
     private let abort = AbortFlag()
 
-    public init(options: Options) {
+    public init(options: Options, progress: (@Sendable () -> Void)? = nil) {
         self.options = options
+        self.progress = progress
         thread = TransferThread(name: "imap \(options.url.host)")
     }
 
     /// Runs `body` on the mailbox's thread with the connection; any failure drops the connection so the
     /// next call starts clean.
     private func using<T: Sendable>(_ body: @escaping @Sendable (IMAPConnection, State) throws -> T) async throws -> T {
-        let options = options, state = state, abort = abort
+        let options = options, state = state, abort = abort, progress = progress
         return try await thread.run {
+            defer { progress?() }
             if abort.isSet { throw TriageError(.connection, "\(options.url.serverURL): shutting down", transient: true) }
             do {
                 let c: IMAPConnection
@@ -97,7 +101,7 @@ public final class IMAPMailbox: MailboxSource {
     }
 
     public func download(_ requests: [DownloadRequest]) async -> [DownloadResult] {
-        let options = options, state = state, abort = abort
+        let options = options, state = state, abort = abort, progress = progress
         // One job on the mailbox's thread for the whole list: one thread hop, not one per message.
         let results = try? await thread.run { () -> [DownloadResult] in
             var out: [DownloadResult] = []
@@ -112,6 +116,7 @@ public final class IMAPMailbox: MailboxSource {
                         state.connection = c
                     }
                     out.append(.success(try c.fetch(uid: r.uid, headerOnly: r.headerOnly, limit: r.headerOnly ? 1 << 20 : Int.max)))
+                    progress?()
                 } catch {
                     let e = error as? TriageError ?? TriageError(.io, "\(error)", transient: true)
                     out.append(.failure(e))

@@ -210,6 +210,56 @@ import Glibc
         if stopped { #expect(process.terminationStatus == 0) }
     }
 
+    @Test func theWatchdogIsFedOnlyWhileThePollsMakeProgress() throws {
+        // A listener that accepts and never answers: the poll of that mailbox hangs.
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        var addr = sockaddr_in()
+        addr.sin_family = sa_family_t(AF_INET)
+        addr.sin_addr.s_addr = inet_addr("127.0.0.1")
+        _ = withUnsafePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) } }
+        listen(fd, 16)
+        defer { close(fd) }
+        var len = socklen_t(MemoryLayout<sockaddr_in>.size)
+        _ = withUnsafeMutablePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &len) } }
+        let user = MailServer.newUser("wd")
+        try server.deliver(user, [])
+        let s = try config([Box(name: "support", url: server.imapsURL, user: user, address: "support@example.com"),
+                            Box(name: "silent", url: "imaps://127.0.0.1:\(Int(UInt16(bigEndian: addr.sin_port)))/INBOX", user: user, address: nil)])
+        // The silent server may take 30 s to connect, but a reply is due within 2 s: past 2 s + 5 s the poll is hung.
+        var text = try String(contentsOfFile: s.configPath, encoding: .utf8)
+        if let r = text.range(of: "name = \"silent\"") {
+            text = text.replacingCharacters(in: r.lowerBound..<text.endIndex, with: String(text[r.lowerBound...])
+                .replacingOccurrences(of: "connect_timeout = \"60s\"", with: "connect_timeout = \"30s\"")
+                .replacingOccurrences(of: "response_timeout = \"60s\"", with: "response_timeout = \"2s\""))
+        }
+        try text.write(toFile: s.configPath, atomically: true, encoding: .utf8)
+        let tag = UUID().uuidString.prefix(6).lowercased()
+        try server.deliver(user, [Self.mail(from: "wd-\(tag)@customer.example", to: "support@example.com", subject: "Frage", body: "Eine Frage.",
+                                            messageID: "wd-\(tag)@customer.example")])
+        let notify = try NotifySocket(timeout: 3)
+        let (process, _, errPath) = try CLI.start(["serve", "--config", s.configPath, "--log-level", "warning"],
+                                                 environment: ["NOTIFY_SOCKET": notify.path, "WATCHDOG_USEC": "1000000"])
+        defer { if process.isRunning { kill(process.processIdentifier, SIGKILL) } }
+        var messages: [(Date, String)] = []
+        let start = Date()
+        while Date().timeIntervalSince(start) < 13, let m = notify.receive() { messages.append((Date(), m)) }
+        let early = messages.filter { $0.0.timeIntervalSince(start) < 5 }.map(\.1)
+        let late = messages.filter { $0.0.timeIntervalSince(start) > 9 }.map(\.1)
+        #expect(early.first?.hasPrefix("READY=1") == true, "\(messages.map(\.1))")
+        #expect(early.filter { $0.hasPrefix("WATCHDOG=1") }.count >= 3, "\(early)")
+        #expect(!late.isEmpty && late.allSatisfy { !$0.contains("WATCHDOG=1") }, "\(late)")
+        #expect(late.contains { $0.hasPrefix("STATUS=hung: mailbox silent without progress") }, "\(late)")
+        // SIGTERM: STOPPING=1, exit 0, and the mail of the other mailbox is a ticket.
+        kill(process.processIdentifier, SIGTERM)
+        var stopping = false
+        while let m = notify.receive() { if m.hasPrefix("STOPPING=1") { stopping = true; break } }
+        process.waitUntilExit()
+        #expect(stopping && process.terminationStatus == 0, "\((try? String(contentsOfFile: errPath, encoding: .utf8)) ?? "")")
+        let stderr = (try? String(contentsOfFile: errPath, encoding: .utf8)) ?? ""
+        #expect(stderr.contains("no progress: the watchdog is not fed"), "\(stderr)")
+        #expect(try db(s).read { try Int.fetchOne($0, sql: "SELECT count(*) FROM ticket") } == 1)
+    }
+
     @Test func sighupWithBrokenRulesKeepsTheOldRules() throws {
         let user = MailServer.newUser("hup")
         try server.deliver(user, [])

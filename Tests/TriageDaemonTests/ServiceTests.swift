@@ -129,20 +129,28 @@ import Glibc
         #expect(try store.outboxCounts() == [.sent: 1])
     }
 
-    @Test func notifierSaysReadyFeedsTheWatchdogAndSaysStopping() async throws {
+    @Test func notifierFeedsTheWatchdogOnlyWhileTheLoopsMakeProgress() async throws {
         let socket = try NotifySocket()
         let clock = MockClock()
+        let liveness = Liveness()
         let service = SystemdNotifyService(notifier: SystemdNotifier(environment: ["NOTIFY_SOCKET": socket.path]), watchdog: .seconds(5),
-                                           status: "polling 1 mailbox", clock: clock)
-        let running = service
+                                           status: { "polling 1 mailbox" }, liveness: liveness, clock: clock)
         await testGracefulShutdown { trigger in
             await withDiscardingTaskGroup { group in
-                group.addTask { try? await running.run() }
+                group.addTask { try? await service.run() }
                 #expect(await socket.next() == "READY=1\nSTATUS=polling 1 mailbox")
-                #expect(await socket.next() == "WATCHDOG=1")
+                #expect(await socket.next() == "WATCHDOG=1\nSTATUS=polling 1 mailbox")
+                // A poll that has made no progress past its budget: no WATCHDOG=1, and the status says why.
+                liveness.busy("mailbox support", budget: .zero)
                 await clock.waitForSleepers(1)
                 clock.advance(by: .seconds(5))
-                #expect(await socket.next() == "WATCHDOG=1")
+                let hung = await socket.next()
+                #expect(hung?.hasPrefix("STATUS=hung: mailbox support without progress") == true, "\(hung ?? "-")")
+                // Progress again: fed again.
+                liveness.idle("mailbox support")
+                await clock.waitForSleepers(1)
+                clock.advance(by: .seconds(5))
+                #expect(await socket.next() == "WATCHDOG=1\nSTATUS=polling 1 mailbox")
                 await clock.waitForSleepers(1)
                 trigger.triggerGracefulShutdown()
             }

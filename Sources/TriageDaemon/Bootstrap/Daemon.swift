@@ -21,6 +21,8 @@ public final class Daemon: Sendable {
     public let processor: MessageProcessor
     public let outbox: OutboxSender?
     public let wakeup = Wakeup()
+    /// Whether the loops make progress, for the watchdog and the status line.
+    public let liveness = Liveness()
     public let logger: Logger
     public let notifier: SystemdNotifier
     let generation = Atomic<Int>(1)
@@ -47,7 +49,9 @@ public final class Daemon: Sendable {
             do { password = try SecretReader.read(mb.password) } catch let e as TriageError {
                 throw TriageError(e.code, "mailbox \(mb.name): \(e.message)")
             }
-            var ingestor = MailboxIngestor(mailbox: mb, source: IMAPMailbox(options: .init(mb, password: password)), store: store,
+            let liveness = liveness, loop = "mailbox \(mb.name)"
+            let source = IMAPMailbox(options: .init(mb, password: password), progress: { liveness.beat(loop) })
+            var ingestor = MailboxIngestor(mailbox: mb, source: source, store: store,
                                            maxMessageBytes: config.maxMessageBytes, batchSize: config.batchSize, logger: logger)
             ingestor.onRecorded = { wakeup.signal() }
             ingestors.append(ingestor)
@@ -119,17 +123,29 @@ public final class Daemon: Sendable {
     public func services(clock: any Clock<Duration> = ContinuousClock()) -> [any Service] {
         var services: [any Service] = []
         if let outbox { services.append(OutboxService(outbox: outbox, interval: min(config.pollInterval, .seconds(30)), clock: clock)) }
-        services.append(ProcessorService(processor: processor, wakeup: wakeup, interval: min(config.pollInterval, .seconds(60)), clock: clock))
+        var processorService = ProcessorService(processor: processor, wakeup: wakeup, interval: min(config.pollInterval, .seconds(60)), clock: clock)
+        processorService.liveness = liveness
+        services.append(processorService)
         services.append(SLAWatchService(store: store, snapshots: snapshots, interval: min(config.pollInterval, .seconds(30)), clock: clock,
                                         logger: logger))
         services.append(MetricsService(store: store, path: MetricsFile.path(stateDir: config.stateDir), interval: min(config.pollInterval, .seconds(60)),
                                        clock: clock, logger: logger))
         for ing in ingestors {
-            services.append(MailboxPollService(ingestor: ing, interval: config.pollInterval, maxBackoff: config.maxBackoff, clock: clock,
-                                               logger: logger))
+            var poll = MailboxPollService(ingestor: ing, interval: config.pollInterval, maxBackoff: config.maxBackoff, clock: clock, logger: logger)
+            poll.liveness = liveness
+            services.append(poll)
         }
         services.append(ReloadService(daemon: self))
-        services.append(SystemdNotifyService(notifier: notifier, status: "polling \(ingestors.count) mailbox\(ingestors.count == 1 ? "" : "es")"))
+        let liveness = liveness, store = store, count = ingestors.count
+        services.append(SystemdNotifyService(notifier: notifier, status: {
+            // "polling 2 mailboxes (mailbox support 12:03:04); queue: 17 waiting, 2 overdue; last error: ..."
+            let s = liveness.summary()
+            let g = try? store.queueGauges(now: Int64(Date().timeIntervalSince1970))
+            var line = "polling \(count) mailbox\(count == 1 ? "" : "es")" + (s.done.isEmpty ? "" : " (\(s.done.joined(separator: ", ")))")
+            if let g { line += "; queue: \(g.waiting.values.reduce(0, +)) waiting, \(g.overdue.values.reduce(0, +)) overdue" }
+            if let e = s.lastError { line += "; last error: \(e)" }
+            return line
+        }, liveness: liveness, clock: clock, logger: logger))
         return services
     }
 

@@ -12,6 +12,8 @@ public struct MailboxPollService: Service {
     let logger: Logger
     /// Called after every cycle with its report, or nil when it failed (tests await it instead of sleeping).
     public var onCycle: (@Sendable (IngestReport?) -> Void)?
+    /// Told when a cycle starts and ends, for the watchdog.
+    public var liveness: Liveness?
 
     public init(ingestor: MailboxIngestor, interval: Duration, maxBackoff: Duration, clock: any Clock<Duration> = ContinuousClock(),
                 logger: Logger)
@@ -34,6 +36,8 @@ public struct MailboxPollService: Service {
         var tracker = FailureTracker()
         let name = ingestor.mailbox.name
         while !Task.isShuttingDownGracefully && !Task.isCancelled {
+            // A reply from the server within the response timeout (plus a margin) is progress; none is a hang.
+            liveness?.busy("mailbox \(name)", budget: ingestor.mailbox.responseTimeout + .seconds(5))
             do {
                 let report = try await ingestor.runCycle()
                 onCycle?(report)
@@ -55,8 +59,10 @@ public struct MailboxPollService: Service {
                     ])
                 }
                 await ingestor.source.disconnect()
+                liveness?.failed("mailbox \(name)", message)
                 onCycle?(nil)
             }
+            liveness?.idle("mailbox \(name)")
             let wait = tracker.failures == 0 ? interval : backoff.delay(afterFailures: tracker.failures)
             do {
                 try await cancelWhenGracefulShutdown { try await clock.sleep(for: wait) }

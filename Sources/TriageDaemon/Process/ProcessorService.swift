@@ -27,6 +27,8 @@ public struct ProcessorService: Service {
     let thread = TransferThread(name: "processor")
     /// Called after every pass (tests await it instead of sleeping).
     public var onPass: (@Sendable (ProcessReport) -> Void)?
+    /// Told when a pass starts and ends, for the watchdog.
+    public var liveness: Liveness?
 
     public init(processor: MessageProcessor, wakeup: Wakeup, interval: Duration, clock: any Clock<Duration> = ContinuousClock()) {
         self.processor = processor
@@ -64,6 +66,8 @@ public struct ProcessorService: Service {
 
     func pass(_ stopping: AbortFlag) async {
         let processor = processor
+        liveness?.busy("processor", budget: .seconds(600))
+        defer { liveness?.idle("processor") }
         do {
             let r = try await thread.run { try processor.drain(shouldStop: { stopping.isSet }) }
             if r.tickets + r.joined > 0 {

@@ -2,7 +2,9 @@
 import Glibc
 #endif
 public import Foundation
+public import Logging
 public import ServiceLifecycle
+import TriageCore
 
 /// sd_notify(3) without libsystemd: datagrams to `$NOTIFY_SOCKET` ("READY=1", "STOPPING=1", "WATCHDOG=1").
 /// Does nothing when the variable is unset (not started by systemd with Type=notify).
@@ -61,31 +63,47 @@ public struct SystemdNotifier: Sendable {
     }
 }
 
-/// Tells systemd when the daemon is ready, keeps its watchdog fed, and says when it is stopping.
+/// Tells systemd when the daemon is ready, feeds its watchdog only while the loops make progress (a loop
+/// that hangs past its budget stops the feeding, and systemd restarts the daemon), keeps a `STATUS=` line a
+/// person reads in `systemctl status`, and says when it is stopping.
 public struct SystemdNotifyService: Service {
     let notifier: SystemdNotifier
     let watchdog: Duration?
-    let status: String
+    let status: @Sendable () -> String
+    let liveness: Liveness?
     let clock: any Clock<Duration>
+    let logger: Logger?
 
     public init(notifier: SystemdNotifier = SystemdNotifier(), watchdog: Duration? = SystemdNotifier.watchdogInterval(),
-                status: String = "polling mailboxes", clock: any Clock<Duration> = ContinuousClock())
+                status: @escaping @Sendable () -> String = { "polling mailboxes" }, liveness: Liveness? = nil,
+                clock: any Clock<Duration> = ContinuousClock(), logger: Logger? = nil)
     {
         self.notifier = notifier
         self.watchdog = watchdog
         self.status = status
+        self.liveness = liveness
         self.clock = clock
+        self.logger = logger
     }
 
     public func run() async throws {
-        notifier.notify("READY=1\nSTATUS=\(status)")
-        if let watchdog {
-            while !Task.isShuttingDownGracefully {
-                notifier.notify("WATCHDOG=1")
-                do { try await cancelWhenGracefulShutdown { try await clock.sleep(for: watchdog) } } catch { break }
+        notifier.notify("READY=1\nSTATUS=\(status())")
+        var reported = false
+        while !Task.isShuttingDownGracefully {
+            let hung = liveness?.hung() ?? []
+            if hung.isEmpty {
+                notifier.notify((watchdog == nil ? "" : "WATCHDOG=1\n") + "STATUS=\(status())")
+                reported = false
+            } else {
+                let what = hung.map { "\($0.name) without progress for \(DurationText.format(.seconds($0.silent.components.seconds)))" }
+                    .joined(separator: ", ")
+                notifier.notify("STATUS=hung: \(what)")
+                if !reported {
+                    logger?.critical("no progress: the watchdog is not fed", metadata: ["loops": "\(what)"])
+                    reported = true
+                }
             }
-        } else {
-            try? await gracefulShutdown()
+            do { try await cancelWhenGracefulShutdown { try await clock.sleep(for: watchdog ?? .seconds(30)) } } catch { break }
         }
         notifier.notify("STOPPING=1")
     }
