@@ -98,7 +98,8 @@ install: release man
 	mkdir -p "$(DESTDIR)$(PREFIX)/share/mailtriage" && cp -R knowledge-base "$(DESTDIR)$(PREFIX)/share/mailtriage/knowledge-base"; \
 	mkdir -p "$(DESTDIR)$(SYSCONFDIR)/mailtriage"; \
 	if [ ! -e "$(DESTDIR)$(SYSCONFDIR)/mailtriage/mailtriage.toml" ]; then \
-	  sed -e 's#^knowledge_base = .*#knowledge_base = "$(PREFIX)/share/mailtriage/knowledge-base"#' config/mailtriage.toml \
+	  kb="$$(realpath -m --relative-to="$(SYSCONFDIR)/mailtriage" "$(PREFIX)/share/mailtriage/knowledge-base")"; \
+	  sed -e "s#^knowledge_base = .*#knowledge_base = \"$$kb\"   \# $(PREFIX)/share/mailtriage/knowledge-base, relative to this file#" config/mailtriage.toml \
 	    > "$(DESTDIR)$(SYSCONFDIR)/mailtriage/mailtriage.toml"; chmod 0644 "$(DESTDIR)$(SYSCONFDIR)/mailtriage/mailtriage.toml"; \
 	else echo "kept the existing $(SYSCONFDIR)/mailtriage/mailtriage.toml"; fi; \
 	for f in rules.toml service-levels.toml; do \
@@ -110,18 +111,20 @@ install: release man
 	fi; \
 	echo "installed; edit /etc/mailtriage/mailtriage.toml, then: systemctl daemon-reload && systemctl enable --now mailtriage"
 
-# A staged install (PREFIX and SYSCONFDIR in a temporary directory): the installed binary accepts the installed
+# A staged install (DESTDIR, a temporary directory): the installed binary accepts the installed
 # example configuration, the man page renders, the unit verifies and its exposure stays at 2.5 or lower, and
 # `make uninstall` leaves only the configuration.
 install-check:
 	@set -e; D="$$(mktemp -d)"; trap 'rm -rf "$$D"' EXIT; \
-	$(MAKE) -s install PREFIX="$$D/usr" SYSCONFDIR="$$D/etc" >/dev/null; \
-	"$$D/usr/bin/mailtriage" check-config --config "$$D/etc/mailtriage/mailtriage.toml"; \
-	man -l "$$D/usr/share/man/man1/mailtriage.1" | grep -q "mailtriage"; echo "man page: OK"; \
-	MANPATH="$$D/usr/share/man" systemd-analyze verify "$$D/etc/systemd/system/mailtriage.service"; echo "systemd-analyze verify: OK"; \
-	score=$$(systemd-analyze security --offline=yes "$$D/etc/systemd/system/mailtriage.service" | sed -n 's/.*exposure level for mailtriage.service: \([0-9.]*\).*/\1/p'); \
+	$(MAKE) -s install DESTDIR="$$D" >/dev/null; \
+	"$$D$(PREFIX)/bin/mailtriage" check-config --config "$$D/etc/mailtriage/mailtriage.toml"; \
+	man -l "$$D$(PREFIX)/share/man/man1/mailtriage.1" | grep -q "mailtriage"; echo "man page: OK"; \
+	sed -e "s#$(PREFIX)/bin/#$$D$(PREFIX)/bin/#g" "$$D/etc/systemd/system/mailtriage.service" > "$$D/mailtriage.service"; \
+	MANPATH="$$D$(PREFIX)/share/man" systemd-analyze verify "$$D/mailtriage.service"; echo "systemd-analyze verify: OK"; \
+	score=$$(systemd-analyze security --offline=yes "$$D/mailtriage.service" | sed -n 's/.*exposure level for mailtriage.service: \([0-9.]*\).*/\1/p'); \
 	echo "systemd-analyze security: exposure $$score"; awk -v s="$$score" 'BEGIN { exit !(s != "" && s <= 2.5) }'; \
-	$(MAKE) -s uninstall PREFIX="$$D/usr" SYSCONFDIR="$$D/etc" >/dev/null; \
+	rm "$$D/mailtriage.service"; \
+	$(MAKE) -s uninstall DESTDIR="$$D" >/dev/null; \
 	left=$$(cd "$$D" && find . -type f | sort | tr '\n' ' '); \
 	[ "$$left" = "./etc/mailtriage/mailtriage.toml ./etc/mailtriage/rules.toml ./etc/mailtriage/service-levels.toml " ] || { echo "left after uninstall: $$left"; exit 1; }; \
 	echo "install-check: OK"
