@@ -10,8 +10,8 @@ struct MailTriage: AsyncParsableCommand {
             mailtriage polls IMAP mailboxes, stores every message as a ticket in its SQLite database and
             queues it for the helpdesk. Configuration: /etc/mailtriage/mailtriage.toml (see --config).
             """,
-        subcommands: [Serve.self, CheckConfig.self, Queue.self, StatsCommand.self, Parse.self, ClassifyCommand.self, EvalCommand.self,
-                      TrainCommand.self])
+        subcommands: [Serve.self, CheckConfig.self, Queue.self, StatsCommand.self, ReplayCommand.self, Parse.self, ClassifyCommand.self,
+                      EvalCommand.self, TrainCommand.self])
 
     /// As ArgumentParser's, but a usage error exits with status 2 (scripts tell "refused", 1, from "wrong call", 2).
     static func main() async {

@@ -288,6 +288,48 @@ import TriageTesting
     }
 }
 
+@Suite struct ReplayTests {
+    @Test func aRuleChangeMovesExactlyTheExpectedTicketsAndWritesNothing() throws {
+        let base = try ServiceLevelTests.snapshot()
+        let store = try SQLiteTicketStore(path: NSTemporaryDirectory() + "mt-replay-\(UUID().uuidString)/db.sqlite")
+        let mails: [(String, String, String)] = [
+            ("a@kunde.example", "Passwort vergessen", ServiceLevelTests.password),
+            ("b@kunde.example", "Bestellung", "Guten Tag, wann wird meine Bestellung geliefert?"),
+            ("c@kunde.example", "Beschwerde", "Ich möchte mich über den Service beschweren."),
+        ]
+        let fetched = mails.enumerated().map { i, m in
+            let raw = Array("Return-Path: <\(m.0)>\r\nFrom: \(m.0)\r\nTo: support@example.com\r\nSubject: \(m.1)\r\nMessage-ID: <r\(i)@x>\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n\(m.2)\r\n".utf8)
+            return FetchedMessage(mailbox: "support", uidValidity: 1, uid: UInt32(i + 1), raw: raw, size: raw.count, preBaseline: false)
+        }
+        _ = try store.record(fetched, cursor: MailboxCursor(mailbox: "support", uidValidity: 1, lastUID: 3, baselineUID: 0))
+        _ = try MessageProcessor(store: store, snapshots: SnapshotStore(base), worker: "w", batchSize: 10, logger: Logger(label: "t")).drain()
+        let before = try store.counts()
+        // Unchanged configuration: nothing moves.
+        #expect(try ReplayReport.run(store: store, snapshot: base).changed == 0)
+        // A rule sending password mail to a person.
+        var config = base.config
+        var rule = ClassificationRule(name: "passwords-to-people", when: RuleCondition())
+        rule.when.any = ["passwort"]
+        rule.force = .manual
+        config.classifier.settings.rules = [rule]
+        let classifier = SharedClassifier(Classifier(model: base.classifier!.model, settings: config.classifier.settings), source: "test")
+        let candidate = try TriageSnapshot(config: config, classifier: classifier, knowledgeBase: try KnowledgeMatcherTestsEntries.load(),
+                                           serviceLevels: base.serviceLevels, templates: base.templates)
+        let r = try ReplayReport.run(store: store, snapshot: candidate)
+        #expect(r.tickets == 3 && r.changed == 1, "\(r)")
+        let ids = try store.tickets(TicketQuery()).map(\.id)
+        #expect(r.changes["degree"]?.map(\.ticket) == [ids[0]] && r.changes["degree"]?.first?.after == AutomationDegree.manual.rawValue)
+        #expect(r.changes["category"] == nil)
+        // Nothing was written.
+        let after = try store.counts()
+        #expect(after.tickets == before.tickets && after.events == before.events && after.messages == before.messages)
+    }
+}
+
+enum KnowledgeMatcherTestsEntries {
+    static func load() throws -> [KnowledgeEntry] { try TrainingData.knowledgeBase(at: ServiceLevelTests.repo + "/knowledge-base").entries }
+}
+
 /// A value tests change while a store reads it as its clock.
 final class Box: @unchecked Sendable {
     var value: Int64

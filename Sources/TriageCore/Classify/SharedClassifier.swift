@@ -18,4 +18,5 @@ public final class SharedClassifier: Sendable {
 
     public var settings: ClassifierSettings { state.withLock { $0.settings } }
     public var categories: [String] { state.withLock { $0.model.categories } }
+    public var model: ClassifierModel { state.withLock { $0.model } }
 }
