@@ -34,7 +34,8 @@ let package = Package(
             swiftSettings: shared),
         .target(
             name: "TriageStore",
-            dependencies: ["TriageCore", .product(name: "GRDB", package: "GRDB.swift"), .product(name: "GRDBSQLite", package: "GRDB.swift")],
+            dependencies: ["TriageCore", "TriageMIME", .product(name: "GRDB", package: "GRDB.swift"),
+                           .product(name: "GRDBSQLite", package: "GRDB.swift")],
             swiftSettings: shared),
         .target(
             name: "TriageFiles",

@@ -40,6 +40,9 @@ public enum MetricsFile {
                })
         family("mailtriage_sla_median_first_response_seconds", "gauge", "Median time to the first response by target group.",
                s.serviceLevels.compactMap { g, v in v.medianFirstResponseSeconds.map { ([("group", g)], Double($0)) } })
+        family("mailtriage_shadow_precision", "gauge",
+               "Shadow mode: share of the recorded answers that agreed with what the agent did, by category.",
+               s.shadowPrecision.compactMap { c, f in f.precision.map { ([("category", c)], $0) } })
         family("mailtriage_loop_guard_refusals", "gauge", "Automatic answers the loop guard refused, by reason.",
                s.loopGuardRefusals.map { ([("reason", $0.key)], Double($0.value)) })
         family("mailtriage_outbox", "gauge", "Outbox rows by state.", OutboxState.allCases.map { ([("state", $0.rawValue)], Double(outbox[$0] ?? 0)) })

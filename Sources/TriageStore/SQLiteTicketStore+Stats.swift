@@ -1,5 +1,6 @@
 import Foundation
 import GRDB
+import TriageMIME
 public import TriageCore
 
 extension SQLiteTicketStore {
@@ -26,6 +27,19 @@ extension SQLiteTicketStore {
             if let since { clauses.append("received_at >= ?"); args.append(since) }
             if let group { clauses.append("sla_group = ?"); args.append(group) }
             if !clauses.isEmpty { sql += " WHERE " + clauses.joined(separator: " AND ") }
+            // Shadow answers and what agents sent (their replies and approved drafts), as text.
+            var shadowRaw: [Int64: [UInt8]] = [:], agentRaw: [Int64: [UInt8]] = [:]
+            for r in try Row.fetchAll(db, sql: "SELECT ticket_id, raw FROM outbox WHERE state = ? ORDER BY id", arguments: [OutboxState.shadow.rawValue]) {
+                let raw: Data = r["raw"]
+                shadowRaw[r["ticket_id"]] = [UInt8](raw)
+            }
+            for r in try Row.fetchAll(db, sql: """
+                SELECT o.ticket_id, o.raw FROM outbox o WHERE o.message_id IN
+                  (SELECT json_extract(detail, '$.message_id') FROM event WHERE kind IN (?, ?)) ORDER BY o.id
+                """, arguments: [EventKind.agentReplied.rawValue, EventKind.draftApproved.rawValue]) {
+                let raw: Data = r["raw"]
+                if agentRaw[r["ticket_id"]] == nil { agentRaw[r["ticket_id"]] = [UInt8](raw) }
+            }
             let decoder = JSONDecoder()
             return try Row.fetchAll(db, sql: sql + " ORDER BY id", arguments: StatementArguments(args)).map { r in
                 let id: Int64 = r["id"]
@@ -35,10 +49,16 @@ extension SQLiteTicketStore {
                     return nil
                 } ?? []
                 let draft = drafts[id]
-                return StatsRow(id: id, receivedAt: r["received_at"], category: r["category"], group: r["sla_group"], language: r["language"],
-                                answerEntry: (r["answer_entry"] as String?) ?? draft?.2, automatic: automatic.contains(id), shadow: shadow.contains(id),
-                                draft: draft?.0, rejection: draft?.1, firstResponse: r["first_responded_at"], firstResponseDue: r["first_response_due"],
-                                repliedAfterAnswer: replied.contains(id), loopRefusals: refused)
+                var row = StatsRow(id: id, receivedAt: r["received_at"], category: r["category"], group: r["sla_group"], language: r["language"],
+                                   answerEntry: (r["answer_entry"] as String?) ?? draft?.2, automatic: automatic.contains(id), shadow: shadow.contains(id),
+                                   draft: draft?.0, rejection: draft?.1, firstResponse: r["first_responded_at"], firstResponseDue: r["first_response_due"],
+                                   repliedAfterAnswer: replied.contains(id), loopRefusals: refused)
+                if let raw = shadowRaw[id] {
+                    row.shadowCategory = record?.category
+                    row.shadowText = MIMEParser.parse(raw).text
+                    row.agentText = agentRaw[id].map { MIMEParser.parse($0).text }
+                }
+                return row
             }
         }
     }

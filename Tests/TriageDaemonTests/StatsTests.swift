@@ -118,4 +118,35 @@ import TriageTesting
         let samples = text.split(separator: "\n").filter { !$0.hasPrefix("#") }.count
         #expect(printed == "\(families) \(samples)", "\(printed)")
     }
+
+    @Test func shadowPrecisionComparesTheRecordedAnswerWithWhatTheAgentDid() throws {
+        let store = try SQLiteTicketStore(path: NSTemporaryDirectory() + "mt-shadow-\(UUID().uuidString)/db.sqlite")
+        let fetched = (1...4).map { i -> FetchedMessage in
+            let raw = Array("Return-Path: <s\(i)@kunde.example>\r\nFrom: s\(i)@kunde.example\r\nTo: support@example.com\r\nSubject: Passwort\r\nMessage-ID: <sh\(i)@x>\r\n\r\nPasswort vergessen\r\n".utf8)
+            return FetchedMessage(mailbox: "support", uidValidity: 1, uid: UInt32(i), raw: raw, size: raw.count, preBaseline: false)
+        }
+        _ = try store.record(fetched, cursor: MailboxCursor(mailbox: "support", uidValidity: 1, lastUID: 4, baselineUID: 0))
+        let msgs = try store.claimUnprocessed(limit: 10, worker: "w", lease: 60)
+        let answer = "Guten Tag, setzen Sie Ihr Passwort über den Link im Kundenbereich zurück. Der Link ist eine Stunde gültig."
+        func mail(_ id: Int64, _ prefix: String, _ text: String) -> OutgoingAnswer {
+            OutgoingAnswer(recipient: "s@kunde.example", envelopeFrom: "", messageID: "\(prefix).\(id)@a.example", knowledgeEntry: "passwort-zuruecksetzen",
+                           raw: Array("Subject: x\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n\(text)\r\n".utf8))
+        }
+        var ds = Fixtures.decisions(msgs)
+        for i in 0..<4 {
+            ds[i].classification = Classification(language: "de", category: "password", confidence: 0.99, degree: .automatic)
+            ds[i].degree = .shadow
+            ds[i].shadowReply = mail(msgs[i].id, "auto", answer)
+        }
+        try store.apply(ds)
+        // 1: the agent sends the same answer; 2: something else; 3: the same, but it was an order question; 4: not answered yet.
+        try store.reply(ticket: msgs[0].id, agent: "anna", answer: mail(msgs[0].id, "reply", "Hallo! " + answer))
+        try store.reply(ticket: msgs[1].id, agent: "anna", answer: mail(msgs[1].id, "reply", "Ihr Konto war gesperrt, wir haben es entsperrt."))
+        try store.recategorize(ticket: msgs[2].id, category: "order_info", actor: "anna")
+        try store.reply(ticket: msgs[2].id, agent: "anna", answer: mail(msgs[2].id, "reply", answer))
+        let s = QueueStats.compute(try store.statsRows(), now: 0)
+        let f = try #require(s.shadowPrecision["password"])
+        #expect(f.cases == 3 && f.agreed == 1 && f.precision == 1.0 / 3.0, "\(f)")
+        #expect(s.automation.shadow == 4)
+    }
 }

@@ -59,6 +59,24 @@ public struct Classification: Sendable, Codable, Equatable {
     public var anchored: Bool
     /// A rule asked for a human.
     public var forced: Bool
+
+    public init(language: String, category: String, confidence: Double, degree: AutomationDegree, reasons: [ClassificationReason] = [],
+                rules: [String] = [], scores: [String: Double] = [:], coverage: Double = 1, targetGroup: String? = nil, priority: String? = nil,
+                anchored: Bool = true, forced: Bool = false)
+    {
+        self.language = language
+        self.category = category
+        self.confidence = confidence
+        self.degree = degree
+        self.reasons = reasons
+        self.rules = rules
+        self.scores = scores
+        self.coverage = coverage
+        self.targetGroup = targetGroup
+        self.priority = priority
+        self.anchored = anchored
+        self.forced = forced
+    }
 }
 
 /// Rules and model combined. Keeps scratch buffers: one instance per thread.

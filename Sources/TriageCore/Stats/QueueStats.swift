@@ -22,6 +22,11 @@ public struct StatsRow: Sendable, Equatable {
     public var repliedAfterAnswer: Bool
     /// The loop guard's refusals, when they stopped an automatic answer.
     public var loopRefusals: [String]
+    /// Shadow mode: the category it was decided with, and the text of the answer it would have sent.
+    public var shadowCategory: String?
+    public var shadowText: String?
+    /// What the agent sent (their reply or an approved draft), for comparing with the shadow answer.
+    public var agentText: String?
 
     public init(id: Int64, receivedAt: Int64, category: String? = nil, group: String? = nil, language: String? = nil, answerEntry: String? = nil,
                 automatic: Bool = false, shadow: Bool = false, draft: DraftState? = nil, rejection: String? = nil, firstResponse: Int64? = nil,
@@ -101,6 +106,29 @@ public struct QueueStats: Sendable, Equatable, Codable {
     /// "entry: reason" -> count.
     public var rejectionReasons: [String: Int] = [:]
     public var months: [Month] = []
+    /// Shadow mode, per category: of the tickets an agent answered, how often mailtriage's recorded answer
+    /// agreed with what the agent did (same category, and the agent's text close to it).
+    public var shadowPrecision: [String: ShadowFigures] = [:]
+
+    public struct ShadowFigures: Sendable, Equatable, Codable {
+        public var cases = 0
+        public var agreed = 0
+        public var precision: Double?
+
+        public init(cases: Int = 0, agreed: Int = 0, precision: Double? = nil) {
+            self.cases = cases
+            self.agreed = agreed
+            self.precision = precision
+        }
+    }
+
+    /// How much of `a`'s wording is in `b`: shared words over all words (Jaccard), case and umlauts folded.
+    public static func similarity(_ a: String, _ b: String) -> Double {
+        let wa = Set(TextNormalizer.normalize(a).split(separator: " ").filter { $0.count >= 3 })
+        let wb = Set(TextNormalizer.normalize(b).split(separator: " ").filter { $0.count >= 3 })
+        let union = wa.union(wb).count
+        return union == 0 ? 0 : Double(wa.intersection(wb).count) / Double(union)
+    }
 
     public init() {}
 
@@ -142,6 +170,13 @@ public struct QueueStats: Sendable, Equatable, Codable {
                 }
             }
             for reason in r.loopRefusals { s.loopGuardRefusals[reason, default: 0] += 1 }
+            if let decided = r.shadowCategory, let shadow = r.shadowText, let agent = r.agentText {
+                var f = s.shadowPrecision[decided] ?? ShadowFigures()
+                f.cases += 1
+                if r.category == decided && similarity(shadow, agent) >= 0.5 { f.agreed += 1 }
+                f.precision = Double(f.agreed) / Double(f.cases)
+                s.shadowPrecision[decided] = f
+            }
             if let reason = r.rejection { s.rejectionReasons["\(r.answerEntry ?? "-"): \(reason)", default: 0] += 1 }
             if let due = r.firstResponseDue {
                 let g = r.group ?? "-"

@@ -81,6 +81,13 @@ enum StatsView {
             out.append("  \(g.padding(toLength: 20, withPad: " ", startingAt: 0)) met \(v.met), missed \(v.missed), not due yet \(v.pending); compliance \(pct(v.compliance)); median first response \(median)\(corridor(corridors["sla_compliance"], v.compliance))")
         }
         out.append("")
+        if !s.shadowPrecision.isEmpty {
+            out.append("shadow mode (what mailtriage would have sent, against what the agents did)")
+            for (c, f) in s.shadowPrecision.sorted(by: { $0.key < $1.key }) {
+                out.append("  \(c.padding(toLength: 12, withPad: " ", startingAt: 0)) \(f.agreed) of \(f.cases) agreed: precision \(pct(f.precision))")
+            }
+            out.append("")
+        }
         out.append("loop guard refusals: \(list(s.loopGuardRefusals))")
         out.append("draft rejections: \(list(s.rejectionReasons))")
         if !s.months.isEmpty {
