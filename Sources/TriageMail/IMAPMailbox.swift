@@ -36,6 +36,23 @@ public final class IMAPMailbox: MailboxSource {
     final class State: @unchecked Sendable {
         var connection: IMAPConnection?
         var lastUIDNext: UInt32 = 0
+
+        /// The kept connection, or a new one.
+        func open(_ options: Options, abort: AbortFlag) throws -> IMAPConnection {
+            if let connection { return connection }
+            let c = try IMAPConnection(settings: .init(
+                url: options.url, username: options.username, password: options.password, caFile: options.caFile,
+                connectTimeout: options.connectTimeout, responseTimeout: options.responseTimeout, abort: abort))
+            connection = c
+            return c
+        }
+
+        /// After these errors the connection itself is fine (or libcurl reconnects on its own); after any
+        /// other it is dropped, so the next call starts clean.
+        static func keepsConnection(_ error: any Error) -> Bool {
+            guard let e = error as? TriageError else { return false }
+            return e.code == .serverRefused || e.code == .notFound || e.code == .limitExceeded
+        }
     }
 
     private let options: Options
@@ -59,18 +76,9 @@ public final class IMAPMailbox: MailboxSource {
             defer { progress?() }
             if abort.isSet { throw TriageError(.connection, "\(options.url.serverURL): shutting down", transient: true) }
             do {
-                let c: IMAPConnection
-                if let existing = state.connection { c = existing } else {
-                    c = try IMAPConnection(settings: .init(
-                        url: options.url, username: options.username, password: options.password, caFile: options.caFile,
-                        connectTimeout: options.connectTimeout, responseTimeout: options.responseTimeout, abort: abort))
-                    state.connection = c
-                }
-                return try body(c, state)
-            } catch let e as TriageError where e.code == .serverRefused || e.code == .notFound || e.code == .limitExceeded {
-                throw e  // the connection itself is fine (or libcurl reconnects on its own)
+                return try body(try state.open(options, abort: abort), state)
             } catch {
-                state.connection = nil
+                if !State.keepsConnection(error) { state.connection = nil }
                 throw error
             }
         }
@@ -108,19 +116,13 @@ public final class IMAPMailbox: MailboxSource {
             for r in requests {
                 do {
                     if abort.isSet { throw TriageError(.connection, "\(options.url.serverURL): shutting down", transient: true) }
-                    let c: IMAPConnection
-                    if let existing = state.connection { c = existing } else {
-                        c = try IMAPConnection(settings: .init(
-                            url: options.url, username: options.username, password: options.password, caFile: options.caFile,
-                            connectTimeout: options.connectTimeout, responseTimeout: options.responseTimeout, abort: abort))
-                        state.connection = c
-                    }
+                    let c = try state.open(options, abort: abort)
                     out.append(.success(try c.fetch(uid: r.uid, headerOnly: r.headerOnly, limit: r.headerOnly ? 1 << 20 : Int.max)))
                     progress?()
                 } catch {
                     let e = error as? TriageError ?? TriageError(.io, "\(error)", transient: true)
                     out.append(.failure(e))
-                    if !(e.code == .serverRefused || e.code == .notFound || e.code == .limitExceeded) { state.connection = nil }
+                    if !State.keepsConnection(e) { state.connection = nil }
                     if e.isTransient { break }
                 }
             }

@@ -369,14 +369,7 @@ public final class SQLiteTicketStore: TicketRepository, ProcessingRepository, Ou
             try appendEvent(db, kind: .ticketLinked, ticket: id, message: nt.messageRowID, mailbox: nt.mailbox,
                             detail: ["cites": "\(linked)", "from": nt.fromAddress])
         }
-        if let sd = d.service {
-            func epoch(_ date: Date?) -> Int64? { date.map { Int64($0.timeIntervalSince1970.rounded()) } }
-            try db.execute(sql: """
-                UPDATE ticket SET sla_group = ?, sla_policy = ?, priority = ?, first_response_due = ?, resolution_due = ?, sla_warn_at = ?,
-                                  sla_escalate_to = ?, sla_calendar = ? WHERE id = ?
-                """, arguments: [sd.group, sd.policy, sd.priority, epoch(sd.firstResponse?.due), epoch(sd.resolutionDue), epoch(sd.warnAt),
-                                 sd.escalateTo, sd.calendar, id])
-        }
+        if let sd = d.service { try updateService(db, id, sd) }
         if let draft = d.draft {
             try db.execute(sql: "INSERT INTO draft (ticket_id, kb_entry, body, state, created_at) VALUES (?, ?, ?, ?, ?)",
                            arguments: [id, draft.entry, draft.body, DraftState.pending.rawValue, t])

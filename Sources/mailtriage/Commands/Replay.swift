@@ -20,15 +20,7 @@ struct ReplayCommand: ParsableCommand {
     @Flag(help: "Print JSON.") var json = false
 
     func run() throws {
-        var start: Int64?
-        if let since {
-            let f = DateFormatter()
-            f.locale = Locale(identifier: "en_US_POSIX")
-            f.timeZone = TimeZone(identifier: "UTC")
-            f.dateFormat = "yyyy-MM-dd"
-            guard let d = f.date(from: since) else { throw ValidationError("--since must be a day, YYYY-MM-DD") }
-            start = Int64(d.timeIntervalSince1970)
-        }
+        let start = try since.map(utcDay)
         let loaded: SnapshotLoader.Loaded
         do { loaded = try SnapshotLoader.load(configPath: candidate ?? db.global.config, mailboxes: false) } catch let e as ConfigError {
             for d in e.diagnostics { printErr(d.description) }

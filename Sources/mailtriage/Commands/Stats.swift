@@ -22,15 +22,7 @@ struct StatsCommand: ParsableCommand {
     }
 
     func run() throws {
-        var start: Int64?
-        if let since {
-            let f = DateFormatter()
-            f.locale = Locale(identifier: "en_US_POSIX")
-            f.timeZone = TimeZone(identifier: "UTC")
-            f.dateFormat = "yyyy-MM-dd"
-            guard let d = f.date(from: since) else { throw ValidationError("--since must be a day, YYYY-MM-DD") }
-            start = Int64(d.timeIntervalSince1970)
-        }
+        let start = try since.map(utcDay)
         let store = try SQLiteTicketStore.forReading(try db.existingPath())
         let corridors = (db.database == nil ? try? loadConfig(db.global, mailboxes: false, logger: nil).corridors : nil) ?? Corridor.defaults
         let s = QueueStats.compute(try store.statsRows(since: start, group: group), now: Int64(Date().timeIntervalSince1970))
@@ -40,6 +32,16 @@ struct StatsCommand: ParsableCommand {
         }
         print(StatsView.render(s, corridors: corridors, since: since, group: group))
     }
+}
+
+/// `--since 2026-11-01`: the start of that day (UTC), seconds since 1970.
+func utcDay(_ text: String) throws -> Int64 {
+    let f = DateFormatter()
+    f.locale = Locale(identifier: "en_US_POSIX")
+    f.timeZone = TimeZone(identifier: "UTC")
+    f.dateFormat = "yyyy-MM-dd"
+    guard let d = f.date(from: text) else { throw ValidationError("--since must be a day, YYYY-MM-DD") }
+    return Int64(d.timeIntervalSince1970)
 }
 
 enum StatsView {
