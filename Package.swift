@@ -26,8 +26,9 @@ let package = Package(
     ],
     targets: [
         .systemLibrary(name: "CCurl", pkgConfig: "libcurl", providers: [.apt(["libcurl4-openssl-dev"])]),
+        .systemLibrary(name: "CStemmer", providers: [.apt(["libstemmer-dev"])]),
         .target(name: "TriageMIME", swiftSettings: shared),
-        .target(name: "TriageCore", dependencies: ["TriageMIME"], swiftSettings: shared),
+        .target(name: "TriageCore", dependencies: ["TriageMIME", "CStemmer"], swiftSettings: shared),
         .target(
             name: "TriageMail",
             dependencies: ["CCurl", "TriageCore", "TriageMIME", .product(name: "Logging", package: "swift-log")],

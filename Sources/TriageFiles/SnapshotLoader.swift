@@ -85,16 +85,22 @@ public enum SnapshotLoader {
         if wantClassifier {
             let path = ModelStore.path(stateDir: config.stateDir)
             do {
-                if let model = try ModelStore.load(path) {
-                    shared = SharedClassifier(Classifier(model: model, settings: settings), source: path)
+                if var model = try ModelStore.load(path) {
                     source = path
+                    if let kb {
+                        let (m, retrained) = ModelStore.withAnswers(model, entries: kb.entries, examples: kb.examples)
+                        model = m
+                        if retrained { source = path + " (answer model retrained: the knowledge base changed)" }
+                    }
+                    shared = SharedClassifier(Classifier(model: model, settings: settings), source: source!)
                 }
             } catch {
                 throw ConfigError(diagnostics: diagnostics + [ConfigDiagnostic(.error, file: path, line: nil, keyPath: "", "\(error)")])
             }
             if shared == nil, let kb, let dir = config.knowledgeBase {
-                let (model, _) = Trainer.train(kb.entries.flatMap(\.trainingExamples) + kb.examples, categories: settings.categories,
-                                               anchors: KnowledgeEntry.anchors(kb.entries))
+                let (trained, _) = Trainer.train(kb.entries.flatMap(\.trainingExamples) + kb.examples, categories: settings.categories,
+                                                 anchors: KnowledgeEntry.anchors(kb.entries))
+                let model = ModelStore.withAnswers(trained, entries: kb.entries, examples: kb.examples).model
                 source = "trained at start-up from \(dir)"
                 shared = SharedClassifier(Classifier(model: model, settings: settings), source: source!)
             }

@@ -264,3 +264,71 @@ enum Toy {
         }
     }
 }
+
+/// Stems, compounds and the answer model (issue 12).
+@Suite struct MorphologyTests {
+    @Test func stemsInflections() {
+        let m = Morphology()
+        #expect(m.terms("passwords password", language: "en") == ["password", "password"])
+        #expect(m.terms("bestellungen bestellung", language: "de") == ["bestell", "bestell"])
+    }
+
+    @Test func splitsKnownCompounds() {
+        let m = Morphology(texts: [("Passwort zurücksetzen, Versand und Kosten", "de")])
+        let terms = m.terms(TextNormalizer.normalize("Passwortzurücksetzung Versandkosten"), language: "de")
+        // The compound's own stem first, then its parts' stems.
+        #expect(terms.contains("passwort") && terms.contains("versand") && terms.contains("kost"))
+        #expect(Morphology().terms("versandkosten", language: "de") == ["versandkost"])
+    }
+
+    @Test func familiarByStem() {
+        let (model, _) = Trainer.train([TrainingExample(body: "Ich habe mein Passwort vergessen", label: "password", language: "de", source: "t"),
+                                        TrainingExample(body: "Wo ist meine Bestellung", label: "order_info", language: "de", source: "t")],
+                                       categories: ["password", "order_info"], options: { var o = TrainingOptions(); o.folds = 0; return o }())
+        var x = model.makeExtractor()
+        // "Passwörter" and "Bestellungen" were never seen as words, but their stems were.
+        #expect(model.coverage(x.features(subject: "", body: "Passwortes Bestellungen", language: "de")) == 1)
+        #expect(model.coverage(x.features(subject: "", body: "Rasenmäher Gartenschlauch", language: "de")) == 0)
+    }
+
+    static let entries = [
+        KnowledgeEntry(id: "reset", category: "password", language: "en", title: "Reset a forgotten password",
+                       questions: ["I forgot my password", "How do I reset my password?", "password reset link please",
+                                   "cannot remember my password", "need a new password, forgot the old one"],
+                       keywords: ["forgot", "reset"], body: "Use the link.", path: "reset.md"),
+        KnowledgeEntry(id: "locked", category: "password", language: "en", title: "Account locked",
+                       questions: ["my account is locked", "locked out after too many attempts", "account blocked, please unlock",
+                                   "too many failed logins, now locked", "unlock my account"],
+                       keywords: ["locked", "unlock"], body: "Wait 30 minutes.", path: "locked.md"),
+        KnowledgeEntry(id: "track", category: "order_info", language: "en", title: "Track a parcel",
+                       questions: ["where is my parcel", "tracking number for my order", "how do I track my delivery",
+                                   "has my order shipped yet", "parcel tracking link"],
+                       keywords: ["tracking", "parcel"], body: "See your account.", path: "track.md"),
+    ]
+
+    @Test func answerModelPicksTheEntry() {
+        let others = ["please cancel my order and refund me", "the app crashes when I open it", "I want to complain about the delivery driver",
+                      "delete all my personal data under GDPR", "grant me admin rights"]
+            .map { TrainingExample(body: $0, label: Category.other, language: "en", source: "t") }
+        let (category, _) = Trainer.train(MorphologyTests.entries.flatMap(\.trainingExamples) + others,
+                                          categories: ["password", "order_info", Category.other])
+        let (answers, report) = AnswerModel.train(entries: MorphologyTests.entries, examples: others, morphology: category.morphology,
+                                                  subjectWeight: category.subjectWeight)
+        #expect(report.examples == 3 * 6 + 5)
+        var x = category.makeExtractor()
+        let p = answers.predict(x.features(subject: "Forgotten password", body: "I have forgotten my password, how can I reset it?", language: "en"),
+                                language: "en")
+        #expect(p?.entry == "reset")
+        #expect(p?.category == "password")
+        #expect((p?.probability ?? 0) > (p?.runnerUpProbability ?? 1))
+        // No German entry: nothing to predict for German text.
+        #expect(answers.predict(x.features(subject: "", body: "Passwort vergessen", language: "de"), language: "de") == nil)
+        // The model file keeps the answer model.
+        var withAnswers = category
+        withAnswers.answers = answers
+        let back = try? ClassifierModel(bytes: withAnswers.serialized())
+        #expect(back?.answers?.entries == answers.entries)
+        #expect(back?.answers?.fingerprint == AnswerModel.fingerprint(MorphologyTests.entries))
+        #expect(back?.morphology == category.morphology)
+    }
+}

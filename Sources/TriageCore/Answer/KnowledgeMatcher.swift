@@ -106,6 +106,8 @@ public enum MatchOutcome: Sendable, Equatable, Codable, CustomStringConvertible 
     case noEntry(category: String, language: String)
     case belowMinimum(entry: String, score: Double, minimum: Double)
     case notClear(best: String, score: Double, runnerUp: String, runnerUpScore: Double)
+    /// The answer model's entry and how sure it is.
+    case predicted(entry: String, percent: Int)
 
     public var description: String {
         switch self {
@@ -113,6 +115,7 @@ public enum MatchOutcome: Sendable, Equatable, Codable, CustomStringConvertible 
         case .noEntry(let c, let l): return "no \(l) entry in \(c)"
         case .belowMinimum(let e, let s, let m): return "best entry \(e) scores \(s), below \(m)"
         case .notClear(let b, let s, let r, let rs): return "\(b) (\(s)) does not clearly beat \(r) (\(rs))"
+        case .predicted(let e, let p): return "\(e) is \(p)% sure"
         }
     }
 }

@@ -59,6 +59,8 @@ public struct Classification: Sendable, Codable, Equatable {
     public var anchored: Bool
     /// A rule asked for a human.
     public var forced: Bool
+    /// The knowledge-base entry the answer model picks (nil: no answer model, or no entry is likely).
+    public var answer: AnswerModel.Prediction?
 
     public init(language: String, category: String, confidence: Double, degree: AutomationDegree, reasons: [ClassificationReason] = [],
                 rules: [String] = [], scores: [String: Double] = [:], coverage: Double = 1, targetGroup: String? = nil, priority: String? = nil,
@@ -110,7 +112,8 @@ public struct Classifier: Sendable {
         head.append(0x20)
         head += nb.prefix(320)
         let language = model.language.detect(normalized: head)
-        var v = extractor.features(normalizedSubject: ns, normalizedBody: nb)
+        var v = extractor.features(normalizedSubject: ns, normalizedBody: nb, language: language)
+        let unweighted = v
         model.weigh(&v)
         var logits = model.logits(v)
         let t = max(model.temperature, 0.05)
@@ -154,12 +157,35 @@ public struct Classifier: Sendable {
         let anchored = category != Category.other && confidence >= min(0.5, settings.thresholds(for: category).draft)
             && (supportingRules.contains(category) || (anchors[category].map { $0.isEmpty || $0.contains(where: text.inEither) } ?? true))
         var degree: AutomationDegree
+        var answer: AnswerModel.Prediction?
         if category == Category.other || force != nil {
             degree = .manual
             if force != nil { reasons.append(.ruleRequiresHuman) }
         } else if !settings.languages.contains(language) {
             degree = .manual
             reasons.append(.languageNotServed(language))
+        } else if let answers = model.answers {
+            // Decided by the answer: one entry of the category, in the message's language, is confidently right.
+            let th = settings.thresholds(for: category)
+            answer = answers.predict(unweighted, language: language)
+            degree = confidence >= th.draft ? .semiAutomatic : .manual
+            if let a = answer {
+                let sure = a.probability * familiarity
+                if a.category != category {
+                    reasons.append(.answerInOtherCategory(entry: a.entry, category: a.category))
+                } else if sure < th.auto {
+                    reasons.append(.answerUnsure(entry: a.entry, percent: percent(sure), needed: percent(th.auto)))
+                } else if !anchored {
+                    reasons.append(.noKnowledgeKeyword(category: category))
+                } else if confidence < th.draft {
+                    reasons.append(.answerUnsure(entry: a.entry, percent: percent(confidence), needed: percent(th.draft)))
+                } else {
+                    degree = .automatic
+                    reasons.append(.answer(entry: a.entry, percent: percent(sure)))
+                }
+            } else {
+                reasons.append(.noAnswerEntry(language))
+            }
         } else {
             let th = settings.thresholds(for: category)
             degree = confidence >= th.auto ? .automatic : confidence >= th.draft ? .semiAutomatic : .manual
@@ -176,10 +202,14 @@ public struct Classifier: Sendable {
         }
         var scores: [String: Double] = [:]
         for (j, c) in model.categories.enumerated() { scores[c] = Double(p[j]) }
-        return Classification(language: language, category: category, confidence: confidence, degree: degree, reasons: reasons,
-                              rules: matched, scores: scores, coverage: Double(coverage), targetGroup: targetGroup,
-                              priority: priority, anchored: anchored, forced: force != nil)
+        var result = Classification(language: language, category: category, confidence: confidence, degree: degree, reasons: reasons,
+                                    rules: matched, scores: scores, coverage: Double(coverage), targetGroup: targetGroup,
+                                    priority: priority, anchored: anchored, forced: force != nil)
+        result.answer = answer
+        return result
     }
+
+    func percent(_ p: Double) -> Int { Int((p * 100).rounded(.down)) }
 
     /// The words of the message that pull hardest towards `category` (relative to the other categories).
     func topWords(_ input: ClassifierInput, category j: Int) -> [String] {
@@ -213,6 +243,14 @@ public enum ClassificationReason: Sendable, Equatable, Codable, CustomStringConv
     case unfamiliarWords(percent: Int)
     /// The words that pulled hardest towards the category.
     case words([String])
+    /// The answer model is this sure that the entry answers the message.
+    case answer(entry: String, percent: Int)
+    /// The best entry is not sure enough for an automatic answer.
+    case answerUnsure(entry: String, percent: Int, needed: Int)
+    /// The best entry belongs to another category than the message.
+    case answerInOtherCategory(entry: String, category: String)
+    /// No entry of the language is more likely than none.
+    case noAnswerEntry(String)
 
     public var description: String {
         switch self {
@@ -223,6 +261,10 @@ public enum ClassificationReason: Sendable, Equatable, Codable, CustomStringConv
         case .noKnowledgeKeyword(let c): return "no knowledge-base keyword of \(c) in the message"
         case .unfamiliarWords(let p): return "only \(p)% of the words are familiar"
         case .words(let w): return "words: " + w.joined(separator: ", ")
+        case .answer(let e, let p): return "answer \(e): \(p)% sure"
+        case .answerUnsure(let e, let p, let n): return "best answer \(e) is \(p)% sure, \(n)% needed"
+        case .answerInOtherCategory(let e, let c): return "best answer \(e) belongs to \(c)"
+        case .noAnswerEntry(let l): return "no \(l) entry is more likely than none"
         }
     }
 }

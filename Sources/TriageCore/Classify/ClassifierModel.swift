@@ -7,7 +7,8 @@ import Darwin
 /// A trained categoriser: multinomial logistic regression over hashed text features, a temperature
 /// for calibrated probabilities, the language profiles and the vocabulary seen in training.
 public struct ClassifierModel: Sendable {
-    public static let formatVersion: UInt32 = 1
+    /// 2: stems and compound vocabulary, the answer model.
+    public static let formatVersion: UInt32 = 2
     static let magic: [UInt8] = Array("MTCM".utf8)
 
     public var categories: [String]
@@ -29,6 +30,10 @@ public struct ClassifierModel: Sendable {
     /// Inverse document frequency per feature (empty: no weighting): rare, telling features count more
     /// than the words every message has.
     public var idf: [Float] = []
+    /// The training vocabulary for stems and compound splitting.
+    public var morphology = Morphology()
+    /// Which knowledge-base entry answers a message (entries as classes); nil when trained without one.
+    public var answers: AnswerModel?
     let stopIndices: [UInt64]
 
     public init(categories: [String], bits: Int, subjectWeight: Float, weights: [Float], bias: [Float], temperature: Float,
@@ -58,7 +63,11 @@ public struct ClassifierModel: Sendable {
         return s
     }
 
-    public func makeExtractor() -> FeatureExtractor { FeatureExtractor(bits: bits, subjectWeight: subjectWeight) }
+    public func makeExtractor() -> FeatureExtractor {
+        var x = FeatureExtractor(bits: bits, subjectWeight: subjectWeight)
+        x.morphology = morphology
+        return x
+    }
 
     func isFunctionWord(_ i: Int32) -> Bool { stopIndices[Int(i) >> 6] & (1 << UInt64(Int(i) & 63)) != 0 }
 
@@ -116,13 +125,18 @@ public struct ClassifierModel: Sendable {
         return e
     }
 
-    /// Share of the text's content words (function words left out) that the model saw in training
-    /// (1 for a text without content words).
+    /// Share of the text's content words (function words left out) that the model saw in training, as a
+    /// word, by its stem or as a compound of known parts (1 for a text without content words).
     public func coverage(_ v: FeatureVector) -> Float {
         var hit = 0, total = 0
-        for w in v.words where stopIndices[Int(w) >> 6] & (1 << UInt64(Int(w) & 63)) == 0 {
+        for (k, w) in v.words.enumerated() where stopIndices[Int(w) >> 6] & (1 << UInt64(Int(w) & 63)) == 0 {
             total += 1
-            if seen[Int(w) >> 6] & (1 << UInt64(Int(w) & 63)) != 0 { hit += 1 }
+            let a = k < v.alternates.count ? v.alternates[k] : -1
+            if seen[Int(w) >> 6] & (1 << UInt64(Int(w) & 63)) != 0 || a == FeatureVector.knownCompound
+                || (a >= 0 && seen[Int(a) >> 6] & (1 << UInt64(Int(a) & 63)) != 0)
+            {
+                hit += 1
+            }
         }
         return total == 0 ? 1 : Float(hit) / Float(total)
     }
@@ -146,6 +160,18 @@ public struct ClassifierModel: Sendable {
         w.strings(summary)
         w.strings(anchors.sorted { $0.key < $1.key }.flatMap { (cat, phrases) in phrases.map { cat + "\t" + $0 } })
         w.floats(idf)
+        w.u32(UInt32(morphology.lexicon.count))
+        for h in morphology.lexicon.sorted() { w.u64(h) }
+        if let answers {
+            w.u32(1)
+            let inner = answers.model.serialized()
+            w.u32(UInt32(inner.count))
+            w.bytes(inner)
+            w.strings(answers.entries.map { "\($0.id)\t\($0.category)\t\($0.language)" })
+            w.strings([answers.fingerprint])
+        } else {
+            w.u32(0)
+        }
         return w.out
     }
 
@@ -179,6 +205,23 @@ public struct ClassifierModel: Sendable {
         }
         idf = try r.floats()
         guard idf.isEmpty || idf.count == 1 << bits else { throw TriageError.modelFormat("IDF table has the wrong size") }
+        let words = Int(try r.u32())
+        guard words <= 10_000_000 else { throw TriageError.modelFormat("bad vocabulary size") }
+        var lexicon = Set<UInt64>(minimumCapacity: words)
+        for _ in 0..<words { lexicon.insert(try r.u64()) }
+        morphology = Morphology(lexicon: lexicon)
+        if try r.u32() == 1 {
+            let n = Int(try r.u32())
+            guard let inner = r.take(n) else { throw TriageError.modelFormat("file is truncated") }
+            let model = try ClassifierModel(bytes: inner)
+            let entries: [AnswerModel.Entry] = try r.strings().map { line in
+                let f = line.split(separator: "\t", omittingEmptySubsequences: false).map(String.init)
+                guard f.count == 3 else { throw TriageError.modelFormat("bad answer entry") }
+                return AnswerModel.Entry(id: f[0], category: f[1], language: f[2])
+            }
+            guard entries.count + 1 == model.categories.count else { throw TriageError.modelFormat("answer entries do not match") }
+            answers = AnswerModel(model: model, entries: entries, fingerprint: try r.strings().first ?? "")
+        }
         stopIndices = ClassifierModel.stopIndices(bits: bits)
     }
 }

@@ -102,17 +102,24 @@ public struct FeatureVector: Sendable {
     public var values: [Float]
     /// The word-unigram indices of the text, in order (for vocabulary coverage).
     public var words: [Int32]
+    /// Per word: the index of its stem feature, `FeatureVector.knownCompound` for a compound whose parts
+    /// the vocabulary knows, or -1 (for vocabulary coverage: a known stem makes a word familiar).
+    public var alternates: [Int32]
+    public static let knownCompound: Int32 = -2
 
-    public init(indices: [Int32] = [], values: [Float] = [], words: [Int32] = []) {
+    public init(indices: [Int32] = [], values: [Float] = [], words: [Int32] = [], alternates: [Int32] = []) {
         self.indices = indices
         self.values = values
         self.words = words
+        self.alternates = alternates
     }
 }
 
-/// Turns subject and new text into hashed features: word unigrams and bigrams plus character 4-grams
-/// of longer words (so German compounds share features with their parts). The subject counts
-/// `subjectWeight` times. Not thread-safe (it keeps scratch buffers); make one per thread.
+/// Turns subject and new text into hashed features: word unigrams and bigrams, Snowball stems (so
+/// "passwords" and "password", "Bestellungen" and "Bestellung" meet), the stems of the parts of German
+/// compounds the vocabulary knows ("versandkosten": "versand", "kost"), plus character 4-grams of longer
+/// words. The subject counts `subjectWeight` times. Not thread-safe (it keeps scratch buffers); make one
+/// per thread.
 public struct FeatureExtractor: Sendable {
     public static let defaultBits = 16
     public let bits: Int
@@ -120,7 +127,10 @@ public struct FeatureExtractor: Sendable {
     var scratch: [Float]
     var touched: [Int32] = []
     var wordList: [Int32] = []
+    var alternateList: [Int32] = []
     var norm: [UInt8] = []
+    /// The vocabulary for splitting compounds (empty: no splitting).
+    public var morphology = Morphology()
 
     public init(bits: Int = FeatureExtractor.defaultBits, subjectWeight: Float = 2) {
         self.bits = bits
@@ -133,17 +143,20 @@ public struct FeatureExtractor: Sendable {
     public var dimension: Int { 1 << bits }
 
     /// Features of one message. `body` should be the new text (quotes and signatures removed).
-    public mutating func features(subject: String, body: String) -> FeatureVector {
+    public mutating func features(subject: String, body: String, language: String = "en") -> FeatureVector {
         var ns: [UInt8] = [], nb: [UInt8] = []
         TextNormalizer.append(subject, to: &ns)
         TextNormalizer.append(body, to: &nb)
-        return features(normalizedSubject: ns, normalizedBody: nb)
+        return features(normalizedSubject: ns, normalizedBody: nb, language: language)
     }
 
-    /// Features from texts already normalised with `TextNormalizer`.
-    public mutating func features(normalizedSubject: [UInt8], normalizedBody: [UInt8]) -> FeatureVector {
+    /// Features from texts already normalised with `TextNormalizer`; `language` picks the stemmer.
+    public mutating func features(normalizedSubject: [UInt8], normalizedBody: [UInt8], language: String = "en") -> FeatureVector {
         touched.removeAll(keepingCapacity: true)
         wordList.removeAll(keepingCapacity: true)
+        alternateList.removeAll(keepingCapacity: true)
+        let stemmer = SnowballStemmer(language: language)
+        let german = language == "de"
         var sumSq: Float = 0
         var v = FeatureVector()
         let mask = UInt32(scratch.count - 1)
@@ -152,8 +165,8 @@ public struct FeatureExtractor: Sendable {
         scratch = []
         defer { scratch = buffer }
         buffer.withUnsafeMutableBufferPointer { sc in
-            if !normalizedSubject.isEmpty { add(normalizedSubject, weight: subjectWeight, sc, mask) }
-            add(normalizedBody, weight: 1, sc, mask)
+            if !normalizedSubject.isEmpty { add(normalizedSubject, weight: subjectWeight, sc, mask, stemmer, german) }
+            add(normalizedBody, weight: 1, sc, mask, stemmer, german)
             for i in touched { sumSq += sc[Int(i)] * sc[Int(i)] }
             let scale = sumSq > 0 ? 1 / sumSq.squareRoot() : 0
             v.indices.reserveCapacity(touched.count)
@@ -165,6 +178,7 @@ public struct FeatureExtractor: Sendable {
             }
         }
         v.words = wordList
+        v.alternates = alternateList
         return v
     }
 
@@ -186,7 +200,7 @@ public struct FeatureExtractor: Sendable {
         return h
     }
 
-    /// Feature index of a word (namespace 1), a bigram (2) or a character n-gram (3).
+    /// Feature index of a word (namespace 1), a bigram (2), a character n-gram (3) or a stem (4).
     public static func wordIndex(_ word: some Collection<UInt8>, bits: Int) -> Int32 {
         var h = mix(fnvOffset, 1)
         for b in word { h = mix(h, b) }
@@ -203,7 +217,16 @@ public struct FeatureExtractor: Sendable {
 
     /// Word unigrams, bigrams, and character 4-grams of words of five or more letters (the compounds
     /// and inflections that whole words miss; short words are covered by their unigram).
-    mutating func add(_ text: [UInt8], weight: Float, _ sc: UnsafeMutableBufferPointer<Float>, _ mask: UInt32) {
+    @inline(__always)
+    static func stemHash(_ s: UnsafeBufferPointer<UInt8>) -> UInt32 {
+        var h = mix(fnvOffset, 4)
+        for b in s { h = mix(h, b) }
+        return h
+    }
+
+    mutating func add(_ text: [UInt8], weight: Float, _ sc: UnsafeMutableBufferPointer<Float>, _ mask: UInt32,
+                      _ stemmer: SnowballStemmer?, _ german: Bool)
+    {
         let n = text.count
         guard n > 0 else { return }
         text.withUnsafeBufferPointer { buf in
@@ -222,6 +245,21 @@ public struct FeatureExtractor: Sendable {
                 for k in start..<end { wh = FeatureExtractor.mix(wh, buf[k]) }
                 bump(wh, weight, sc, mask)
                 wordList.append(Int32(truncatingIfNeeded: FeatureExtractor.finish(wh) & mask))
+                var alternate: Int32 = -1
+                if len >= 4, let stemmer {
+                    let word = UnsafeBufferPointer(rebasing: buf[start..<end])
+                    let sh = stemmer.stem(word) { FeatureExtractor.stemHash($0) }
+                    bump(sh, weight * 0.6, sc, mask)
+                    alternate = Int32(truncatingIfNeeded: FeatureExtractor.finish(sh) & mask)
+                    if german && len >= Morphology.minimumCompound {
+                        let parts = morphology.split(word, stemmer)
+                        for part in parts {
+                            bump(stemmer.stem(part) { FeatureExtractor.stemHash($0) }, weight * 0.5, sc, mask)
+                        }
+                        if !parts.isEmpty { alternate = FeatureVector.knownCompound }
+                    }
+                }
+                alternateList.append(alternate)
                 if havePrev {
                     var bh = FeatureExtractor.mix(FeatureExtractor.fnvOffset, 2)
                     bh = (bh ^ prevWordHash) &* FeatureExtractor.fnvPrime

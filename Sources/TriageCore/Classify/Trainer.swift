@@ -32,6 +32,8 @@ public struct TrainingOptions: Sendable {
     /// Folds for the held-out calibration and the cross-validated figures (0 or 1: none).
     public var folds = 5
     public var seed: UInt64 = 0x5EED
+    /// The vocabulary for stems and compounds; nil: built from the training examples.
+    public var morphology: Morphology?
 
     public init() {}
 }
@@ -54,8 +56,13 @@ public enum Trainer {
                              options: TrainingOptions = TrainingOptions()) -> (ClassifierModel, TrainingReport)
     {
         let usable = examples.filter { categories.contains($0.label) }
+        let language = LanguageDetector.train(usable.compactMap { e in e.language.map { (e.subject + " " + e.body, $0) } })
+        let languages = usable.map { $0.language ?? language.detect($0.subject + " " + $0.body) }
+        let morphology = options.morphology
+            ?? Morphology(texts: zip(usable, languages).map { ($0.subject + " " + $0.body, $1) })
         var extractor = FeatureExtractor(bits: options.bits, subjectWeight: options.subjectWeight)
-        var vectors = usable.map { extractor.features(subject: $0.subject, body: $0.body) }
+        extractor.morphology = morphology
+        var vectors = zip(usable, languages).map { extractor.features(subject: $0.subject, body: $0.body, language: $1) }
         let idf = ClassifierModel.inverseDocumentFrequency(vectors, bits: options.bits)
         for k in vectors.indices { ClassifierModel.weigh(&vectors[k], idf: idf) }
         let labels = usable.map { categories.firstIndex(of: $0.label)! }
@@ -107,9 +114,8 @@ public enum Trainer {
         let (weights, bias) = fit(vectors, labels, Array(usable.indices), classes: c, classWeight: classWeight, options: options)
         var seen = [UInt64](repeating: 0, count: (1 << options.bits) / 64)
         for v in vectors {
-            for w in v.words { seen[Int(w) >> 6] |= 1 << UInt64(Int(w) & 63) }
+            for w in v.words + v.alternates where w >= 0 { seen[Int(w) >> 6] |= 1 << UInt64(Int(w) & 63) }
         }
-        let language = LanguageDetector.train(usable.compactMap { e in e.language.map { (e.subject + " " + e.body, $0) } })
         var summary = ["examples: \(usable.count)"]
         summary += report.bySource.sorted { $0.key < $1.key }.map { "source \($0.key): \($0.value)" }
         summary += report.byCategory.sorted { $0.key < $1.key }.map { "category \($0.key): \($0.value)" }
@@ -120,6 +126,7 @@ public enum Trainer {
                                     summary: summary)
         model.anchors = anchors
         model.idf = idf
+        model.morphology = morphology
         return (model, report)
     }
 

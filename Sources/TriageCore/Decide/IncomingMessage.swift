@@ -24,15 +24,16 @@ public struct IncomingMessage: Sendable {
     public static func text(subject: String, body: String, sender: String = "", mailbox: String = "") -> IncomingMessage {
         var m = IncomingMessage(stored: StoredMessage(id: 0, mailbox: mailbox, raw: [], size: 0, truncated: false, fetchError: nil,
                                                       preBaseline: false, attempts: 1, receivedAt: 0), parsed: nil)
-        m.textOnly = ClassifierInput(subject: subject, body: body, sender: sender, mailbox: mailbox)
+        m.textOnly = ClassifierInput(subject: subject, body: RequestText.of(QuoteStripper.newText(body)), sender: sender, mailbox: mailbox)
         return m
     }
 
-    /// What the classifier reads: subject and the new text (quotes and signatures removed).
+    /// What the classifier reads: subject and the request (the new text without quotes, signatures,
+    /// greeting and sign-off).
     public var classifierInput: ClassifierInput? {
         if let textOnly { return textOnly }
         guard let p = parsed else { return nil }
-        return ClassifierInput(subject: p.envelope.subject, body: p.newText.isEmpty ? p.text : p.newText,
+        return ClassifierInput(subject: p.envelope.subject, body: RequestText.of(p.newText.isEmpty ? p.text : p.newText),
                                sender: p.envelope.from?.address ?? "", mailbox: stored.mailbox)
     }
 

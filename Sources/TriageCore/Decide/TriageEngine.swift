@@ -133,7 +133,14 @@ public enum TriageEngine {
             }
         }
         if degree != .manual, let matcher = snapshot.matcher {
-            let match = matcher.match(subject: input.subject, body: input.body, category: c.category, language: c.language)
+            var match = matcher.match(subject: input.subject, body: input.body, category: c.category, language: c.language)
+            if let a = c.answer, a.category == c.category, matcher.entry(a.entry) != nil {
+                // The answer model decided: its entry leads the candidates and is the answer when it is sure.
+                match.candidates.removeAll { $0.id == a.entry }
+                match.candidates.insert(KnowledgeMatcher.Candidate(id: a.entry, score: (a.probability * 1000).rounded() / 1000), at: 0)
+                match.chosen = c.degree == .automatic ? a.entry : nil
+                match.outcome = .predicted(entry: a.entry, percent: Int((a.probability * 100).rounded(.down)))
+            }
             d.candidates = match.candidates
             d.knowledgeEntry = match.chosen
             if degree == .automatic || degree == .shadow || match.chosen == nil { reasons.append(.knowledge(match.outcome)) }

@@ -157,6 +157,20 @@ public enum ModelStore {
         return try ClassifierModel(bytes: [UInt8](data))
     }
 
+    /// The model with an answer model for these knowledge-base entries: the one it carries when it was
+    /// trained from the same entries, otherwise one trained now (`retrained`) from the entries and the
+    /// `other` examples.
+    public static func withAnswers(_ model: ClassifierModel, entries: [KnowledgeEntry], examples: [TrainingExample])
+        -> (model: ClassifierModel, retrained: Bool)
+    {
+        guard !entries.isEmpty else { return (model, false) }
+        if let a = model.answers, a.fingerprint == AnswerModel.fingerprint(entries) { return (model, false) }
+        var m = model
+        m.answers = AnswerModel.train(entries: entries, examples: examples, morphology: model.morphology,
+                                      subjectWeight: model.subjectWeight).0
+        return (m, true)
+    }
+
     public static func save(_ model: ClassifierModel, to path: String) throws {
         let dir = (path as NSString).deletingLastPathComponent
         if !dir.isEmpty { try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true) }

@@ -73,11 +73,14 @@ struct ClassifierOptions: ParsableArguments {
     }
 
     /// The knowledge base's own training material (entries' questions and `_examples/`) and its anchors.
-    func knowledgeBaseExamples(_ cfg: TriageConfig?) throws -> (examples: [TrainingExample], anchors: [String: [String]]) {
+    /// The category model's training examples (entries and `_examples/`), the anchors, and the entries.
+    func knowledgeBaseExamples(_ cfg: TriageConfig?) throws
+        -> (examples: [TrainingExample], anchors: [String: [String]], entries: [KnowledgeEntry])
+    {
         let dir = knowledgeBasePath(cfg)
         do {
             let kb = try TrainingData.knowledgeBase(at: dir)
-            return (kb.entries.flatMap(\.trainingExamples) + kb.examples, KnowledgeEntry.anchors(kb.entries))
+            return (kb.entries.flatMap(\.trainingExamples) + kb.examples, KnowledgeEntry.anchors(kb.entries), kb.entries)
         } catch {
             printErr("mailtriage: \(error)")
             throw ExitCode(1)
@@ -114,13 +117,19 @@ struct ClassifierOptions: ParsableArguments {
         let settings = try settings(cfg)
         let path = modelPath(cfg)
         do {
-            if let m = try ModelStore.load(path) { return (Classifier(model: m, settings: settings), "model \(path)") }
+            if let m = try ModelStore.load(path) {
+                let kb = try knowledgeBaseExamples(cfg)
+                let (model, retrained) = ModelStore.withAnswers(m, entries: kb.entries, examples: kb.examples)
+                return (Classifier(model: model, settings: settings),
+                        "model \(path)" + (retrained ? " (answer model trained now: the knowledge base changed)" : ""))
+            }
         } catch {
             printErr("mailtriage: \(path): \(error); training from the knowledge base instead")
         }
         let kb = try knowledgeBaseExamples(cfg)
-        let (m, _) = Trainer.train(kb.examples, categories: settings.categories, anchors: kb.anchors)
-        return (Classifier(model: m, settings: settings), "trained now from \(knowledgeBasePath(cfg))")
+        let (trained, _) = Trainer.train(kb.examples, categories: settings.categories, anchors: kb.anchors)
+        let model = ModelStore.withAnswers(trained, entries: kb.entries, examples: kb.examples).model
+        return (Classifier(model: model, settings: settings), "trained now from \(knowledgeBasePath(cfg))")
     }
 }
 
@@ -153,6 +162,9 @@ struct ClassifyCommand: ParsableCommand {
         var degree: String?
         var state: String?
         var answer: String?
+        /// The answer model's best entry and its probability (also when not sure enough to answer).
+        var bestEntry: String?
+        var entryProbability: Double?
         var reasons: [String]?
         var loopGuard: [String]?
         var rules: [String]?
@@ -247,7 +259,9 @@ struct ClassifyCommand: ParsableCommand {
             let c = d.classification
             out.append(try enc.encode(Output(id: id, language: c?.language, category: c?.category,
                                              confidence: c.map { ($0.confidence * 10000).rounded() / 10000 }, degree: d.degree?.rawValue,
-                                             answer: d.degree == .automatic ? d.knowledgeEntry : nil)))
+                                             answer: d.degree == .automatic ? d.knowledgeEntry : nil, bestEntry: c?.answer?.entry,
+                                             entryProbability: c?.answer.map { ($0.probability * 10000).rounded() / 10000 },
+                                             reasons: d.reasons.map(\.description))))
             out.append(0x0A)
             if out.count > 1 << 16 {
                 FileHandle.standardOutput.write(out)

@@ -31,11 +31,14 @@ struct TrainCommand: ParsableCommand {
     var output: String?
     @Option(help: ArgumentHelp("Also write the combined training set as JSONL (for peers and audits).", valueName: "path"))
     var exportExamples: String?
+    @Option(help: ArgumentHelp("Also write the answer model's training set (entry ids as labels) as JSONL.", valueName: "path"))
+    var exportAnswers: String?
 
     func run() throws {
         let cfg = try options.loadedConfig()
         let settings = try options.settings(cfg)
-        let kb: (examples: [TrainingExample], anchors: [String: [String]]) = noKnowledgeBase ? ([], [:]) : try options.knowledgeBaseExamples(cfg)
+        let kb: (examples: [TrainingExample], anchors: [String: [String]], entries: [KnowledgeEntry]) =
+            noKnowledgeBase ? ([], [:], []) : try options.knowledgeBaseExamples(cfg)
         var examples: [TrainingExample] = kb.examples
         do {
             for f in data { examples += try TrainingData.labelledFile(f) }
@@ -57,23 +60,33 @@ struct TrainCommand: ParsableCommand {
             printErr("mailtriage: nothing to train on")
             throw ExitCode(1)
         }
-        if let exportExamples {
+        func export(_ rows: [TrainingExample], to path: String) throws {
             var out = Data()
-            for e in examples where settings.categories.contains(e.label) {
+            for e in rows {
                 var o: [String: String] = ["text": e.body, "label": e.label, "source": e.source]
                 if !e.subject.isEmpty { o["subject"] = e.subject }
                 if let l = e.language { o["language"] = l }
                 out.append(try JSONSerialization.data(withJSONObject: o, options: [.sortedKeys, .withoutEscapingSlashes]))
                 out.append(0x0A)
             }
-            try out.write(to: URL(fileURLWithPath: exportExamples))
+            try out.write(to: URL(fileURLWithPath: path))
         }
+        if let exportExamples { try export(examples.filter { settings.categories.contains($0.label) }, to: exportExamples) }
+        if let exportAnswers { try export(AnswerModel.trainingData(entries: kb.entries, examples: examples), to: exportAnswers) }
         let start = DispatchTime.now().uptimeNanoseconds
         var opts = TrainingOptions()
         opts.epochs = epochs
         opts.l2 = Float(l2)
         opts.learningRate = Float(learningRate)
-        let (model, report) = Trainer.train(examples, categories: settings.categories, anchors: kb.anchors, options: opts)
+        var (model, report) = Trainer.train(examples, categories: settings.categories, anchors: kb.anchors, options: opts)
+        // The answer model: one class per knowledge-base entry, `none` from the `other` examples.
+        var answerReport: TrainingReport?
+        if !kb.entries.isEmpty {
+            let (answers, r) = AnswerModel.train(entries: kb.entries, examples: examples, morphology: model.morphology,
+                                                 subjectWeight: model.subjectWeight)
+            model.answers = answers
+            answerReport = r
+        }
         let secs = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
         let path = output ?? options.modelPath(cfg)
         do { try ModelStore.save(model, to: path) } catch {
@@ -87,6 +100,10 @@ struct TrainCommand: ParsableCommand {
         for c in settings.categories {
             let pr = report.perCategory[c] ?? (0, 0)
             print("\(c.padding(toLength: 13, withPad: " ", startingAt: 0)) \(String(format: "%8d  %9.3f  %6.3f", report.byCategory[c] ?? 0, pr.precision, pr.recall))")
+        }
+        if let a = answerReport {
+            print("answer model: \(a.byCategory.count - 1) entries, \(a.examples) examples; cross-validated accuracy "
+                  + "\(String(format: "%.3f", a.accuracy)); temperature \(String(format: "%.2f", a.temperature))")
         }
         print("model written to \(path)")
     }

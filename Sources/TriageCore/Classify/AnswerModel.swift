@@ -1,0 +1,125 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// Which knowledge-base entry answers a message: a classifier whose classes are the entries themselves
+/// (plus `none`, learnt from the `other` examples), over the same features as the category model, with a
+/// temperature fitted on held-out folds. An automatic answer is decided by this probability: that one
+/// entry is the right answer, not only that the category is right.
+public final class AnswerModel: Sendable {
+    public struct Entry: Sendable, Equatable {
+        public var id: String
+        public var category: String
+        public var language: String
+
+        public init(id: String, category: String, language: String) {
+            self.id = id
+            self.category = category
+            self.language = language
+        }
+    }
+
+    /// The entry the model would answer with, its calibrated probability, and the runner-up.
+    public struct Prediction: Sendable, Equatable, Codable {
+        public var entry: String
+        public var category: String
+        /// Among the entries of the message's language and `none`.
+        public var probability: Double
+        public var runnerUp: String?
+        public var runnerUpProbability: Double
+        /// The probability that no entry answers it.
+        public var none: Double
+    }
+
+    /// The class of "no entry answers this".
+    public static let noEntry = "(none)"
+    /// Fewer features than the category model (a class per entry): indices are folded to this many bits.
+    public static let bits = 14
+
+    public let model: ClassifierModel
+    public let entries: [Entry]
+    /// Of the knowledge base it was trained from (`fingerprint(_:)`): a changed knowledge base retrains it.
+    public let fingerprint: String
+
+    public init(model: ClassifierModel, entries: [Entry], fingerprint: String) {
+        self.model = model
+        self.entries = entries
+        self.fingerprint = fingerprint
+    }
+
+    /// Identifies what the model learns from an entry set (ids, categories, languages, titles, questions, keywords).
+    public static func fingerprint(_ entries: [KnowledgeEntry]) -> String {
+        var text = ""
+        for e in entries.sorted(by: { $0.id < $1.id }) {
+            text += ([e.id, e.category, e.language, e.title] + e.questions + e.keywords).joined(separator: "\u{1F}") + "\u{1E}"
+        }
+        return SHA256.hex(Array(text.utf8))
+    }
+
+    /// Trains on the entries' questions (each entry its own class; its title and keywords one more example)
+    /// and the `other` examples as `none`. `morphology` must be the category model's (the features are shared).
+    public static func train(entries: [KnowledgeEntry], examples: [TrainingExample], morphology: Morphology,
+                             subjectWeight: Float, options: TrainingOptions = TrainingOptions()) -> (AnswerModel, TrainingReport)
+    {
+        let usable = entries.filter { $0.category != Category.other }
+        let data = trainingData(entries: usable, examples: examples)
+        var opts = options
+        opts.bits = bits
+        opts.subjectWeight = subjectWeight
+        opts.morphology = morphology
+        let (model, report) = Trainer.train(data, categories: usable.map(\.id) + [noEntry], options: opts)
+        let list = usable.map { Entry(id: $0.id, category: $0.category, language: $0.language) }
+        return (AnswerModel(model: model, entries: list, fingerprint: fingerprint(entries)), report)
+    }
+
+    /// What the answer model learns from: each entry's questions (and its title with the keywords) labelled
+    /// with the entry's id, and the `other` examples labelled `noEntry`.
+    public static func trainingData(entries: [KnowledgeEntry], examples: [TrainingExample]) -> [TrainingExample] {
+        var data: [TrainingExample] = []
+        for e in entries where e.category != Category.other {
+            for q in e.questions { data.append(TrainingExample(body: q, label: e.id, language: e.language, source: "knowledge-base")) }
+            data.append(TrainingExample(subject: e.title, body: e.keywords.joined(separator: " "), label: e.id, language: e.language,
+                                        source: "knowledge-base"))
+        }
+        for x in examples where x.label == Category.other {
+            var n = x
+            n.label = noEntry
+            data.append(n)
+        }
+        return data
+    }
+
+    /// The best entry of `language` for a message's features (as extracted by the category model, before
+    /// its IDF weighting); nil when `none` is the most likely or there is no entry in that language.
+    public func predict(_ features: FeatureVector, language: String) -> Prediction? {
+        let mask = Int32((1 << AnswerModel.bits) - 1)
+        var v = FeatureVector(indices: features.indices.map { $0 & mask }, values: features.values)
+        model.weigh(&v)
+        var logits = model.logits(v)
+        let t = max(model.temperature, 0.05)
+        // Softmax over the entries of the message's language and `none`.
+        let noneIndex = entries.count
+        var m = logits[noneIndex] / t
+        for (k, e) in entries.enumerated() where e.language == language { m = max(m, logits[k] / t) }
+        var sum: Float = 0
+        for k in logits.indices {
+            if k == noneIndex || entries[k].language == language {
+                logits[k] = Float(exp(Double(logits[k] / t - m)))
+                sum += logits[k]
+            } else {
+                logits[k] = 0
+            }
+        }
+        var best = -1, second = -1
+        for k in 0..<entries.count where logits[k] > 0 {
+            if best < 0 || logits[k] > logits[best] { second = best; best = k } else if second < 0 || logits[k] > logits[second] { second = k }
+        }
+        guard best >= 0, sum > 0 else { return nil }
+        let none = Double(logits[noneIndex] / sum)
+        return Prediction(entry: entries[best].id, category: entries[best].category, probability: Double(logits[best] / sum),
+                          runnerUp: second >= 0 ? entries[second].id : nil,
+                          runnerUpProbability: second >= 0 ? Double(logits[second] / sum) : 0, none: none)
+    }
+}

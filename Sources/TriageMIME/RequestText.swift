@@ -1,0 +1,147 @@
+/// The request in a message's new text, for reading what the customer asks: without the greeting at the
+/// top ("Hallo,", "Sehr geehrte Damen und Herren,", "Hi team,") and without the closing block at the
+/// bottom: the sign-off ("Viele Grüße", "MfG", "Kind regards", "Thanks,"), the name, the signature and a
+/// disclaimer, which carry no question but dilute the evidence. German and English; unmarked (no "-- ").
+///
+/// Conservative: a greeting is only a line (or the start of a line, up to its comma) that begins with a
+/// greeting word; a closing block starts at a short line that is a sign-off, followed by at most ten short
+/// lines. When nothing would be left, the text is returned unchanged.
+public enum RequestText {
+    public static func of(_ text: String) -> String {
+        var lines = text.split(separator: "\n", omittingEmptySubsequences: false).map { Substring($0) }
+        // Drop blank lines at both ends.
+        while let f = lines.first, isBlank(f) { lines.removeFirst() }
+        while let l = lines.last, isBlank(l) { lines.removeLast() }
+        guard !lines.isEmpty else { return text }
+
+        // Greeting.
+        if let first = lines.first, let rest = afterGreeting(first) {
+            if rest.isEmpty { lines.removeFirst() } else { lines[0] = rest }
+        }
+        // Closing block: the first sign-off line after some content with only a short tail after it.
+        var cut: Int?
+        var k = 1
+        while k < lines.count {
+            if isSignOff(lines[k]) && hasContent(lines[0..<k]) && isShortTail(lines[(k + 1)...]) {
+                cut = k
+                break
+            }
+            if isDisclaimer(lines[k]) && hasContent(lines[0..<k]) {
+                cut = k
+                break
+            }
+            k += 1
+        }
+        if let cut { lines.removeSubrange(cut...) }
+        // A lone name at the end ("Tom", "Anna Berger") without a sign-off.
+        while lines.count > 1, let l = lines.last, isBlank(l) || isBareName(l) { lines.removeLast() }
+        let out = lines.map { trim($0) }.joined(separator: "\n").trimmingBlankLines()
+        return out.isEmpty ? text : out
+    }
+
+    static func isBlank(_ s: Substring) -> Bool { s.allSatisfy { $0 == " " || $0 == "\t" || $0 == "\r" || $0 == "\u{A0}" } }
+
+    static func trim(_ s: Substring) -> Substring {
+        var t = s
+        while let f = t.first, f == " " || f == "\t" || f == "\r" || f == "\u{A0}" { t.removeFirst() }
+        while let l = t.last, l == " " || l == "\t" || l == "\r" || l == "\u{A0}" { t.removeLast() }
+        return t
+    }
+
+    static func hasContent(_ lines: ArraySlice<Substring>) -> Bool { lines.contains { !isBlank($0) } }
+
+    /// Lowercased, with the folding the patterns expect (ß and umlauts kept, "grüsse" = "grüße").
+    static func folded(_ s: Substring) -> String {
+        trim(s).lowercased().replacing("grüsse", with: "grüße").replacing("gruss", with: "gruß").replacing("gruesse", with: "grüße")
+    }
+
+    static let greetings = [
+        "sehr geehrte damen und herren", "sehr geehrtes", "sehr geehrte", "sehr geehrter", "guten morgen", "guten tag", "guten abend",
+        "grüß gott", "grüss gott", "grüezi", "hallöchen", "hallo", "servus", "moin moin", "moin", "liebe", "lieber", "hi there", "hey there",
+        "hello", "hi", "hey", "dear", "good morning", "good afternoon", "good evening", "greetings", "to whom it may concern", "salut",
+    ]
+
+    /// The rest of the line after a greeting ("" when the line is only a greeting), or nil.
+    static func afterGreeting(_ line: Substring) -> Substring? {
+        let t = trim(line)
+        let l = t.lowercased()
+        guard let g = greetings.first(where: { l.hasPrefix($0) }) else { return nil }
+        // The greeting word must end there ("hint" is not "hi").
+        let afterWord = l.dropFirst(g.count)
+        if let c = afterWord.first, c.isLetter { return nil }
+        // "Hallo Frau Berger," / "Dear Sir or Madam," / "Hi," : up to the first comma, colon or "!" within 60 characters.
+        if let stop = t.firstIndex(where: { $0 == "," || $0 == "!" || $0 == ":" }), t.distance(from: t.startIndex, to: stop) <= 60 {
+            return trim(t[t.index(after: stop)...])
+        }
+        // A greeting line without punctuation ("Hallo zusammen", "Grüezi"): short, no question in it.
+        if t.count <= 40 && !t.contains("?") && t.split(separator: " ").count <= 5 { return "" }
+        return nil
+    }
+
+    static let signOffs = [
+        "mit freundlichen grüßen", "mit freundlichem gruß", "freundliche grüße", "freundlichen gruß", "viele grüße", "beste grüße",
+        "liebe grüße", "herzliche grüße", "schöne grüße", "sonnige grüße", "besten gruß", "lieben gruß", "grüße", "gruß", "mfg", "lg", "vg",
+        "bg", "danke und gruß", "danke und liebe grüße", "danke & gruß", "danke & cheers", "danke im voraus", "vielen dank im voraus",
+        "vielen dank", "besten dank", "herzlichen dank", "danke schön", "dankeschön", "danke", "tschüss", "ciao", "bis bald", "schönen tag",
+        "with kind regards", "kind regards", "best regards", "warm regards", "warmest regards", "many thanks", "thanks in advance",
+        "thanks a lot", "thanks so much", "thank you in advance", "thank you very much", "thank you", "thanks", "thx", "regards",
+        "best wishes", "all the best", "best", "cheers", "yours sincerely", "yours faithfully", "sincerely", "yours truly", "ta",
+    ]
+
+    /// "Viele Grüße", "Thanks!", "Danke und Gruß", "lg Aylin", "Gruß aus Kiel": a short line that starts with a sign-off.
+    static func isSignOff(_ line: Substring) -> Bool {
+        let l = folded(line)
+        guard !l.isEmpty, l.count <= 45, !l.contains("?") else { return false }
+        for s in signOffs where l.hasPrefix(s) {
+            let rest = l.dropFirst(s.count)
+            guard rest.first.map({ !$0.isLetter }) ?? true else { continue }
+            // "Thanks for the quick reply, but ..." is content; "Thanks, Tom" / "Gruß aus Kiel" / "Danke!" are not.
+            let words = rest.split(whereSeparator: { !$0.isLetter }).count
+            if words <= 3 && !rest.contains(" for ") && !rest.contains(" für ") { return true }
+        }
+        return false
+    }
+
+    /// At most ten non-blank lines, none of them long prose.
+    static func isShortTail(_ lines: ArraySlice<Substring>) -> Bool {
+        var n = 0
+        for l in lines where !isBlank(l) {
+            n += 1
+            if n > 10 || trim(l).count > 90 { return false }
+        }
+        return true
+    }
+
+    static let disclaimers = [
+        "this e-mail and any", "this email and any", "this e-mail may contain", "this email may contain", "this message and any",
+        "this e-mail is confidential", "this email is confidential", "confidentiality notice", "disclaimer:", "diese e-mail enthält",
+        "diese e-mail kann vertrauliche", "diese nachricht enthält", "der inhalt dieser e-mail", "diese e-mail ist vertraulich",
+        "please consider the environment", "bitte denken sie an die umwelt",
+    ]
+
+    static func isDisclaimer(_ line: Substring) -> Bool {
+        let l = folded(line)
+        return disclaimers.contains { l.hasPrefix($0) }
+    }
+
+    /// One to three capitalised words, no punctuation but "." and "-": a name under the text.
+    static func isBareName(_ line: Substring) -> Bool {
+        let t = trim(line)
+        guard t.count <= 40 else { return false }
+        let words = t.split(separator: " ")
+        guard (1...3).contains(words.count) else { return false }
+        return words.allSatisfy { w in
+            guard let f = w.first, f.isUppercase else { return false }
+            return w.allSatisfy { $0.isLetter || $0 == "." || $0 == "-" }
+        }
+    }
+}
+
+extension String {
+    func trimmingBlankLines() -> String {
+        var s = Substring(self)
+        while let f = s.first, f == "\n" || f == " " { s.removeFirst() }
+        while let l = s.last, l == "\n" || l == " " { s.removeLast() }
+        return String(s)
+    }
+}
