@@ -133,3 +133,39 @@ extension SQLiteTicketStore {
         }
     }
 }
+
+extension SQLiteTicketStore {
+    /// Everything agents and customers taught us, with the raw messages, for retraining: the latest
+    /// category of every recategorised ticket, drafts approved unchanged and rejected, and automatic
+    /// answers the customer wrote back about within 7 days.
+    public func trainingFeedback() throws -> [TrainingFeedback] {
+        try read("training feedback") { db in
+            var out: [TrainingFeedback] = []
+            func raw(_ r: Row) -> [UInt8] { [UInt8](r["raw"] as Data) }
+            for r in try Row.fetchAll(db, sql: """
+                SELECT t.category AS category, m.raw AS raw FROM ticket t JOIN message_raw m ON m.message_row = t.message_row
+                WHERE t.id IN (SELECT ticket_id FROM event WHERE kind = ?) AND t.category IS NOT NULL ORDER BY t.id
+                """, arguments: [EventKind.ticketRecategorized.rawValue]) {
+                out.append(TrainingFeedback(kind: .recategorized(r["category"]), raw: raw(r)))
+            }
+            for r in try Row.fetchAll(db, sql: """
+                SELECT d.kb_entry AS entry, d.state AS state, m.raw AS raw FROM draft d JOIN ticket t ON t.id = d.ticket_id
+                JOIN message_raw m ON m.message_row = t.message_row WHERE d.state IN (?, ?) ORDER BY d.id
+                """, arguments: [DraftState.approved.rawValue, DraftState.rejected.rawValue]) {
+                let entry: String = r["entry"]
+                out.append(TrainingFeedback(kind: r["state"] == DraftState.approved.rawValue ? .approved(entry: entry) : .rejected(entry: entry),
+                                            raw: raw(r)))
+            }
+            for r in try Row.fetchAll(db, sql: """
+                SELECT t.answer_entry AS entry, m.raw AS raw FROM ticket t JOIN message_raw m ON m.message_row = t.message_row
+                WHERE t.answer_entry IS NOT NULL AND t.id IN (
+                  SELECT r.ticket_id FROM event r JOIN event q ON q.ticket_id = r.ticket_id AND q.kind = ?
+                  WHERE r.kind = ? AND r.at >= q.at AND r.at <= q.at + 7 * 86400)
+                ORDER BY t.id
+                """, arguments: [EventKind.answerQueued.rawValue, EventKind.ticketReplyReceived.rawValue]) {
+                out.append(TrainingFeedback(kind: .unhelpful(entry: r["entry"]), raw: raw(r)))
+            }
+            return out
+        }
+    }
+}

@@ -150,3 +150,52 @@ import TriageTesting
         #expect(s.automation.shadow == 4)
     }
 }
+
+/// Retraining from what agents and customers did (issue 12).
+@Suite struct RetrainTests {
+    @Test func feedbackFromTheStore() throws {
+        let store = try StatsTests.fixtureStore()
+        let kinds = try store.trainingFeedback().map(\.kind)
+        // Approved unchanged and rejected drafts, and the automatic answer the customer wrote back about;
+        // the edited draft teaches nothing about the entry.
+        #expect(kinds == [.approved(entry: "delivery-times"), .rejected(entry: "delivery-times"), .unhelpful(entry: "password-reset")])
+        let examples = TrainingFeedback.examples(try store.trainingFeedback())
+        #expect(examples.map(\.label) == ["delivery-times", AnswerModel.noEntry, AnswerModel.noEntry])
+    }
+
+    @Test func retrainsOnNewFeedbackAndKeepsThePreviousModel() throws {
+        let dir = NSTemporaryDirectory() + "mt-retrain-\(UUID().uuidString)"
+        let kb = dir + "/kb"
+        try FileManager.default.createDirectory(atPath: kb + "/order_info", withIntermediateDirectories: true)
+        try FileManager.default.createDirectory(atPath: kb + "/password", withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        func entry(_ id: String, _ category: String, _ questions: [String], _ keywords: String) throws {
+            try "---\nid: \(id)\ncategory: \(category)\nlanguage: de\ntitle: \(id)\nquestions:\n\(questions.map { "  - \($0)" }.joined(separator: "\n"))\nkeywords: [\(keywords)]\n---\nHallo {{customer_name}}, so geht es.\n"
+                .write(toFile: "\(kb)/\(category)/\(id).md", atomically: true, encoding: .utf8)
+        }
+        try entry("delivery-times", "order_info", ["Wie lange dauert die Lieferung?", "Wann kommt meine Bestellung an?", "Lieferzeit nach Österreich"], "lieferzeit, lieferung")
+        try entry("password-reset", "password", ["Ich habe mein Passwort vergessen", "Passwort zurücksetzen", "Wie bekomme ich ein neues Passwort?"], "passwort, vergessen")
+        try """
+            state_dir = "\(dir)/state"
+            knowledge_base = "\(kb)"
+            [[mailbox]]
+            name = "support"
+            url = "imaps://mail.example.com/INBOX"
+            username = "support@example.com"
+            password_file = "/dev/null"
+            """.write(toFile: dir + "/mailtriage.toml", atomically: true, encoding: .utf8)
+        let store = try StatsTests.fixtureStore()
+        let r = Retrainer(configPath: dir + "/mailtriage.toml", stateDir: nil, store: store, logger: Logger(label: "test"))
+        let model = ModelStore.path(stateDir: dir + "/state")
+        guard case .swapped(let n, _, _) = r.retrain() else { Issue.record("not retrained"); return }
+        #expect(n == 3)
+        #expect(FileManager.default.fileExists(atPath: model))
+        let saved = try #require(try ModelStore.load(model))
+        #expect(ModelTraining.figure(saved, "feedback") == 3)
+        #expect(saved.answers?.entries.map(\.id).sorted() == ["delivery-times", "password-reset"])
+        // Nothing new since: nothing to do. Forced: the running model is kept beside the new one.
+        #expect(r.retrain() == .noNewFeedback)
+        guard case .swapped = r.retrain(force: true) else { Issue.record("not retrained"); return }
+        #expect(FileManager.default.fileExists(atPath: model + ".previous"))
+    }
+}

@@ -75,7 +75,8 @@ public final class AnswerModel: Sendable {
     }
 
     /// What the answer model learns from: each entry's questions (and its title with the keywords) labelled
-    /// with the entry's id, and the `other` examples labelled `noEntry`.
+    /// with the entry's id, examples labelled with an entry id (approved drafts), and the `other` and
+    /// `noEntry` examples (rejected drafts, unhelpful answers) as `noEntry`.
     public static func trainingData(entries: [KnowledgeEntry], examples: [TrainingExample]) -> [TrainingExample] {
         var data: [TrainingExample] = []
         for e in entries where e.category != Category.other {
@@ -83,10 +84,15 @@ public final class AnswerModel: Sendable {
             data.append(TrainingExample(subject: e.title, body: e.keywords.joined(separator: " "), label: e.id, language: e.language,
                                         source: "knowledge-base"))
         }
-        for x in examples where x.label == Category.other {
-            var n = x
-            n.label = noEntry
-            data.append(n)
+        let ids = Set(entries.map(\.id))
+        for x in examples {
+            if x.label == Category.other || x.label == noEntry {
+                var n = x
+                n.label = noEntry
+                data.append(n)
+            } else if ids.contains(x.label) {
+                data.append(x)  // an agent approved this entry for this mail
+            }
         }
         return data
     }

@@ -183,11 +183,13 @@ public struct ClassifierConfig: Sendable, Equatable {
     public var rulesFile: String?
     /// Thresholds, languages and categories; the rules are loaded from `rulesFile`.
     public var settings = ClassifierSettings()
+    /// How often the daemon retrains from agents' corrections when there are new ones (nil: only on SIGHUP).
+    public var retrainInterval: Duration? = .seconds(86400)
 
     public init() {}
 
     public static func == (a: ClassifierConfig, b: ClassifierConfig) -> Bool {
-        a.rulesFile == b.rulesFile && a.settings.thresholds == b.settings.thresholds
+        a.rulesFile == b.rulesFile && a.retrainInterval == b.retrainInterval && a.settings.thresholds == b.settings.thresholds
             && a.settings.defaultThresholds == b.settings.defaultThresholds && a.settings.categories == b.settings.categories
             && a.settings.minimumCoverage == b.settings.minimumCoverage && a.settings.languages == b.settings.languages
     }

@@ -28,6 +28,8 @@ public final class Daemon: Sendable {
     let generation = Atomic<Int>(1)
     /// Where the classifier came from; nil: no classifier.
     public let classifierSource: String?
+    /// Retrains from agents' corrections (schedule and SIGHUP).
+    public let retrainer: Retrainer
 
     /// Reads every configuration file, opens the store and reads the secrets. Throws `ConfigError` (with
     /// every diagnostic) or `TriageError`.
@@ -58,6 +60,7 @@ public final class Daemon: Sendable {
         }
         self.ingestors = ingestors
         processor = MessageProcessor(store: store, snapshots: snapshots, batchSize: config.batchSize, logger: logger)
+        retrainer = Retrainer(configPath: configPath, stateDir: stateDir, store: store, logger: logger)
         if let smtp = config.smtp {
             let password = try smtp.password.map { try SecretReader.read($0) }
             let domain = config.mailboxes.compactMap(\.address).first.flatMap { $0.split(separator: "@").last.map(String.init) }
@@ -135,6 +138,9 @@ public final class Daemon: Sendable {
             poll.liveness = liveness
             services.append(poll)
         }
+        if let every = config.classifier.retrainInterval, config.knowledgeBase != nil {
+            services.append(RetrainService(daemon: self, interval: every, clock: clock))
+        }
         services.append(ReloadService(daemon: self))
         let liveness = liveness, store = store, count = ingestors.count
         services.append(SystemdNotifyService(notifier: notifier, status: {
@@ -206,7 +212,11 @@ struct ReloadService: Service {
         let daemon = daemon
         for await _ in await UnixSignalsSequence(trapping: .sighup).cancelOnGracefulShutdown() {
             daemon.logger.notice("SIGHUP: reloading the configuration")
-            _ = try? await thread.run { daemon.reload() }
+            _ = try? await thread.run {
+                // New corrections since the model was trained: retrain first (a worse model is not used).
+                if case .failed(let m) = daemon.retrainer.retrain() { daemon.logger.error("retraining failed: \(m)") }
+                return daemon.reload()
+            }
         }
     }
 }

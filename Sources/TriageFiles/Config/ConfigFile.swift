@@ -85,9 +85,11 @@ struct ClassifierFile: Decodable {
     var languages: [String]?
     /// `[classifier.thresholds]`: `default = { auto = 0.99, draft = 0.6 }`, `password = { auto = 0.98 }`.
     var thresholds: [String: ThresholdFile]?
+    /// How often the daemon retrains from agents' corrections ("24h"; "0" = only on SIGHUP and `train`).
+    var retrain_interval: String?
 
     enum CodingKeys: String, CodingKey, CaseIterable {
-        case rules_file, minimum_coverage, languages, thresholds
+        case rules_file, minimum_coverage, languages, thresholds, retrain_interval
     }
 }
 

@@ -123,7 +123,7 @@ struct Validator {
         "password_credential": "a string", "password": "a string", "ca_file": "a string", "after_processing": "a string",
         "connect_timeout": "a string", "response_timeout": "a string", "address": "a string", "display_name": "a string",
         "knowledge_base": "a string", "service_levels": "a string", "stats": "a table", "corridors": "a table of [worst, expected, very good] arrays",
-        "classifier": "a table", "rules_file": "a string", "minimum_coverage": "a number",
+        "classifier": "a table", "rules_file": "a string", "minimum_coverage": "a number", "retrain_interval": "a string",
         "languages": "an array of strings", "thresholds": "a table of { auto = ..., draft = ... } tables", "auto": "a number",
         "draft": "a number", "smtp": "a table", "answers": "a table", "helo_name": "a string", "envelope_sender": "a string",
         "placeholders": "a table of strings", "max_per_sender": "an integer", "window": "a string",
@@ -294,6 +294,10 @@ struct Validator {
             if (0...1).contains(m) { c.settings.minimumCoverage = m } else { report(.error, ["classifier", "minimum_coverage"], "must be between 0 and 1") }
         }
         if let l = f.languages { c.settings.languages = l }
+        if let r = f.retrain_interval {
+            c.retrainInterval = r.trimmingCharacters(in: .whitespaces) == "0" ? nil
+                : duration(r, ["classifier", "retrain_interval"], default: .seconds(86400), min: .seconds(60))
+        }
         for (name, t) in (f.thresholds ?? [:]).sorted(by: { $0.key < $1.key }) {
             let path = ["classifier", "thresholds", name]
             guard name == "default" || c.settings.categories.contains(name) else {

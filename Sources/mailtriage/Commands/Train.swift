@@ -37,23 +37,26 @@ struct TrainCommand: ParsableCommand {
     func run() throws {
         let cfg = try options.loadedConfig()
         let settings = try options.settings(cfg)
-        let kb: (examples: [TrainingExample], anchors: [String: [String]], entries: [KnowledgeEntry]) =
-            noKnowledgeBase ? ([], [:], []) : try options.knowledgeBaseExamples(cfg)
-        var examples: [TrainingExample] = kb.examples
+        var entries: [KnowledgeEntry] = []
+        var examples: [TrainingExample] = []
+        var feedback: [TrainingFeedback] = []
         do {
+            if !noKnowledgeBase {
+                let kb = try TrainingData.knowledgeBase(at: options.knowledgeBasePath(cfg))
+                entries = kb.entries
+                examples = kb.examples
+            }
             for f in data { examples += try TrainingData.labelledFile(f) }
             for d in maildir { examples += try TrainingData.maildir(d, categories: settings.categories) }
             if let db = database ?? cfg?.resolvedDatabasePath, FileManager.default.fileExists(atPath: db) {
-                for (category, raw) in try SQLiteTicketStore(path: db).corrections() {
-                    let m = MIMEParser.parse(raw)
-                    examples.append(TrainingExample(subject: m.envelope.subject, body: m.newText.isEmpty ? m.text : m.newText,
-                                                    label: category, source: "corrections"))
-                }
+                feedback = try SQLiteTicketStore(path: db).trainingFeedback()
             }
         } catch {
             printErr("mailtriage: \(error)")
             throw ExitCode(1)
         }
+        let extra = examples
+        examples = entries.flatMap(\.trainingExamples) + extra
         let unknown = Set(examples.map(\.label)).subtracting(settings.categories)
         if !unknown.isEmpty { printErr("mailtriage: ignoring examples with unknown labels: \(unknown.sorted().joined(separator: ", "))") }
         guard !examples.isEmpty else {
@@ -71,23 +74,15 @@ struct TrainCommand: ParsableCommand {
             }
             try out.write(to: URL(fileURLWithPath: path))
         }
-        if let exportExamples { try export(examples.filter { settings.categories.contains($0.label) }, to: exportExamples) }
-        if let exportAnswers { try export(AnswerModel.trainingData(entries: kb.entries, examples: examples), to: exportAnswers) }
-        let start = DispatchTime.now().uptimeNanoseconds
+        let withFeedback = examples + TrainingFeedback.examples(feedback)
+        if let exportExamples { try export(withFeedback.filter { settings.categories.contains($0.label) }, to: exportExamples) }
+        if let exportAnswers { try export(AnswerModel.trainingData(entries: entries, examples: withFeedback), to: exportAnswers) }
         var opts = TrainingOptions()
         opts.epochs = epochs
         opts.l2 = Float(l2)
         opts.learningRate = Float(learningRate)
-        var (model, report) = Trainer.train(examples, categories: settings.categories, anchors: kb.anchors, options: opts)
-        // The answer model: one class per knowledge-base entry, `none` from the `other` examples.
-        var answerReport: TrainingReport?
-        if !kb.entries.isEmpty {
-            let (answers, r) = AnswerModel.train(entries: kb.entries, examples: examples, morphology: model.morphology,
-                                                 subjectWeight: model.subjectWeight)
-            model.answers = answers
-            answerReport = r
-        }
-        let secs = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
+        let run = ModelTraining.train(entries: entries, examples: extra, feedback: feedback, settings: settings, options: opts)
+        let (model, report, answerReport, secs) = (run.model, run.report, run.answerReport, run.seconds)
         let path = output ?? options.modelPath(cfg)
         do { try ModelStore.save(model, to: path) } catch {
             printErr("mailtriage: cannot write \(path): \(error.localizedDescription)")
@@ -95,6 +90,9 @@ struct TrainCommand: ParsableCommand {
         }
         print("trained on \(report.examples) examples in \(String(format: "%.2f", secs)) s (5-fold cross-validation and the final fit)")
         for (s, n) in report.bySource.sorted(by: { $0.key < $1.key }) { print("  source \(s): \(n)") }
+        for (s, n) in (answerReport?.bySource ?? [:]).sorted(by: { $0.key < $1.key }) where ["approved drafts", "rejected drafts", "unhelpful answers"].contains(s) {
+            print("  source \(s): \(n)")
+        }
         print("cross-validated accuracy: \(String(format: "%.3f", report.accuracy)); temperature \(String(format: "%.2f", report.temperature))")
         print("category      examples  precision  recall")
         for c in settings.categories {
