@@ -52,7 +52,9 @@ public enum RequestText {
 
     /// Lowercased, with the folding the patterns expect (ß and umlauts kept, "grüsse" = "grüße").
     static func folded(_ s: Substring) -> String {
-        trim(s).lowercased().replacing("grüsse", with: "grüße").replacing("gruss", with: "gruß").replacing("gruesse", with: "grüße")
+        let l = trim(s).prefix(50).lowercased()
+        guard l.contains("gru") else { return l }
+        return l.replacing("grüsse", with: "grüße").replacing("gruss", with: "gruß").replacing("gruesse", with: "grüße")
     }
 
     static let greetings = [
@@ -64,7 +66,7 @@ public enum RequestText {
     /// The rest of the line after a greeting ("" when the line is only a greeting), or nil.
     static func afterGreeting(_ line: Substring) -> Substring? {
         let t = trim(line)
-        let l = t.lowercased()
+        let l = t.prefix(40).lowercased()
         guard let g = greetings.first(where: { l.hasPrefix($0) }) else { return nil }
         // The greeting word must end there ("hint" is not "hi").
         let afterWord = l.dropFirst(g.count)
@@ -90,6 +92,7 @@ public enum RequestText {
 
     /// "Viele Grüße", "Thanks!", "Danke und Gruß", "lg Aylin", "Gruß aus Kiel": a short line that starts with a sign-off.
     static func isSignOff(_ line: Substring) -> Bool {
+        guard trim(line).utf8.count <= 60 else { return false }  // prose: no need to look closer
         let l = folded(line)
         guard !l.isEmpty, l.count <= 45, !l.contains("?") else { return false }
         for s in signOffs where l.hasPrefix(s) {
@@ -119,7 +122,10 @@ public enum RequestText {
         "please consider the environment", "bitte denken sie an die umwelt",
     ]
 
+    static let disclaimerInitials: Set<Character> = ["t", "T", "c", "C", "d", "D", "p", "P", "b", "B"]
+
     static func isDisclaimer(_ line: Substring) -> Bool {
+        guard let f = trim(line).first, disclaimerInitials.contains(f) else { return false }
         let l = folded(line)
         return disclaimers.contains { l.hasPrefix($0) }
     }

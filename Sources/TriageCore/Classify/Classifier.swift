@@ -86,20 +86,17 @@ public struct Classifier: Sendable {
     public let model: ClassifierModel
     public let settings: ClassifierSettings
     let rules: [CompiledRule]
-    let anchors: [String: [Needle]]
+    /// Per category, the keyword phrases as the stems a message needs (German and English forms).
+    let anchors: [String: [[UInt32]]]
     var extractor: FeatureExtractor
 
     public init(model: ClassifierModel, settings: ClassifierSettings) {
         self.model = model
         self.settings = settings
         rules = settings.rules.map(CompiledRule.init)
-        // A one-word keyword of five or more letters also matches its inflections ("invoice" -> "invoices").
-        anchors = model.anchors.mapValues { phrases in
-            phrases.map { p in
-                let n = TextNormalizer.normalize(p)
-                return Needle(!n.contains(" ") && n.count >= 5 ? n + "*" : n)
-            }
-        }
+        // Stems, so "invoices", "Rechnungen" and "Versandkosten" (a compound part) count for "invoice",
+        // "Rechnung" and "Versand".
+        anchors = model.anchors.mapValues { phrases in phrases.flatMap(FeatureExtractor.keywordForms) }
         extractor = model.makeExtractor()
     }
 
@@ -155,7 +152,9 @@ public struct Classifier: Sendable {
 
         // Looked up only where it can matter (not for `other`, not for low confidence).
         let anchored = category != Category.other && confidence >= min(0.5, settings.thresholds(for: category).draft)
-            && (supportingRules.contains(category) || (anchors[category].map { $0.isEmpty || $0.contains(where: text.inEither) } ?? true))
+            && (supportingRules.contains(category) || (anchors[category].map { forms in
+                forms.isEmpty || { let stems = Set(v.stems); return forms.contains { $0.allSatisfy(stems.contains) } }()
+            } ?? true))
         var degree: AutomationDegree
         var answer: AnswerModel.Prediction?
         if category == Category.other || force != nil {

@@ -102,6 +102,8 @@ public struct FeatureVector: Sendable {
     public var values: [Float]
     /// The word-unigram indices of the text, in order (for vocabulary coverage).
     public var words: [Int32]
+    /// The stem hashes of the text's words (compounds also their parts'), for keyword evidence.
+    public var stems: [UInt32] = []
     /// Per word: the index of its stem feature, `FeatureVector.knownCompound` for a compound whose parts
     /// the vocabulary knows, or -1 (for vocabulary coverage: a known stem makes a word familiar).
     public var alternates: [Int32]
@@ -128,9 +130,13 @@ public struct FeatureExtractor: Sendable {
     var touched: [Int32] = []
     var wordList: [Int32] = []
     var alternateList: [Int32] = []
+    var stemList: [UInt32] = []
     var norm: [UInt8] = []
-    /// The vocabulary for splitting compounds (empty: no splitting).
-    public var morphology = Morphology()
+    /// The vocabulary for splitting compounds (empty: no splitting). Setting it empties the stem cache.
+    public var morphology = Morphology() { didSet { stemCache.removeAll() } }
+    /// Per word (and language): its stem's feature hash, then its compound parts' stems.
+    var stemCache: [UInt64: StemForms] = [:]
+    static let stemCacheLimit = 100_000
 
     public init(bits: Int = FeatureExtractor.defaultBits, subjectWeight: Float = 2) {
         self.bits = bits
@@ -155,7 +161,8 @@ public struct FeatureExtractor: Sendable {
         touched.removeAll(keepingCapacity: true)
         wordList.removeAll(keepingCapacity: true)
         alternateList.removeAll(keepingCapacity: true)
-        let stemmer = SnowballStemmer(language: language)
+        stemList.removeAll(keepingCapacity: true)
+        var stemmer: SnowballStemmer?  // made on the first word not in the cache
         let german = language == "de"
         var sumSq: Float = 0
         var v = FeatureVector()
@@ -165,8 +172,8 @@ public struct FeatureExtractor: Sendable {
         scratch = []
         defer { scratch = buffer }
         buffer.withUnsafeMutableBufferPointer { sc in
-            if !normalizedSubject.isEmpty { add(normalizedSubject, weight: subjectWeight, sc, mask, stemmer, german) }
-            add(normalizedBody, weight: 1, sc, mask, stemmer, german)
+            if !normalizedSubject.isEmpty { add(normalizedSubject, weight: subjectWeight, sc, mask, &stemmer, german) }
+            add(normalizedBody, weight: 1, sc, mask, &stemmer, german)
             for i in touched { sumSq += sc[Int(i)] * sc[Int(i)] }
             let scale = sumSq > 0 ? 1 / sumSq.squareRoot() : 0
             v.indices.reserveCapacity(touched.count)
@@ -179,6 +186,7 @@ public struct FeatureExtractor: Sendable {
         }
         v.words = wordList
         v.alternates = alternateList
+        v.stems = stemList
         return v
     }
 
@@ -225,7 +233,7 @@ public struct FeatureExtractor: Sendable {
     }
 
     mutating func add(_ text: [UInt8], weight: Float, _ sc: UnsafeMutableBufferPointer<Float>, _ mask: UInt32,
-                      _ stemmer: SnowballStemmer?, _ german: Bool)
+                      _ stemmer: inout SnowballStemmer?, _ german: Bool)
     {
         let n = text.count
         guard n > 0 else { return }
@@ -246,17 +254,36 @@ public struct FeatureExtractor: Sendable {
                 bump(wh, weight, sc, mask)
                 wordList.append(Int32(truncatingIfNeeded: FeatureExtractor.finish(wh) & mask))
                 var alternate: Int32 = -1
-                if len >= 4, let stemmer {
+                if len < 4 { stemList.append(FeatureExtractor.stemHash(UnsafeBufferPointer(rebasing: buf[start..<end]))) }
+                if len >= 4 {
+                    // Stem and compound parts, from the cache (stemming costs about a microsecond a word).
                     let word = UnsafeBufferPointer(rebasing: buf[start..<end])
-                    let sh = stemmer.stem(word) { FeatureExtractor.stemHash($0) }
-                    bump(sh, weight * 0.6, sc, mask)
-                    alternate = Int32(truncatingIfNeeded: FeatureExtractor.finish(sh) & mask)
-                    if german && len >= Morphology.minimumCompound {
-                        let parts = morphology.split(word, stemmer)
-                        for part in parts {
-                            bump(stemmer.stem(part) { FeatureExtractor.stemHash($0) }, weight * 0.5, sc, mask)
+                    var key: UInt64 = german ? 0xCBF2_9CE4_8422_2325 : 0x84222325CBF29CE4
+                    for b in word { key = (key ^ UInt64(b)) &* 0x100_0000_01B3 }
+                    let forms: StemForms
+                    if let cached = stemCache[key] {
+                        forms = cached
+                    } else {
+                        if stemmer == nil { stemmer = SnowballStemmer(language: german ? "de" : "en") }
+                        var f = StemForms()
+                        if let st = stemmer {
+                            f.append(st.stem(word) { FeatureExtractor.stemHash($0) })
+                            if german && len >= Morphology.minimumCompound {
+                                for part in morphology.split(word, st) { f.append(st.stem(part) { FeatureExtractor.stemHash($0) }) }
+                            }
+                        } else {
+                            f.append(FeatureExtractor.stemHash(word))
                         }
-                        if !parts.isEmpty { alternate = FeatureVector.knownCompound }
+                        if stemCache.count >= FeatureExtractor.stemCacheLimit { stemCache.removeAll(keepingCapacity: true) }
+                        stemCache[key] = f
+                        forms = f
+                    }
+                    for k in 0..<forms.count { stemList.append(forms[k]) }
+                    bump(forms[0], weight * 0.6, sc, mask)
+                    alternate = Int32(truncatingIfNeeded: FeatureExtractor.finish(forms[0]) & mask)
+                    if forms.count > 1 {
+                        for k in 1..<forms.count { bump(forms[k], weight * 0.5, sc, mask) }
+                        alternate = FeatureVector.knownCompound
                     }
                 }
                 alternateList.append(alternate)
@@ -286,4 +313,44 @@ public struct FeatureExtractor: Sendable {
             }
         }
     }
+}
+
+extension FeatureExtractor {
+    /// The stem hashes a keyword phrase needs in a message, stemmed as German and as English (either
+    /// matches): "passwort vergessen" -> [stem("passwort"), stem("vergessen")].
+    public static func keywordForms(_ phrase: String) -> [[UInt32]] {
+        var n: [UInt8] = []
+        TextNormalizer.append(phrase, to: &n)
+        var out: [[UInt32]] = []
+        for language in ["de", "en"] {
+            guard let st = SnowballStemmer(language: language) else { continue }
+            var forms: [UInt32] = []
+            n.withUnsafeBufferPointer { buf in
+                Morphology.forEachWord(buf) { w in
+                    forms.append(w.count < 4 ? stemHash(w) : st.stem(w) { stemHash($0) })
+                }
+            }
+            if !forms.isEmpty && !out.contains(forms) { out.append(forms) }
+        }
+        return out
+    }
+}
+
+/// A word's stem hash and up to three compound parts' stem hashes, inline (no allocation per word).
+struct StemForms: Sendable {
+    var a: UInt32 = 0, b: UInt32 = 0, c: UInt32 = 0, d: UInt32 = 0
+    private(set) var count = 0
+
+    mutating func append(_ h: UInt32) {
+        switch count {
+        case 0: a = h
+        case 1: b = h
+        case 2: c = h
+        case 3: d = h
+        default: return
+        }
+        count += 1
+    }
+
+    subscript(_ k: Int) -> UInt32 { k == 0 ? a : k == 1 ? b : k == 2 ? c : d }
 }
