@@ -317,12 +317,13 @@ enum Toy {
         #expect(report.examples == 3 * 6 + 5)
         var x = category.makeExtractor()
         let p = answers.predict(x.features(subject: "Forgotten password", body: "I have forgotten my password, how can I reset it?", language: "en"),
-                                language: "en")
+                                language: "en", category: "password")
         #expect(p?.entry == "reset")
         #expect(p?.category == "password")
         #expect((p?.probability ?? 0) > (p?.runnerUpProbability ?? 1))
+        #expect((p?.share ?? 0) > 0.5 && (p?.share ?? 0) >= (p?.probability ?? 1))
         // No German entry: nothing to predict for German text.
-        #expect(answers.predict(x.features(subject: "", body: "Passwort vergessen", language: "de"), language: "de") == nil)
+        #expect(answers.predict(x.features(subject: "", body: "Passwort vergessen", language: "de"), language: "de", category: "password") == nil)
         // The model file keeps the answer model.
         var withAnswers = category
         withAnswers.answers = answers

@@ -27,7 +27,7 @@ public struct ClassifierSettings: Sendable {
     public var categories: [String] = Category.defaults
     /// Per category; categories without an entry use `defaultThresholds`.
     public var thresholds: [String: Thresholds] = [:]
-    public var defaultThresholds = Thresholds(auto: 0.99, draft: 0.6)
+    public var defaultThresholds = Thresholds(auto: 0.95, draft: 0.6)
     /// Below this share of known words, confidence is scaled down (mail unlike anything trained on).
     public var minimumCoverage: Double = 0.75
     /// Languages that may be answered automatically.
@@ -166,13 +166,13 @@ public struct Classifier: Sendable {
         } else if let answers = model.answers {
             // Decided by the answer: one entry of the category, in the message's language, is confidently right.
             let th = settings.thresholds(for: category)
-            answer = answers.predict(unweighted, language: language)
+            answer = answers.predict(unweighted, language: language, category: category)
             degree = confidence >= th.draft ? .semiAutomatic : .manual
             if let a = answer {
+                // Sure of the answer: the answer model's probability for the entry (against every other
+                // entry of the language and `none`), scaled down for unfamiliar text.
                 let sure = a.probability * familiarity
-                if a.category != category {
-                    reasons.append(.answerInOtherCategory(entry: a.entry, category: a.category))
-                } else if sure < th.auto {
+                if sure < th.auto {
                     reasons.append(.answerUnsure(entry: a.entry, percent: percent(sure), needed: percent(th.auto)))
                 } else if !anchored {
                     reasons.append(.noKnowledgeKeyword(category: category))
@@ -246,9 +246,7 @@ public enum ClassificationReason: Sendable, Equatable, Codable, CustomStringConv
     case answer(entry: String, percent: Int)
     /// The best entry is not sure enough for an automatic answer.
     case answerUnsure(entry: String, percent: Int, needed: Int)
-    /// The best entry belongs to another category than the message.
-    case answerInOtherCategory(entry: String, category: String)
-    /// No entry of the language is more likely than none.
+    /// The category has no entry in the message's language.
     case noAnswerEntry(String)
 
     public var description: String {
@@ -262,8 +260,7 @@ public enum ClassificationReason: Sendable, Equatable, Codable, CustomStringConv
         case .words(let w): return "words: " + w.joined(separator: ", ")
         case .answer(let e, let p): return "answer \(e): \(p)% sure"
         case .answerUnsure(let e, let p, let n): return "best answer \(e) is \(p)% sure, \(n)% needed"
-        case .answerInOtherCategory(let e, let c): return "best answer \(e) belongs to \(c)"
-        case .noAnswerEntry(let l): return "no \(l) entry is more likely than none"
+        case .noAnswerEntry(let l): return "no \(l) entry in the category"
         }
     }
 }
