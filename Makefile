@@ -14,7 +14,7 @@ PREFIX ?= /usr/local
 SYSCONFDIR ?= /etc
 SWIFT_TEST_FLAGS ?=
 
-.PHONY: deps build release test demo bench bench-ingest bench-parse fuzz man install install-check uninstall clean
+.PHONY: deps build release test demo bench bench-answers bench-ingest bench-parse fuzz man install install-check uninstall clean
 
 deps:
 	@Tests/Servers/install-deps.sh
@@ -42,12 +42,17 @@ demo: build
 	@Tests/Servers/demo.sh "$(DEMO_DIR)" "$$(swift build --show-bin-path)"
 
 # Ingest throughput against the local Dovecot, beside Python's imaplib in the same run.
-bench: bench-ingest bench-parse bench-classify
+bench: bench-ingest bench-parse bench-classify bench-answers
 
 # Classifier figures (issue 4): our eval on the shared datasets beside a scikit-learn peer, and speed.
 bench-classify: release
 	@python3 -c "import sklearn" 2>/dev/null || pip install -q scikit-learn; \
 	Benchmarks/classify.sh "$$(swift build -c release --show-bin-path)" "$(SHARED)"
+
+# Answer quality on realistic mail (issue 12): automatic answers with the right entry, beside scikit-learn.
+bench-answers: release
+	@python3 -c "import sklearn" 2>/dev/null || pip install -q scikit-learn; \
+	Benchmarks/answers.sh "$$(swift build -c release --show-bin-path)" "$(SHARED)"
 
 bench-ingest: release
 	@WITH_BENCH=1 Tests/Servers/install-deps.sh; \

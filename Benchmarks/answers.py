@@ -151,7 +151,7 @@ def main():
                 print(f"miss  {r['id']} {r['lang']} {r['label']} -> {d['category']} {d['degree']} {d.get('answer')} "
                       f"conf={d['confidence']:.2f} faq={r['faq']!r} accepted={sorted(accepted(r))} | {r['subject']}")
     train = os.path.join(out, "answers-train.jsonl")
-    if os.path.exists(train):
+    if os.path.exists(train) and split != "tune":
         peer(train, rows, accepted, 0.97)
 
 

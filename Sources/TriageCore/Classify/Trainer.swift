@@ -145,6 +145,8 @@ public enum Trainer {
         let l2 = options.l2
         var scores = [Float](repeating: 0, count: c)
         var grad = [Float](repeating: 0, count: c)
+        var active: [Int] = []
+        active.reserveCapacity(c)
         w.withUnsafeMutableBufferPointer { W in
             g2.withUnsafeMutableBufferPointer { G in
                 for _ in 0..<options.epochs {
@@ -171,10 +173,14 @@ public enum Trainer {
                         for j in 0..<c { scores[j] = Float(exp(Double(scores[j] - m))); sum += scores[j] }
                         let cw = classWeight[y]
                         for j in 0..<c { grad[j] = cw * (scores[j] / sum - (j == y ? 1 : 0)) }
+                        // With many classes (the answer model: one per entry) only the classes with a gradient
+                        // worth the name are updated: training time grows with them, not with every class.
+                        active.removeAll(keepingCapacity: true)
+                        for j in 0..<c where c <= 16 || abs(grad[j]) >= 1e-3 { active.append(j) }
                         for k in 0..<v.indices.count {
                             let base = Int(v.indices[k]) * c
                             let x = v.values[k]
-                            for j in 0..<c {
+                            for j in active {
                                 let g = grad[j] * x + l2 * W[base + j]
                                 G[base + j] += g * g
                                 W[base + j] -= lr * g / (G[base + j] + 1e-8).squareRoot()
