@@ -176,7 +176,7 @@ public enum Trainer {
                         // With many classes (the answer model: one per entry) only the classes with a gradient
                         // worth the name are updated: training time grows with them, not with every class.
                         active.removeAll(keepingCapacity: true)
-                        for j in 0..<c where c <= 16 || abs(grad[j]) >= 1e-3 { active.append(j) }
+                        for j in 0..<c where c <= 16 || abs(grad[j]) >= 1e-4 { active.append(j) }
                         for k in 0..<v.indices.count {
                             let base = Int(v.indices[k]) * c
                             let x = v.values[k]

@@ -26,7 +26,8 @@ public enum ModelTraining {
         var (model, report) = Trainer.train(all, categories: settings.categories, anchors: KnowledgeEntry.anchors(entries), options: options)
         var answerReport: TrainingReport?
         if !entries.isEmpty {
-            let (answers, r) = AnswerModel.train(entries: entries, examples: all, morphology: model.morphology, subjectWeight: model.subjectWeight)
+            let (answers, r) = AnswerModel.train(entries: entries, examples: all, morphology: model.morphology, subjectWeight: model.subjectWeight,
+                                                 options: options)
             model.answers = answers
             answerReport = r
         }
