@@ -333,3 +333,33 @@ enum Toy {
         #expect(back?.morphology == category.morphology)
     }
 }
+
+/// The decision by the answer (issue 12): automatic only when one entry is sure enough.
+@Suite struct AnswerDecisionTests {
+    static func classifier(auto: Double) -> Classifier {
+        let others = ["please cancel my order and refund me", "the app crashes when I open it", "I want to complain about the delivery driver",
+                      "delete all my personal data", "grant me admin rights", "my invoice is wrong, correct it"]
+            .map { TrainingExample(body: $0, label: Category.other, language: "en", source: "t") }
+        var (model, _) = Trainer.train(MorphologyTests.entries.flatMap(\.trainingExamples) + others,
+                                       categories: ["password", "order_info", Category.other],
+                                       anchors: KnowledgeEntry.anchors(MorphologyTests.entries))
+        model.answers = AnswerModel.train(entries: MorphologyTests.entries, examples: others, morphology: model.morphology,
+                                          subjectWeight: model.subjectWeight).0
+        var settings = ClassifierSettings()
+        settings.categories = ["password", "order_info", Category.other]
+        settings.defaultThresholds = Thresholds(auto: auto, draft: 0.3)
+        return Classifier(model: model, settings: settings)
+    }
+
+    @Test func aSureEntryIsAnsweredAnUnsureOneDrafted() {
+        var c = Self.classifier(auto: 0.5)
+        let sure = c.classify(ClassifierInput(subject: "Forgot my password", body: "I forgot my password, please send me a reset link"))
+        #expect(sure.category == "password" && sure.degree == .automatic && sure.answer?.entry == "reset", "\(sure.reasons)")
+        #expect(sure.reasons.contains { if case .answer(entry: "reset", _) = $0 { return true } else { return false } })
+        // The same mail with a bar no model reaches: the entry is kept for the draft, the reason says how sure it was.
+        var strict = Self.classifier(auto: 1.01)
+        let unsure = strict.classify(ClassifierInput(subject: "Forgot my password", body: "I forgot my password, please send me a reset link"))
+        #expect(unsure.degree == .semiAutomatic && unsure.answer?.entry == "reset")
+        #expect(unsure.reasons.contains { if case .answerUnsure(entry: "reset", _, needed: 101) = $0 { return true } else { return false } })
+    }
+}

@@ -62,6 +62,7 @@ public enum DecisionReason: Sendable, Equatable, Codable, CustomStringConvertibl
         case .mailboxWithoutAddress(let m): return "mailbox \(m) has no address configured"
         case .noKnowledgeBase: return "no knowledge base configured"
         case .knowledge(.chosen(let e, let s)): return "answer: \(e) (score \(s))"
+        case .knowledge(.predicted(let e, let p)): return "best entry: \(e), \(p)% sure"
         case .knowledge(let o): return "draft: \(o.description)"
         case .answersNotConfigured: return "automatic answers are not configured ([smtp]): waits for a human"
         case .targetGroup(let g, let how): return "target group \(g) (by \(how.rawValue))"

@@ -139,11 +139,14 @@ public enum TriageEngine {
                 match.candidates.removeAll { $0.id == a.entry }
                 match.candidates.insert(KnowledgeMatcher.Candidate(id: a.entry, score: (a.probability * 1000).rounded() / 1000), at: 0)
                 match.chosen = c.degree == .automatic ? a.entry : nil
-                match.outcome = .predicted(entry: a.entry, percent: Int((a.probability * 100).rounded(.down)))
+                match.outcome = c.degree == .automatic ? .chosen(entry: a.entry, score: (a.probability * 100).rounded() / 100)
+                    : .predicted(entry: a.entry, percent: Int((a.probability * 100).rounded(.down)))
             }
             d.candidates = match.candidates
             d.knowledgeEntry = match.chosen
-            if degree == .automatic || degree == .shadow || match.chosen == nil { reasons.append(.knowledge(match.outcome)) }
+            // (The answer model's unsure pick is already among the classification's reasons.)
+            let predicted: Bool = { if case .predicted = match.outcome { return true } else { return false } }()
+            if (degree == .automatic || degree == .shadow || match.chosen == nil) && !predicted { reasons.append(.knowledge(match.outcome)) }
             if degree == .automatic, match.chosen == nil { degree = .semiAutomatic }
             if degree == .shadow, match.chosen == nil { degree = .manual }
         } else if degree == .automatic {
