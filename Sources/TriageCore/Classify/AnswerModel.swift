@@ -47,10 +47,16 @@ public final class AnswerModel: Sendable {
     /// Of the knowledge base it was trained from (`fingerprint(_:)`): a changed knowledge base retrains it.
     public let fingerprint: String
 
+    /// Per language: the class indices of its entries and then `none` (the only logits a prediction needs).
+    let classesByLanguage: [String: [Int]]
+
     public init(model: ClassifierModel, entries: [Entry], fingerprint: String) {
         self.model = model
         self.entries = entries
         self.fingerprint = fingerprint
+        var by: [String: [Int]] = [:]
+        for (k, e) in entries.enumerated() { by[e.language, default: []].append(k) }
+        classesByLanguage = by.mapValues { $0 + [entries.count] }
     }
 
     /// Identifies what the model learns from an entry set (ids, categories, languages, titles, questions, keywords).
@@ -126,15 +132,25 @@ public final class AnswerModel: Sendable {
         let mask = Int32((1 << AnswerModel.bits) - 1)
         var v = FeatureVector(indices: features.indices.map { $0 & mask }, values: features.values)
         model.weigh(&v)
-        let logits = model.logits(v)
+        guard let classes = classesByLanguage[language] else { return nil }
+        // Logits of the entries of the message's language and `none` only (the softmax is over those).
+        let c = model.categories.count
+        var logits = [Float](repeating: 0, count: c)
+        for k in classes { logits[k] = model.bias[k] }
+        model.weights.withUnsafeBufferPointer { w in
+            for f in 0..<v.indices.count {
+                let base = Int(v.indices[f]) * c
+                let x = v.values[f]
+                for k in classes { logits[k] += w[base + k] * x }
+            }
+        }
         let t = max(model.temperature, 0.05)
-        // Softmax over the entries of the message's language and `none`.
         let noneIndex = entries.count
-        var m = logits[noneIndex] / t
-        for (k, e) in entries.enumerated() where e.language == language { m = max(m, logits[k] / t) }
-        var p = [Float](repeating: 0, count: logits.count)
+        var m = -Float.infinity
+        for k in classes { m = max(m, logits[k] / t) }
+        var p = [Float](repeating: 0, count: c)
         var sum: Float = 0
-        for k in logits.indices where k == noneIndex || entries[k].language == language {
+        for k in classes {
             p[k] = Float(exp(Double(logits[k] / t - m)))
             sum += p[k]
         }

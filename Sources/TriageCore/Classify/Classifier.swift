@@ -27,7 +27,7 @@ public struct ClassifierSettings: Sendable {
     public var categories: [String] = Category.defaults
     /// Per category; categories without an entry use `defaultThresholds`.
     public var thresholds: [String: Thresholds] = [:]
-    public var defaultThresholds = Thresholds(auto: 0.95, draft: 0.6)
+    public var defaultThresholds = Thresholds(auto: 0.98, draft: 0.6)
     /// Below this share of known words, confidence is scaled down (mail unlike anything trained on).
     public var minimumCoverage: Double = 0.75
     /// Languages that may be answered automatically.

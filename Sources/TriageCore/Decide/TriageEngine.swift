@@ -133,14 +133,19 @@ public enum TriageEngine {
             }
         }
         if degree != .manual, let matcher = snapshot.matcher {
-            var match = matcher.match(subject: input.subject, body: input.body, category: c.category, language: c.language)
+            var match: KnowledgeMatcher.Result
             if let a = c.answer, a.category == c.category, matcher.entry(a.entry) != nil {
-                // The answer model decided: its entry leads the candidates and is the answer when it is sure.
-                match.candidates.removeAll { $0.id == a.entry }
-                match.candidates.insert(KnowledgeMatcher.Candidate(id: a.entry, score: (a.probability * 1000).rounded() / 1000), at: 0)
+                // The answer model decided: its entry (and its runner-up) are the candidates, and its entry is
+                // the answer when it is sure. (BM25 is for a classifier without an answer model.)
+                func rounded(_ p: Double) -> Double { (p * 1000).rounded() / 1000 }
+                var candidates = [KnowledgeMatcher.Candidate(id: a.entry, score: rounded(a.probability))]
+                if let r = a.runnerUp, matcher.entry(r) != nil { candidates.append(KnowledgeMatcher.Candidate(id: r, score: rounded(a.runnerUpProbability))) }
+                match = KnowledgeMatcher.Result(chosen: nil, candidates: candidates, outcome: .noEntry(category: c.category, language: c.language))
                 match.chosen = c.degree == .automatic ? a.entry : nil
                 match.outcome = c.degree == .automatic ? .chosen(entry: a.entry, score: (a.probability * 100).rounded() / 100)
                     : .predicted(entry: a.entry, percent: Int((a.probability * 100).rounded(.down)))
+            } else {
+                match = matcher.match(subject: input.subject, body: input.body, category: c.category, language: c.language)
             }
             d.candidates = match.candidates
             d.knowledgeEntry = match.chosen
