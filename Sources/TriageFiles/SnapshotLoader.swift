@@ -21,8 +21,11 @@ public enum SnapshotLoader {
     ///   - stateDir: overrides `state_dir` (`--state-dir`).
     ///   - mailboxes: false for commands that need no mailbox passwords (`classify`).
     ///   - classifier: false to skip loading or training the model (`check-config`).
+    /// `saveTrained`: a model trained here (none was saved) is written to the state directory, so the next
+    /// start loads it in milliseconds; such a model is trained again whole when the knowledge base changes.
+    /// Only the daemon sets it (`replay` and `check-config` write nothing).
     public static func load(configPath: String, stateDir: String? = nil, mailboxes: Bool = true, classifier wantClassifier: Bool = true,
-                            generation: Int = 1) throws -> Loaded
+                            generation: Int = 1, saveTrained: Bool = false) throws -> Loaded
     {
         var (config, warnings) = try ConfigLoader.load(path: configPath, mailboxes: mailboxes)
         if let stateDir { config.stateDir = stateDir }
@@ -85,7 +88,9 @@ public enum SnapshotLoader {
         if wantClassifier {
             let path = ModelStore.path(stateDir: config.stateDir)
             do {
-                if var model = try ModelStore.load(path) {
+                if var model = try ModelStore.load(path),
+                   !(model.summary.contains(ModelStore.trainedAtStartUp) && kb.map { AnswerModel.fingerprint($0.entries) } != model.answers?.fingerprint)
+                {
                     source = path
                     if let kb {
                         let (m, retrained) = ModelStore.withAnswers(model, entries: kb.entries, examples: kb.examples)
@@ -94,14 +99,26 @@ public enum SnapshotLoader {
                     }
                     shared = SharedClassifier(Classifier(model: model, settings: settings), source: source!)
                 }
+            } catch let e as TriageError where e.code == .model && kb != nil {
+                // A model file of an older version (after an upgrade) or a damaged one: train a new one.
+                diagnostics.append(ConfigDiagnostic(.warning, file: path, line: nil, keyPath: "", "\(e.message); training from the knowledge base instead"))
             } catch {
                 throw ConfigError(diagnostics: diagnostics + [ConfigDiagnostic(.error, file: path, line: nil, keyPath: "", "\(error)")])
             }
             if shared == nil, let kb, let dir = config.knowledgeBase {
                 let (trained, _) = Trainer.train(kb.entries.flatMap(\.trainingExamples) + kb.examples, categories: settings.categories,
                                                  anchors: KnowledgeEntry.anchors(kb.entries))
-                let model = ModelStore.withAnswers(trained, entries: kb.entries, examples: kb.examples).model
+                var model = ModelStore.withAnswers(trained, entries: kb.entries, examples: kb.examples).model
                 source = "trained at start-up from \(dir)"
+                if saveTrained {
+                    model.summary.append(ModelStore.trainedAtStartUp)
+                    do {
+                        try ModelStore.save(model, to: path)
+                        source! += ", saved to \(path)"
+                    } catch {
+                        diagnostics.append(ConfigDiagnostic(.warning, file: path, line: nil, keyPath: "", "cannot save the trained model: \(error)"))
+                    }
+                }
                 shared = SharedClassifier(Classifier(model: model, settings: settings), source: source!)
             }
         }

@@ -163,18 +163,14 @@ import TriageTesting
         #expect(examples.map(\.label) == ["delivery-times", AnswerModel.noEntry, AnswerModel.noEntry])
     }
 
-    @Test func retrainsOnNewFeedbackAndKeepsThePreviousModel() throws {
+    /// A configuration with a two-entry knowledge base in a new directory; returns the directory.
+    static func setUp() throws -> String {
         let dir = NSTemporaryDirectory() + "mt-retrain-\(UUID().uuidString)"
         let kb = dir + "/kb"
         try FileManager.default.createDirectory(atPath: kb + "/order_info", withIntermediateDirectories: true)
         try FileManager.default.createDirectory(atPath: kb + "/password", withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(atPath: dir) }
-        func entry(_ id: String, _ category: String, _ questions: [String], _ keywords: String) throws {
-            try "---\nid: \(id)\ncategory: \(category)\nlanguage: de\ntitle: \(id)\nquestions:\n\(questions.map { "  - \($0)" }.joined(separator: "\n"))\nkeywords: [\(keywords)]\n---\nHallo {{customer_name}}, so geht es.\n"
-                .write(toFile: "\(kb)/\(category)/\(id).md", atomically: true, encoding: .utf8)
-        }
-        try entry("delivery-times", "order_info", ["Wie lange dauert die Lieferung?", "Wann kommt meine Bestellung an?", "Lieferzeit nach Österreich"], "lieferzeit, lieferung")
-        try entry("password-reset", "password", ["Ich habe mein Passwort vergessen", "Passwort zurücksetzen", "Wie bekomme ich ein neues Passwort?"], "passwort, vergessen")
+        try entry(kb, "delivery-times", "order_info", ["Wie lange dauert die Lieferung?", "Wann kommt meine Bestellung an?", "Lieferzeit nach Österreich"], "lieferzeit, lieferung")
+        try entry(kb, "password-reset", "password", ["Ich habe mein Passwort vergessen", "Passwort zurücksetzen", "Wie bekomme ich ein neues Passwort?"], "passwort, vergessen")
         try """
             state_dir = "\(dir)/state"
             knowledge_base = "\(kb)"
@@ -184,6 +180,41 @@ import TriageTesting
             username = "support@example.com"
             password_file = "/dev/null"
             """.write(toFile: dir + "/mailtriage.toml", atomically: true, encoding: .utf8)
+        return dir
+    }
+
+    static func entry(_ kb: String, _ id: String, _ category: String, _ questions: [String], _ keywords: String) throws {
+        try "---\nid: \(id)\ncategory: \(category)\nlanguage: de\ntitle: \(id)\nquestions:\n\(questions.map { "  - \($0)" }.joined(separator: "\n"))\nkeywords: [\(keywords)]\n---\nHallo {{customer_name}}, so geht es.\n"
+            .write(toFile: "\(kb)/\(category)/\(id).md", atomically: true, encoding: .utf8)
+    }
+
+    /// The daemon saves the model it trained; the next start loads it; a changed knowledge base trains it
+    /// again; a model file this build cannot read is replaced, with a warning, instead of stopping the daemon.
+    @Test func aModelTrainedAtStartUpIsSavedAndRetrainedWhenTheKnowledgeBaseChanges() throws {
+        let dir = try Self.setUp()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let config = dir + "/mailtriage.toml", model = ModelStore.path(stateDir: dir + "/state")
+        let first = try SnapshotLoader.load(configPath: config, saveTrained: true)
+        #expect(first.classifierSource?.hasPrefix("trained at start-up") == true && FileManager.default.fileExists(atPath: model))
+        #expect(try SnapshotLoader.load(configPath: config, saveTrained: true).classifierSource == model)
+        // Read-only users of the loader (replay, check-config) train but write nothing.
+        try FileManager.default.removeItem(atPath: model)
+        _ = try SnapshotLoader.load(configPath: config)
+        #expect(!FileManager.default.fileExists(atPath: model))
+        _ = try SnapshotLoader.load(configPath: config, saveTrained: true)
+        try Self.entry(dir + "/kb", "invoice", "order_info", ["Wo finde ich meine Rechnung?", "Rechnung herunterladen"], "rechnung")
+        let changed = try SnapshotLoader.load(configPath: config, saveTrained: true)
+        #expect(changed.classifierSource?.hasPrefix("trained at start-up") == true)
+        #expect(try ModelStore.load(model)?.answers?.entries.contains { $0.id == "invoice" } == true)
+        try Data("MTCM\u{1}\0\0\0".utf8).write(to: URL(fileURLWithPath: model))
+        let upgraded = try SnapshotLoader.load(configPath: config, saveTrained: true)
+        #expect(upgraded.classifierSource?.hasPrefix("trained at start-up") == true)
+        #expect(upgraded.warnings.contains { $0.description.contains("training from the knowledge base instead") })
+    }
+
+    @Test func retrainsOnNewFeedbackAndKeepsThePreviousModel() throws {
+        let dir = try Self.setUp()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
         let store = try StatsTests.fixtureStore()
         let r = Retrainer(configPath: dir + "/mailtriage.toml", stateDir: nil, store: store, logger: Logger(label: "test"))
         let model = ModelStore.path(stateDir: dir + "/state")

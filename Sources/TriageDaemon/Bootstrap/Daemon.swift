@@ -38,7 +38,7 @@ public final class Daemon: Sendable {
         stateDirOverride = stateDir
         self.logger = logger
         self.notifier = notifier
-        let loaded = try SnapshotLoader.load(configPath: configPath, stateDir: stateDir)
+        let loaded = try SnapshotLoader.load(configPath: configPath, stateDir: stateDir, saveTrained: true)
         for w in loaded.warnings { logger.warning("\(w.description)") }
         config = loaded.config
         classifierSource = loaded.classifierSource
@@ -181,7 +181,7 @@ public final class Daemon: Sendable {
         defer { notifier.notify("READY=1\nSTATUS=polling \(ingestors.count) mailbox\(ingestors.count == 1 ? "" : "es")") }
         let next = generation.load(ordering: .relaxed) + 1
         do {
-            let loaded = try SnapshotLoader.load(configPath: configPath, stateDir: stateDirOverride, generation: next)
+            let loaded = try SnapshotLoader.load(configPath: configPath, stateDir: stateDirOverride, generation: next, saveTrained: true)
             for w in loaded.warnings { logger.warning("\(w.description)") }
             if loaded.config.mailboxes.map(\.url) != config.mailboxes.map(\.url) || loaded.config.mailboxes.map(\.name) != config.mailboxes.map(\.name)
                 || loaded.config.smtp != config.smtp || loaded.config.resolvedDatabasePath != config.resolvedDatabasePath

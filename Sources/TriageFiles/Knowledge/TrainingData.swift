@@ -152,6 +152,9 @@ enum CSV {
 public enum ModelStore {
     public static func path(stateDir: String) -> String { (stateDir as NSString).appendingPathComponent("classifier.model") }
 
+    /// A summary line of a model the daemon trained itself (no `train`): retrained whole when the knowledge base changes.
+    public static let trainedAtStartUp = "trained at start-up"
+
     public static func load(_ path: String) throws -> ClassifierModel? {
         guard let data = FileManager.default.contents(atPath: path) else { return nil }
         return try ClassifierModel(bytes: [UInt8](data))
