@@ -11,11 +11,7 @@ extension SQLiteTicketStore {
                 Set(try Int64.fetchAll(db, sql: "SELECT DISTINCT ticket_id FROM event WHERE kind = ? AND ticket_id IS NOT NULL", arguments: [kind.rawValue]))
             }
             let automatic = try ids(.answerQueued), shadow = try ids(.answerShadowed)
-            // The customer wrote again within 7 days of an automatic answer.
-            let replied = Set(try Int64.fetchAll(db, sql: """
-                SELECT DISTINCT r.ticket_id FROM event r JOIN event q ON q.ticket_id = r.ticket_id AND q.kind = ?
-                WHERE r.kind = ? AND r.at >= q.at AND r.at <= q.at + 7 * 86400
-                """, arguments: [EventKind.answerQueued.rawValue, EventKind.ticketReplyReceived.rawValue]))
+            let replied = Set(try Int64.fetchAll(db, sql: SQLiteTicketStore.answeredThenRepliedSQL, arguments: SQLiteTicketStore.answeredThenRepliedArguments))
             var drafts: [Int64: (DraftState, String?, String)] = [:]
             for r in try Row.fetchAll(db, sql: "SELECT ticket_id, state, reason, kb_entry FROM draft ORDER BY id") {
                 if let st = DraftState(rawValue: r["state"]) { drafts[r["ticket_id"]] = (st, r["reason"], r["kb_entry"]) }
@@ -135,6 +131,14 @@ extension SQLiteTicketStore {
 }
 
 extension SQLiteTicketStore {
+    /// Tickets whose customer wrote again within 7 days of an automatic answer (a measure of unhelpful
+    /// answers, for `stats` and for retraining).
+    static let answeredThenRepliedSQL = """
+        SELECT DISTINCT r.ticket_id FROM event r JOIN event q ON q.ticket_id = r.ticket_id AND q.kind = ?
+        WHERE r.kind = ? AND r.at >= q.at AND r.at <= q.at + 7 * 86400
+        """
+    static let answeredThenRepliedArguments: StatementArguments = [EventKind.answerQueued.rawValue, EventKind.ticketReplyReceived.rawValue]
+
     /// Everything agents and customers taught us, with the raw messages, for retraining: the latest
     /// category of every recategorised ticket, drafts approved unchanged and rejected, and automatic
     /// answers the customer wrote back about within 7 days.
@@ -158,11 +162,9 @@ extension SQLiteTicketStore {
             }
             for r in try Row.fetchAll(db, sql: """
                 SELECT t.answer_entry AS entry, m.raw AS raw FROM ticket t JOIN message_raw m ON m.message_row = t.message_row
-                WHERE t.answer_entry IS NOT NULL AND t.id IN (
-                  SELECT r.ticket_id FROM event r JOIN event q ON q.ticket_id = r.ticket_id AND q.kind = ?
-                  WHERE r.kind = ? AND r.at >= q.at AND r.at <= q.at + 7 * 86400)
+                WHERE t.answer_entry IS NOT NULL AND t.id IN (\(SQLiteTicketStore.answeredThenRepliedSQL))
                 ORDER BY t.id
-                """, arguments: [EventKind.answerQueued.rawValue, EventKind.ticketReplyReceived.rawValue]) {
+                """, arguments: SQLiteTicketStore.answeredThenRepliedArguments) {
                 out.append(TrainingFeedback(kind: .unhelpful(entry: r["entry"]), raw: raw(r)))
             }
             return out

@@ -645,23 +645,6 @@ public final class SQLiteTicketStore: TicketRepository, ProcessingRepository, Ou
         }
     }
 
-    /// The latest correction of every corrected ticket with the raw message, for training.
-    public func corrections() throws -> [(category: String, raw: [UInt8])] {
-        try read("corrections") { db in
-            let rows = try Row.fetchAll(db, sql: """
-                SELECT t.category AS category, r.raw AS raw FROM ticket t
-                JOIN message_raw r ON r.message_row = t.message_row
-                WHERE t.id IN (SELECT ticket_id FROM event WHERE kind = ?)
-                  AND t.category IS NOT NULL
-                ORDER BY t.id
-                """, arguments: [EventKind.ticketRecategorized.rawValue])
-            return rows.map { r in
-                let data: Data = r["raw"]
-                return (r["category"], [UInt8](data))
-            }
-        }
-    }
-
     /// Counts for tests and `stats`: messages, locations, tickets, events.
     public func counts() throws -> (messages: Int, locations: Int, tickets: Int, events: Int) {
         try read("counts") { db in

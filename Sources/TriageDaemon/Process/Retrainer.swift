@@ -73,15 +73,16 @@ public struct Retrainer: Sendable {
     /// Blocking (training takes seconds): run it on a thread of its own.
     public func retrain(force: Bool = false) -> Outcome {
         do {
-            let loaded = try SnapshotLoader.load(configPath: configPath, stateDir: stateDir, classifier: false)
-            guard let dir = loaded.config.knowledgeBase else { return .kept(reason: "no knowledge base configured") }
+            var (config, _) = try ConfigLoader.load(path: configPath)
+            if let stateDir { config.stateDir = stateDir }
+            guard let dir = config.knowledgeBase else { return .kept(reason: "no knowledge base configured") }
             let kb = try TrainingData.knowledgeBase(at: dir)
             let feedback = try store.trainingFeedback()
-            let path = ModelStore.path(stateDir: loaded.config.stateDir)
+            let path = ModelStore.path(stateDir: config.stateDir)
             let current = try? ModelStore.load(path)
             let trainedWith = current.flatMap { ModelTraining.figure($0, "feedback") }.map { Int($0) } ?? 0
             if !force && feedback.count == trainedWith { return .noNewFeedback }
-            let run = ModelTraining.train(entries: kb.entries, examples: kb.examples, feedback: feedback, settings: loaded.config.classifier.settings)
+            let run = ModelTraining.train(entries: kb.entries, examples: kb.examples, feedback: feedback, settings: config.classifier.settings)
             let figures: Logger.Metadata = [
                 "feedback": "\(feedback.count)", "examples": "\(run.report.examples)", "seconds": "\(String(format: "%.1f", run.seconds))",
                 "accuracy": "\(String(format: "%.3f", run.report.accuracy))",

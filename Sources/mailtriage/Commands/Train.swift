@@ -74,9 +74,11 @@ struct TrainCommand: ParsableCommand {
             }
             try out.write(to: URL(fileURLWithPath: path))
         }
-        let withFeedback = examples + TrainingFeedback.examples(feedback)
-        if let exportExamples { try export(withFeedback.filter { settings.categories.contains($0.label) }, to: exportExamples) }
-        if let exportAnswers { try export(AnswerModel.trainingData(entries: entries, examples: withFeedback), to: exportAnswers) }
+        if exportExamples != nil || exportAnswers != nil {
+            let withFeedback = examples + TrainingFeedback.examples(feedback)
+            if let exportExamples { try export(withFeedback.filter { settings.categories.contains($0.label) }, to: exportExamples) }
+            if let exportAnswers { try export(AnswerModel.trainingData(entries: entries, examples: withFeedback), to: exportAnswers) }
+        }
         var opts = TrainingOptions()
         opts.epochs = epochs
         opts.l2 = Float(l2)
