@@ -4,8 +4,9 @@ set -euo pipefail
 # pkg-config finds libcurl for the CCurl target; g++ brings the C++ standard library headers TOMLKit's
 # toml++ needs (libstdc++-12-dev on Debian 12): a clean Debian with only the Swift toolchain lacks both.
 # python3-prometheus-client parses the metrics file in the tests; tmux gives them a real terminal; man-db and
-# systemd (systemd-analyze) check the installed man page and unit.
-NEED="pkg-config g++ libcurl4-openssl-dev libsqlite3-dev libstemmer-dev dovecot-imapd python3-aiosmtpd python3-prometheus-client tmux man-db systemd openssl ca-certificates"
+# systemd (systemd-analyze) check the installed man page and unit; chromium (with a font) opens the page
+# `analyze --html` writes, headless, for a screenshot.
+NEED="pkg-config g++ libcurl4-openssl-dev libsqlite3-dev libstemmer-dev dovecot-imapd python3-aiosmtpd python3-prometheus-client tmux man-db systemd openssl ca-certificates chromium fonts-dejavu-core"
 [ "${WITH_BENCH:-0}" = 1 ] && NEED="$NEED curl time"
 missing=()
 for p in $NEED; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done

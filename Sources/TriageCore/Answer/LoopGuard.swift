@@ -14,6 +14,9 @@ public struct LoopGuard: Sendable {
         /// Automatic answers to one sender within `window` seconds.
         public var maxAnswersPerSender = 3
         public var window: Int64 = 24 * 3600
+        /// A message without Return-Path is refused. Off only for archives (`analyze`): exports often drop the
+        /// field that the delivering server adds to every message in a mailbox.
+        public var requireReturnPath = true
 
         public init() {}
     }
@@ -79,7 +82,7 @@ public struct LoopGuard: Sendable {
         if f.report.isBulk { out.append(.bulkMail) }
         // Return path: missing or null means "do not reply" (RFC 3834 section 2).
         let returnPath = h["Return-Path"]?.trimmingASCIISpace()
-        if returnPath == nil { out.append(.noReturnPath) } else if returnPath == "<>" || returnPath == "< >" { out.append(.nullReturnPath) }
+        if returnPath == nil { if settings.requireReturnPath { out.append(.noReturnPath) } } else if returnPath == "<>" || returnPath == "< >" { out.append(.nullReturnPath) }
         // The sender: present, not a role, not us.
         let sender = (f.envelope.replyTo.first ?? f.envelope.from)?.address.lowercased() ?? ""
         if sender.isEmpty || !sender.contains("@") {

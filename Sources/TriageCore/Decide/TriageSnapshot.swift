@@ -1,10 +1,10 @@
 /// The active configuration a decision is made with: one immutable value, swapped whole on reload.
 public struct TriageSnapshot: Sendable {
     public let config: TriageConfig
-    public let classifier: SharedClassifier?
+    public private(set) var classifier: SharedClassifier?
     /// Nil without a knowledge base.
     public let matcher: KnowledgeMatcher?
-    public let loopGuard: LoopGuard
+    public private(set) var loopGuard: LoopGuard
     /// Automatic answers can be sent (an `[smtp]` table is configured).
     public let answersEnabled: Bool
     /// The domain of our answers' Message-IDs.
@@ -40,6 +40,25 @@ public struct TriageSnapshot: Sendable {
         do { loopGuard = try LoopGuard(settings: s) } catch {
             throw TriageError(.config, "answers.role_sender_pattern is not a valid regular expression: \(error)")
         }
+    }
+
+    /// The same configuration with a classifier of its own (over the same model), for a thread that
+    /// decides in parallel with others: a `SharedClassifier` serialises its callers.
+    public func withOwnClassifier() -> TriageSnapshot {
+        guard let c = classifier else { return self }
+        var copy = self
+        copy.classifier = SharedClassifier(Classifier(model: c.model, settings: c.settings), source: c.source)
+        return copy
+    }
+
+    /// The same configuration for mail read from an archive: a missing Return-Path is not held against a
+    /// message (exports drop it; the delivering server adds one to everything that reaches a mailbox).
+    public func forArchive() -> TriageSnapshot {
+        var copy = self
+        var s = loopGuard.settings
+        s.requireReturnPath = false
+        if let g = try? LoopGuard(settings: s) { copy.loopGuard = g }
+        return copy
     }
 
     /// The settings of a configured mailbox.

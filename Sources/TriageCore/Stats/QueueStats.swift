@@ -205,7 +205,7 @@ public struct QueueStats: Sendable, Equatable, Codable {
     /// "2026-12" of a time (UTC).
     public static func month(_ t: Int64) -> String {
         // Days since 1970 to a civil date (Howard Hinnant's algorithm).
-        let z = t / 86400 + 719_468
+        let z = (t >= 0 ? t : t - 86_399) / 86_400 + 719_468
         let era = (z >= 0 ? z : z - 146_096) / 146_097
         let doe = z - era * 146_097
         let yoe = (doe - doe / 1460 + doe / 36524 - doe / 146_096) / 365

@@ -89,7 +89,7 @@ struct ClassifierOptions: ParsableArguments {
 
     /// The configuration a decision is made with: the configured one (answers, mailboxes, thresholds) with
     /// the classifier and knowledge base these options choose.
-    func snapshot(_ cfg: TriageConfig?) throws -> (TriageSnapshot, String) {
+    func snapshot(_ cfg: TriageConfig?, serviceLevels: ServiceLevels? = nil, templates: [String: String] = [:]) throws -> (TriageSnapshot, String) {
         let (classifier, source) = try classifier(cfg)
         var config = cfg ?? TriageConfig()
         config.classifier.settings = classifier.settings
@@ -102,7 +102,8 @@ struct ClassifierOptions: ParsableArguments {
             throw ValidationError("no mailbox \"\(mailbox)\" in the configuration")
         }
         do {
-            return (try TriageSnapshot(config: config, classifier: SharedClassifier(classifier, source: source), knowledgeBase: entries), source)
+            return (try TriageSnapshot(config: config, classifier: SharedClassifier(classifier, source: source), knowledgeBase: entries,
+                                       serviceLevels: serviceLevels, templates: templates), source)
         } catch {
             printErr("mailtriage: \(error)")
             throw ExitCode(1)
