@@ -10,7 +10,7 @@ struct MailTriage: AsyncParsableCommand {
             mailtriage polls IMAP mailboxes, stores every message as a ticket in its SQLite database and
             queues it for the helpdesk. Configuration: /etc/mailtriage/mailtriage.toml (see --config).
             """,
-        subcommands: [Serve.self, CheckConfig.self, Queue.self, StatsCommand.self, ReplayCommand.self, AnalyzeCommand.self, Parse.self, ClassifyCommand.self,
+        subcommands: [Serve.self, CheckConfig.self, Queue.self, StatsCommand.self, ReplayCommand.self, AnalyzeCommand.self, ReprocessCommand.self, Parse.self, ClassifyCommand.self,
                       EvalCommand.self, TrainCommand.self])
 
     /// As ArgumentParser's, but a usage error exits with status 2 (scripts tell "refused", 1, from "wrong call", 2).

@@ -113,6 +113,8 @@ public enum EventKind: String, Sendable, Codable, CaseIterable {
     case ticketRecategorized = "ticket.recategorized"
     /// A new ticket that cites another customer's ticket (it did not join it).
     case ticketLinked = "ticket.linked"
+    /// Parsed and decided again (`mailtriage reprocess`), after a fix or with bytes fetched again.
+    case ticketReprocessed = "ticket.reprocessed"
     case answerQueued = "answer.queued"
     case answerRefused = "answer.refused"
     case answerSent = "answer.sent"
