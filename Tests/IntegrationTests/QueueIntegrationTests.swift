@@ -17,8 +17,8 @@ import Glibc
         pipeline = try PipelineIntegrationTests()
     }
 
-    /// A mailbox with service levels: mail from `vip-<tag>.example` is semi-automatic (drafts).
-    func setup(_ tag: String) throws -> (TestSetup, String) {
+    /// A mailbox with service levels: mail from `vip-<tag>.example` is semi-automatic (drafts), or `degree`.
+    func setup(_ tag: String, degree: String = "semi_automatic") throws -> (TestSetup, String) {
         let root = NSTemporaryDirectory() + "mt-q-\(UUID().uuidString)"
         try FileManager.default.createDirectory(atPath: root, withIntermediateDirectories: true)
         let levels = root + "/service-levels.toml"
@@ -34,7 +34,7 @@ import Glibc
             group = "vip"
             calendar = "always"
             first_response = "1h"
-            degree = "semi_automatic"
+            degree = "\(degree)"
             priority = "high"
             [[policy]]
             calendar = "always"
@@ -157,6 +157,47 @@ import Glibc
         #expect(stolen == 1)
         // Usage errors exit with 2.
         #expect(try queue(s, ["claim"]).status == 2)
+    }
+
+    @Test func shadowPrecisionInStatsIsWhatTheAgentsDidWithTheRecordedAnswers() throws {
+        let tag = UUID().uuidString.prefix(6).lowercased()
+        let (s, user) = try setup(tag, degree: "shadow")
+        let customers = (1...5).map { "s\($0)@vip-\(tag).example" }
+        try server.deliver(user, customers.enumerated().map { i, c in
+            PipelineIntegrationTests.mail(from: c, to: "support@example.com", subject: i % 2 == 0 ? "Passwort vergessen" : "Password reset",
+                                          body: i % 2 == 0 ? AnswerIntegrationTests.dePassword : AnswerIntegrationTests.enPassword,
+                                          messageID: "sh\(i)-\(tag)@vip.example")
+        })
+        #expect(try s.serveOnce().status == 0)
+        let ids = try customers.map { try ticket(s, from: $0) }
+        for id in ids {
+            let row = try pipeline.db(s).read { try Row.fetchOne($0, sql: "SELECT degree, state, category FROM ticket WHERE id = ?", arguments: [id]) }
+            #expect(row?["degree"] == AutomationDegree.shadow.rawValue && row?["state"] == TicketState.awaitingApproval.rawValue
+                && row?["category"] == "password", "\(String(describing: row))")
+        }
+        #expect(customers.allSatisfy { pipeline.answers.captured(to: $0).isEmpty }, "shadow mode sends nothing")
+        // 1 and 4 approved as they are; 2 rewritten in $EDITOR; 3 rejected; 5 not handled yet.
+        #expect(try queue(s, ["approve", "\(ids[0])"]).status == 0)
+        #expect(try queue(s, ["approve", "\(ids[3])"]).status == 0)
+        let editor = s.root + "/editor.sh"
+        try "#!/bin/sh\nprintf 'Hello,\\n\\nyour account was locked after too many attempts; we have unlocked it.\\n' > \"$1\"\n"
+            .write(toFile: editor, atomically: true, encoding: .utf8)
+        chmod(editor, 0o755)
+        let (p, _, errPath) = try CLI.start(["queue", "approve", "\(ids[1])", "--edit", "--config", s.configPath, "--as", "anna"],
+                                            environment: ["EDITOR": editor, "VISUAL": editor])
+        p.waitUntilExit()
+        #expect(p.terminationStatus == 0, "\((try? String(contentsOfFile: errPath, encoding: .utf8)) ?? "")")
+        #expect(try queue(s, ["reject", "\(ids[2])", "--reason", "single sign-on account"]).status == 0)
+        #expect(try s.serveOnce().status == 0)
+        #expect(pipeline.answers.captured(to: customers[0], expect: 1).count == 1 && pipeline.answers.captured(to: customers[1], expect: 1).count == 1)
+
+        let stats = try CLI.run(["stats", "--json", "--config", s.configPath])
+        #expect(stats.status == 0, "\(stats.stderr)")
+        let j = try #require(try JSONSerialization.jsonObject(with: Data(stats.stdout.utf8)) as? [String: Any])
+        let shadow = try #require(((j["stats"] as? [String: Any])?["shadowPrecision"] as? [String: Any])?["password"] as? [String: Any], "\(stats.stdout)")
+        #expect(shadow["cases"] as? Int == 4 && shadow["agreed"] as? Int == 2 && shadow["precision"] as? Double == 0.5, "\(shadow)")
+        let text = try CLI.run(["stats", "--config", s.configPath])
+        #expect(text.stdout.contains("shadow mode"), "\(text.stdout)")
     }
 
     @Test func aReassignmentIsUsedByTheNextTraining() throws {

@@ -175,7 +175,13 @@ public enum TriageEngine {
             }
         }
 
-        // Semi-automatic: a draft for an agent, from the clear entry or the best candidate.
+        // Semi-automatic: a draft for an agent, from the clear entry or the best candidate. Shadow: the answer
+        // that would have gone out is the agent's draft, so that approving it unchanged, editing or rejecting it
+        // is the team's own judgement of it (the shadow figures in `stats`).
+        if degree == .shadow, snapshot.answersEnabled, let id = d.knowledgeEntry, let entry = snapshot.matcher?.entry(id) {
+            d.draft = Draft(entry: id, body: draftText(entry, to: parsed, fallbackName: ticket.fromAddress, ticketID: s.id, snapshot: snapshot))
+            d.ticket.state = .awaitingApproval
+        }
         if degree == .semiAutomatic, snapshot.answersEnabled, m.textOnly != nil || (d.loopGuard.isEmpty && from != nil),
            let id = d.knowledgeEntry ?? d.candidates.first?.id, let entry = snapshot.matcher?.entry(id)
         {

@@ -170,10 +170,13 @@ public struct QueueStats: Sendable, Equatable, Codable {
                 }
             }
             for reason in r.loopRefusals { s.loopGuardRefusals[reason, default: 0] += 1 }
-            if let decided = r.shadowCategory, let shadow = r.shadowText, let agent = r.agentText {
+            if let decided = r.shadowCategory, let shadow = r.shadowText, r.agentText != nil || r.draft == .rejected {
+                // The agent approved the recorded answer unchanged, or sent text close to it; a rejected draft,
+                // a different category or other text is a disagreement.
                 var f = s.shadowPrecision[decided] ?? ShadowFigures()
                 f.cases += 1
-                if r.category == decided && similarity(shadow, agent) >= 0.5 { f.agreed += 1 }
+                let close = r.draft == .approved || (r.draft != .rejected && r.agentText.map { similarity(shadow, $0) >= 0.5 } == true)
+                if r.category == decided && close { f.agreed += 1 }
                 f.precision = Double(f.agreed) / Double(f.cases)
                 s.shadowPrecision[decided] = f
             }
