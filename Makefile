@@ -14,7 +14,7 @@ PREFIX ?= /usr/local
 SYSCONFDIR ?= /etc
 SWIFT_TEST_FLAGS ?=
 
-.PHONY: deps build release test demo bench bench-answers bench-ingest bench-parse fuzz man install install-check uninstall clean
+.PHONY: deps build release test demo bench bench-answers bench-analyze bench-ingest bench-parse fuzz man install install-check uninstall clean
 
 deps:
 	@Tests/Servers/install-deps.sh
@@ -42,7 +42,7 @@ demo: build
 	@Tests/Servers/demo.sh "$(DEMO_DIR)" "$$(swift build --show-bin-path)"
 
 # Ingest throughput against the local Dovecot, beside Python's imaplib in the same run.
-bench: bench-ingest bench-parse bench-classify bench-answers
+bench: bench-ingest bench-parse bench-classify bench-answers bench-analyze
 
 # Classifier figures (issue 4): our eval on the shared datasets beside a scikit-learn peer, and speed.
 bench-classify: release
@@ -53,6 +53,12 @@ bench-classify: release
 bench-answers: release
 	@python3 -c "import sklearn" 2>/dev/null || pip install -q scikit-learn; \
 	Benchmarks/answers.sh "$$(swift build -c release --show-bin-path)" "$(SHARED)"
+
+# `mailtriage analyze` over the shared MIME corpus and generated mbox archives (20,000 and 200,000 messages):
+# throughput and peak RSS beside a Python peer (email + scikit-learn on both cores) in the same run.
+bench-analyze: release
+	@WITH_BENCH=1 Tests/Servers/install-deps.sh; python3 -c "import sklearn" 2>/dev/null || pip install -q scikit-learn; \
+	Benchmarks/analyze.sh "$$(swift build -c release --show-bin-path)" "$(SHARED)"
 
 bench-ingest: release
 	@WITH_BENCH=1 Tests/Servers/install-deps.sh; \

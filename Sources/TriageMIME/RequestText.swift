@@ -91,8 +91,12 @@ public enum RequestText {
     ]
 
     /// "Viele Grüße", "Thanks!", "Danke und Gruß", "lg Aylin", "Gruß aus Kiel": a short line that starts with a sign-off.
+    /// The first letters sign-offs start with: most lines of a mail are ruled out without folding them.
+    static let signOffInitials: Set<Character> = Set(signOffs.compactMap(\.first).flatMap { [$0, Character($0.uppercased())] })
+
     static func isSignOff(_ line: Substring) -> Bool {
-        guard trim(line).utf8.count <= 60 else { return false }  // prose: no need to look closer
+        let t = trim(line)
+        guard t.utf8.count <= 60, let first = t.first, signOffInitials.contains(first) else { return false }  // prose: no need to look closer
         let l = folded(line)
         guard !l.isEmpty, l.count <= 45, !l.contains("?") else { return false }
         for s in signOffs where l.hasPrefix(s) {

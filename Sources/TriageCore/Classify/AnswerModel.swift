@@ -135,13 +135,18 @@ public final class AnswerModel: Sendable {
         guard let classes = classesByLanguage[language] else { return nil }
         // Logits of the entries of the message's language and `none` only (the softmax is over those).
         let c = model.categories.count
-        var logits = [Float](repeating: 0, count: c)
-        for k in classes { logits[k] = model.bias[k] }
-        model.weights.withUnsafeBufferPointer { w in
-            for f in 0..<v.indices.count {
-                let base = Int(v.indices[f]) * c
-                let x = v.values[f]
-                for k in classes { logits[k] += w[base + k] * x }
+        // Every class's logit, a contiguous row of weights per feature (vectorised); only the language's are used.
+        var logits = model.bias
+        logits.withUnsafeMutableBufferPointer { l in
+            model.weights.withUnsafeBufferPointer { w in
+                guard let lp = l.baseAddress, let wp = w.baseAddress, w.count >= c else { return }
+                for f in 0..<v.indices.count {
+                    let base = Int(v.indices[f]) * c
+                    guard base >= 0, base + c <= w.count else { continue }
+                    let row = wp + base
+                    let x = v.values[f]
+                    for k in 0..<c { lp[k] += row[k] * x }
+                }
             }
         }
         let t = max(model.temperature, 0.05)

@@ -7,6 +7,8 @@ public struct IncomingMessage: Sendable {
     public var parsed: ParsedMessage?
     /// Text without headers (`classify --text`, `eval`): the loop guard and threading do not apply.
     public var textOnly: ClassifierInput?
+    /// The classifier input, worked out once by a caller that needs it too (`analyze`).
+    public var prepared: ClassifierInput?
 
     /// Parses the stored bytes unless the message was not downloaded or has failed processing before.
     public init(stored: StoredMessage) {
@@ -32,6 +34,7 @@ public struct IncomingMessage: Sendable {
     /// greeting and sign-off).
     public var classifierInput: ClassifierInput? {
         if let textOnly { return textOnly }
+        if let prepared { return prepared }
         guard let p = parsed else { return nil }
         return ClassifierInput(subject: p.envelope.subject, body: RequestText.of(p.newText.isEmpty ? p.text : p.newText),
                                sender: p.envelope.from?.address ?? "", mailbox: stored.mailbox)

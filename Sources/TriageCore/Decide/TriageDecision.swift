@@ -71,6 +71,9 @@ public struct DecisionContext: Sendable, Equatable {
     public var token: String
     /// Per target group: tickets waiting for a first answer and first answers given by people last week.
     public var backlog: [String: GroupBacklog] = [:]
+    /// The classification names the words that decided it (a reason). Off where nobody reads the reasons
+    /// (`analyze` over an archive): it costs a pass over the words per category.
+    public var explain = true
 
     public init(threadCandidates: [ThreadCandidate] = [], recentAnswersToSender: Int = 0, renderReply: Bool = false,
                 token: String = "preview")

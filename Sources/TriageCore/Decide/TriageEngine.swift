@@ -93,7 +93,7 @@ public enum TriageEngine {
             d.reasons = reasons
             return d
         }
-        let c = classifier.classify(input)
+        let c = classifier.classify(input, explain: context.explain)
         d.classification = c
         reasons += c.reasons.map { .classified($0) }
         var degree = c.degree

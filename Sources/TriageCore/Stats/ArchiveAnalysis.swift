@@ -33,7 +33,8 @@ public struct AnalysisItem: Sendable {
 
     /// The facts of `decision`. `goodEntry`: the answer model's probability from which an entry counts as a
     /// fitting answer (below it, the message is a knowledge gap).
-    public static func of(_ d: TriageDecision, parsed: ParsedMessage?, source: String, bytes: Int, fileTime: Int64?,
+    /// `request`: the request text as the classifier read it (greeting and sign-off removed), if at hand.
+    public static func of(_ d: TriageDecision, parsed: ParsedMessage?, request: String? = nil, source: String, bytes: Int, fileTime: Int64?,
                           goodEntry: Double, terms: inout GapTerms) -> AnalysisItem
     {
         let c = d.classification
@@ -65,7 +66,7 @@ public struct AnalysisItem: Sendable {
             let sure = c.answer.map { $0.category == c.category && $0.probability >= goodEntry } ?? false
             if !sure {
                 let subject = String(parsed.envelope.subject.prefix(120))
-                let t = terms.terms(subject: parsed.envelope.subject, body: RequestText.of(parsed.newText.isEmpty ? parsed.text : parsed.newText),
+                let t = terms.terms(subject: parsed.envelope.subject, body: request ?? RequestText.of(parsed.newText.isEmpty ? parsed.text : parsed.newText),
                                     language: c.language)
                 if !t.isEmpty { item.gap = GapSample(language: c.language, category: c.category, subject: subject, terms: t) }
             }

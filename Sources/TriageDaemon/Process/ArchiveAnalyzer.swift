@@ -115,8 +115,13 @@ public enum ArchiveAnalyzer {
         let at = parsed.envelope.date ?? m.fileTime ?? Int64(Date().timeIntervalSince1970)
         let stored = StoredMessage(id: id, mailbox: mailbox, raw: m.raw, size: m.size, truncated: m.truncated, fetchError: nil,
                                    preBaseline: false, attempts: 1, receivedAt: at)
-        let d = TriageEngine.decide(IncomingMessage(stored: stored, parsed: parsed), snapshot: snapshot, context: DecisionContext(), now: at)
-        return AnalysisItem.of(d, parsed: parsed, source: m.source, bytes: m.size, fileTime: m.fileTime, goodEntry: goodEntry, terms: &terms)
+        var incoming = IncomingMessage(stored: stored, parsed: parsed)
+        incoming.prepared = incoming.classifierInput
+        var context = DecisionContext()
+        context.explain = false
+        let d = TriageEngine.decide(incoming, snapshot: snapshot, context: context, now: at)
+        return AnalysisItem.of(d, parsed: parsed, request: incoming.prepared?.body, source: m.source, bytes: m.size, fileTime: m.fileTime,
+                               goodEntry: goodEntry, terms: &terms)
     }
 }
 

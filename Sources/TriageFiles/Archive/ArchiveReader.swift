@@ -54,7 +54,8 @@ public enum ArchiveReader {
 
     /// The files under `paths`. A file given by name is read as an mbox when it starts with "From ", else as
     /// one message. In directories, Maildir folders give their `cur/` and `new/` files; other files count
-    /// when they end in `.eml`, start with "From " (mbox) or start with a mail header.
+    /// when they end in `.eml` (one message, even after a "From " line), start with "From " (mbox) or start
+    /// with a mail header.
     public static func inputs(_ paths: [String]) throws -> ArchiveInputs {
         var out = ArchiveInputs()
         let fm = FileManager.default
@@ -105,9 +106,10 @@ public enum ArchiveReader {
                 out.skipped.append(p)
                 continue
             }
-            if isMbox(head) {
+            let eml = name.lowercased().hasSuffix(".eml")
+            if isMbox(head) && !eml {
                 out.files.append(ArchiveInput(path: p, kind: .mbox, bytes: fileSize(p)))
-            } else if name.lowercased().hasSuffix(".eml") || looksLikeHeader(head) {
+            } else if eml || looksLikeHeader(head) {
                 out.files.append(ArchiveInput(path: p, kind: .message, bytes: fileSize(p)))
             } else {
                 out.skipped.append(p)
@@ -186,7 +188,8 @@ public enum ArchiveReader {
     /// at least one field every message has.
     static func looksLikeHeader(_ head: [UInt8]) -> Bool {
         guard let colon = head.firstIndex(of: 0x3A), colon > 0, head[..<colon].allSatisfy({ $0 > 0x20 && $0 < 0x7F }) else { return false }
-        let text = String(decoding: head, as: UTF8.self).lowercased()
+        // CR bytes out first: in a Swift string "\r\n" is one character, and the lines are split at "\n".
+        let text = String(decoding: head.filter { $0 != 0x0D }, as: UTF8.self).lowercased()
         let block = text.components(separatedBy: "\n\n").first ?? text
         let lines = block.split(separator: "\n").map { $0.hasPrefix(" ") || $0.hasPrefix("\t") ? "" : $0 }
         let known = ["from:", "date:", "subject:", "received:", "message-id:", "return-path:", "mime-version:", "to:"]
