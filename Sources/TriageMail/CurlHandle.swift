@@ -90,11 +90,13 @@ final class CurlHandle {
     }
 
     /// TLS and timeout settings shared by the IMAP and SMTP clients. Verification is always on.
-    func configureTransport(username: String, password: Secret, caFile: String?, requireStartTLS: Bool,
+    /// With a `bearer` token libcurl logs in with OAUTHBEARER or XOAUTH2, whichever the server offers.
+    func configureTransport(username: String, password: Secret, bearer: Secret? = nil, caFile: String?, requireStartTLS: Bool,
                             connectTimeout: Duration, responseTimeout: Duration)
     {
         ccurl_setopt_string(handle, CURLOPT_USERNAME, username)
-        ccurl_setopt_string(handle, CURLOPT_PASSWORD, password.reveal())
+        if let bearer { ccurl_setopt_string(handle, CURLOPT_XOAUTH2_BEARER, bearer.reveal()) }
+        else { ccurl_setopt_string(handle, CURLOPT_PASSWORD, password.reveal()) }
         ccurl_setopt_long(handle, CURLOPT_SSL_VERIFYPEER, 1)
         ccurl_setopt_long(handle, CURLOPT_SSL_VERIFYHOST, 2)
         if let caFile { ccurl_setopt_string(handle, CURLOPT_CAINFO, caFile) }

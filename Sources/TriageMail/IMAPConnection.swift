@@ -9,6 +9,8 @@ final class IMAPConnection {
         var url: IMAPURL
         var username: String
         var password: Secret
+        /// An OAuth2 access token instead of the password.
+        var bearer: Secret? = nil
         var caFile: String?
         var connectTimeout: Duration
         var responseTimeout: Duration
@@ -26,7 +28,7 @@ final class IMAPConnection {
         curl = try CurlHandle()
         curl.buffers.abort = settings.abort
         curl.configureTransport(
-            username: settings.username, password: settings.password, caFile: settings.caFile,
+            username: settings.username, password: settings.password, bearer: settings.bearer, caFile: settings.caFile,
             requireStartTLS: settings.url.security == .startTLS,
             connectTimeout: settings.connectTimeout, responseTimeout: settings.responseTimeout)
     }

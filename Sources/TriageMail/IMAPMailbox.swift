@@ -10,6 +10,8 @@ public final class IMAPMailbox: MailboxSource {
         public var url: IMAPURL
         public var username: String
         public var password: Secret
+        /// OAuth2 (`auth = "oauth2"`): logins with an access token from here instead of the password.
+        public var tokens: OAuth2TokenSource?
         public var caFile: String?
         public var connectTimeout: Duration
         public var responseTimeout: Duration
@@ -26,9 +28,10 @@ public final class IMAPMailbox: MailboxSource {
         }
 
         /// Options for a configured mailbox, with its password already read.
-        public init(_ config: MailboxConfig, password: Secret) {
+        public init(_ config: MailboxConfig, password: Secret, tokens: OAuth2TokenSource? = nil) {
             self.init(url: config.url, username: config.username, password: password, caFile: config.caFile,
                       connectTimeout: config.connectTimeout, responseTimeout: config.responseTimeout)
+            self.tokens = tokens
         }
     }
 
@@ -41,8 +44,8 @@ public final class IMAPMailbox: MailboxSource {
         func open(_ options: Options, abort: AbortFlag) throws -> IMAPConnection {
             if let connection { return connection }
             let c = try IMAPConnection(settings: .init(
-                url: options.url, username: options.username, password: options.password, caFile: options.caFile,
-                connectTimeout: options.connectTimeout, responseTimeout: options.responseTimeout, abort: abort))
+                url: options.url, username: options.username, password: options.password, bearer: try options.tokens?.accessToken(),
+                caFile: options.caFile, connectTimeout: options.connectTimeout, responseTimeout: options.responseTimeout, abort: abort))
             connection = c
             return c
         }
@@ -75,11 +78,20 @@ public final class IMAPMailbox: MailboxSource {
         return try await thread.run {
             defer { progress?() }
             if abort.isSet { throw TriageError(.connection, "\(options.url.serverURL): shutting down", transient: true) }
-            do {
-                return try body(try state.open(options, abort: abort), state)
-            } catch {
-                if !State.keepsConnection(error) { state.connection = nil }
-                throw error
+            var retried = false
+            while true {
+                do {
+                    return try body(try state.open(options, abort: abort), state)
+                } catch {
+                    if !State.keepsConnection(error) { state.connection = nil }
+                    // The server refused the access token (revoked, or expired early): one more try with a new one.
+                    if let tokens = options.tokens, !retried, (error as? TriageError)?.code == .authentication {
+                        tokens.invalidate()
+                        retried = true
+                        continue
+                    }
+                    throw error
+                }
             }
         }
     }
@@ -123,6 +135,7 @@ public final class IMAPMailbox: MailboxSource {
                     let e = error as? TriageError ?? TriageError(.io, "\(error)", transient: true)
                     out.append(.failure(e))
                     if !State.keepsConnection(e) { state.connection = nil }
+                    if e.code == .authentication { options.tokens?.invalidate() }
                     if e.isTransient { break }
                 }
             }

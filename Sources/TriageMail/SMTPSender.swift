@@ -8,6 +8,8 @@ public struct SMTPSettings: Sendable, Equatable {
     public var url: String
     public var username: String?
     public var password: Secret?
+    /// OAuth2 (`auth = "oauth2"`): log in with an access token from here instead of the password.
+    public var tokens: OAuth2TokenSource?
     public var caFile: String?
     /// Name given in EHLO (default "localhost").
     public var heloName: String
@@ -21,6 +23,12 @@ public struct SMTPSettings: Sendable, Equatable {
         self.password = password
         self.caFile = caFile
         self.heloName = heloName
+    }
+
+    public static func == (a: SMTPSettings, b: SMTPSettings) -> Bool {
+        a.url == b.url && a.username == b.username && a.password == b.password && a.tokens === b.tokens && a.caFile == b.caFile
+            && a.heloName == b.heloName && a.requireStartTLS == b.requireStartTLS && a.connectTimeout == b.connectTimeout
+            && a.responseTimeout == b.responseTimeout
     }
 
     /// True for an `smtp://` or `smtps://` URL with a host.
@@ -61,6 +69,19 @@ public final class SMTPSender: MailSender {
     static func send(_ message: [UInt8], from: String, to recipients: [String], settings: SMTPSettings, state: State,
                      abort: AbortFlag) throws -> Int
     {
+        do {
+            return try sendOnce(message, from: from, to: recipients, settings: settings, state: state, abort: abort)
+        } catch let e as TriageError where e.code == .authentication && settings.tokens != nil {
+            // The server refused the access token (revoked, or expired early): one more try with a new one.
+            settings.tokens?.invalidate()
+            state.curl = nil
+            return try sendOnce(message, from: from, to: recipients, settings: settings, state: state, abort: abort)
+        }
+    }
+
+    static func sendOnce(_ message: [UInt8], from: String, to recipients: [String], settings: SMTPSettings, state: State,
+                         abort: AbortFlag) throws -> Int
+    {
         guard !recipients.isEmpty else { throw TriageError(.config, "no recipient") }
         for r in recipients + [from] where r.unicodeScalars.contains(where: { $0.value < 0x21 || $0 == "<" || $0 == ">" }) {
             throw TriageError(.serverRefused, "refusing an envelope address with spaces, controls or brackets: \(r.debugDescription)")
@@ -73,7 +94,8 @@ public final class SMTPSender: MailSender {
             var base = settings.url
             while base.hasSuffix("/") { base.removeLast() }
             ccurl_setopt_string(h.handle, CURLOPT_URL, base + "/" + settings.heloName)
-            h.configureTransport(username: settings.username ?? "", password: settings.password ?? Secret(""), caFile: settings.caFile,
+            h.configureTransport(username: settings.username ?? "", password: settings.password ?? Secret(""),
+                                 bearer: try settings.tokens?.accessToken(), caFile: settings.caFile,
                                  requireStartTLS: settings.requireStartTLS && settings.url.lowercased().hasPrefix("smtp:"),
                                  connectTimeout: settings.connectTimeout, responseTimeout: settings.responseTimeout)
             if settings.username == nil {

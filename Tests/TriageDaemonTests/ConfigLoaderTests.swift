@@ -48,7 +48,7 @@ import TriageCore
         #expect(c.mailboxes.count == 1)
         #expect(c.mailboxes[0].afterProcessing == .move("Processed"))
         #expect(c.mailboxes[0].password == .file(pwFile))
-        #expect(try SecretReader.read(c.mailboxes[0].password) == "secret")
+        #expect(try SecretReader.read(#require(c.mailboxes[0].password)) == "secret")
     }
 
     @Test func missingKeyNamesTheTableLine() {
@@ -161,3 +161,80 @@ extension String {
     }
 }
 
+
+/// `auth = "oauth2"` for mailboxes and `[smtp]`.
+@Suite struct OAuth2ConfigTests {
+    let secretFile: String
+
+    init() throws {
+        secretFile = NSTemporaryDirectory() + "mt-oauth-secret-\(UUID().uuidString)"
+        try "s\n".write(toFile: secretFile, atomically: true, encoding: .utf8)
+        try FileManager.default.setAttributes([.posixPermissions: 0o600], ofItemAtPath: secretFile)
+    }
+
+    func text(_ oauth: String, auth: String = "auth = \"oauth2\"", extra: String = "") -> String {
+        """
+        [[mailbox]]
+        name = "support"
+        url = "imaps://outlook.office365.com/INBOX"
+        username = "support@contoso.example"
+        \(auth)
+        \(extra)
+        [mailbox.oauth2]
+        \(oauth)
+        """
+    }
+
+    func firstError(_ t: String) -> ConfigDiagnostic? {
+        do { _ = try ConfigLoader.parse(text: t, file: "m.toml"); return nil } catch let e as ConfigError {
+            return e.diagnostics.first { $0.severity == .error }
+        } catch { return nil }
+    }
+
+    @Test func microsoftAppOnly() throws {
+        let (c, warnings) = try ConfigLoader.parse(text: text("""
+            grant = "client_credentials"
+            tenant = "contoso.onmicrosoft.com"
+            client_id = "00000000-1111-2222-3333-444444444444"
+            client_secret_file = "\(secretFile)"
+            scope = "https://outlook.office365.com/.default"
+            """), file: "m.toml")
+        #expect(warnings.isEmpty, "\(warnings)")
+        let o = try #require(c.mailboxes[0].oauth2)
+        #expect(o.grant == .clientCredentials && o.tokenURL == "https://login.microsoftonline.com/contoso.onmicrosoft.com/oauth2/v2.0/token")
+        #expect(o.clientSecret == .file(secretFile) && c.mailboxes[0].password == nil)
+    }
+
+    @Test func googleRefreshTokenIsStoredBackInItsFile() throws {
+        let (c, _) = try ConfigLoader.parse(text: text("""
+            grant = "refresh_token"
+            provider = "google"
+            client_id = "app.apps.googleusercontent.com"
+            client_secret_file = "\(secretFile)"
+            refresh_token_file = "\(secretFile)"
+            """), file: "m.toml")
+        let o = try #require(c.mailboxes[0].oauth2)
+        #expect(o.tokenURL == OAuth2Config.googleTokenURL && o.refreshToken == .file(secretFile) && o.refreshTokenStore == secretFile)
+    }
+
+    @Test(arguments: [
+        ("grant = \"password\"\nclient_id = \"x\"\ntoken_url = \"https://t.example/token\"", "mailbox[0].oauth2.grant", "is not \"client_credentials\""),
+        ("grant = \"client_credentials\"\nclient_id = \"x\"\ntoken_url = \"http://t.example/token\"\nscope = \"s\"\nclient_secret_file = \"SECRET\"", "mailbox[0].oauth2.token_url", "is not an https:// URL"),
+        ("grant = \"client_credentials\"\nclient_id = \"x\"\ntoken_url = \"https://t.example/token\"\nscope = \"s\"\nclient_secret = \"inline\"", "mailbox[0].oauth2.client_secret", "secrets never go in this file"),
+        ("grant = \"client_credentials\"\nclient_id = \"x\"\ntenant = \"contoso.example\"\nclient_secret_file = \"SECRET\"", "mailbox[0].oauth2.scope", "missing key"),
+        ("grant = \"refresh_token\"\nclient_id = \"x\"\nprovider = \"google\"", "mailbox[0].oauth2.refresh_token_file", "missing key"),
+        ("grant = \"refresh_token\"\nprovider = \"google\"\nrefresh_token_file = \"SECRET\"", "mailbox[0].oauth2.client_id", "missing key"),
+    ])
+    func mistakesNameTheKey(oauth: String, key: String, message: String) {
+        let e = firstError(text(oauth.replacingOccurrences(of: "SECRET", with: secretFile)))
+        #expect(e?.keyPath == key && e?.message.contains(message) == true, "\(String(describing: e))")
+        #expect(e?.line != nil)
+    }
+
+    @Test func passwordAndOAuthDoNotMix() {
+        let oauth = "grant = \"client_credentials\"\nclient_id = \"x\"\ntenant = \"c.example\"\nscope = \"s\"\nclient_secret_file = \"\(secretFile)\""
+        #expect(firstError(text(oauth, extra: "password_file = \"\(secretFile)\""))?.keyPath == "mailbox[0].password_file")
+        #expect(firstError(text(oauth, auth: ""))?.message.contains("needs auth = \"oauth2\"") == true)
+        #expect(firstError(text(oauth, auth: "auth = \"kerberos\""))?.keyPath == "mailbox[0].auth")
+    }
+}

@@ -44,8 +44,10 @@ public struct MailboxConfig: Sendable, Equatable {
     public var name: String
     public var url: IMAPURL
     public var username: String
-    /// Where the password comes from; never the config file itself.
-    public var password: SecretSource
+    /// Where the password comes from; never the config file itself. Nil with `oauth2`.
+    public var password: SecretSource?
+    /// `auth = "oauth2"`: log in with an access token from this token source (XOAUTH2 / OAUTHBEARER).
+    public var oauth2: OAuth2Config?
     /// A PEM file of CA certificates to trust instead of the system store (`ca_file`).
     public var caFile: String?
     public var afterProcessing: AfterProcessing = .flag("\\Seen")
@@ -58,12 +60,49 @@ public struct MailboxConfig: Sendable, Equatable {
     /// The display name on answers (`display_name`).
     public var displayName: String?
 
-    public init(name: String, url: IMAPURL, username: String, password: SecretSource) {
+    public init(name: String, url: IMAPURL, username: String, password: SecretSource?, oauth2: OAuth2Config? = nil) {
         self.name = name
         self.url = url
         self.username = username
         self.password = password
+        self.oauth2 = oauth2
     }
+}
+
+/// An OAuth2 token source (`[mailbox.oauth2]`, `[smtp.oauth2]`): where access tokens for XOAUTH2 / OAUTHBEARER
+/// logins come from. Secrets are files or systemd credentials, never values in the configuration.
+public struct OAuth2Config: Sendable, Equatable {
+    public enum Grant: String, Sendable, Equatable, CaseIterable {
+        /// App-only access (Microsoft 365: `IMAP.AccessAsApp`, `SMTP.SendAsApp`): client id and secret.
+        case clientCredentials = "client_credentials"
+        /// Delegated access (Google, Microsoft): a long-lived refresh token for one user.
+        case refreshToken = "refresh_token"
+    }
+
+    public var grant: Grant
+    /// The token endpoint (https only).
+    public var tokenURL: String
+    public var clientID: String
+    public var clientSecret: SecretSource?
+    public var scope: String?
+    /// The refresh token (`refresh_token` grant).
+    public var refreshToken: SecretSource?
+    /// Where a refresh token the provider rotates is written back (0600, atomically): by default the
+    /// refresh token's own file; a systemd credential is read-only, so then this must be set.
+    public var refreshTokenStore: String?
+    /// CA certificates for the token endpoint instead of the system store.
+    public var caFile: String?
+    public var timeout: Duration = .seconds(30)
+
+    public init(grant: Grant, tokenURL: String, clientID: String) {
+        self.grant = grant
+        self.tokenURL = tokenURL
+        self.clientID = clientID
+    }
+
+    /// Microsoft Entra ID's v2.0 token endpoint of a tenant.
+    public static func microsoftTokenURL(tenant: String) -> String { "https://login.microsoftonline.com/\(tenant)/oauth2/v2.0/token" }
+    public static let googleTokenURL = "https://oauth2.googleapis.com/token"
 }
 
 /// Where a secret is read from at start-up.
@@ -201,6 +240,8 @@ public struct SMTPConfig: Sendable, Equatable {
     public var url: String
     public var username: String?
     public var password: SecretSource?
+    /// `auth = "oauth2"`: log in with an access token (XOAUTH2 / OAUTHBEARER) instead of a password.
+    public var oauth2: OAuth2Config?
     public var caFile: String?
     /// EHLO name; default: the domain of the first mailbox address.
     public var heloName: String?

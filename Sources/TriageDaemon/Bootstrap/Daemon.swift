@@ -47,12 +47,8 @@ public final class Daemon: Sendable {
         var ingestors: [MailboxIngestor] = []
         let wakeup = wakeup
         for mb in config.mailboxes {
-            let password: Secret
-            do { password = try SecretReader.read(mb.password) } catch let e as TriageError {
-                throw TriageError(e.code, "mailbox \(mb.name): \(e.message)")
-            }
             let liveness = liveness, loop = "mailbox \(mb.name)"
-            let source = IMAPMailbox(options: .init(mb, password: password), progress: { liveness.beat(loop) })
+            let source = IMAPMailbox(options: try Logins.mailbox(mb, logger: logger), progress: { liveness.beat(loop) })
             var ingestor = MailboxIngestor(mailbox: mb, source: source, store: store,
                                            maxMessageBytes: config.maxMessageBytes, batchSize: config.batchSize, logger: logger)
             ingestor.onRecorded = { wakeup.signal() }
@@ -62,12 +58,8 @@ public final class Daemon: Sendable {
         processor = MessageProcessor(store: store, snapshots: snapshots, batchSize: config.batchSize, logger: logger)
         retrainer = Retrainer(configPath: configPath, stateDir: stateDir, store: store, logger: logger)
         if let smtp = config.smtp {
-            let password = try smtp.password.map { try SecretReader.read($0) }
             let domain = config.mailboxes.compactMap(\.address).first.flatMap { $0.split(separator: "@").last.map(String.init) }
-            var settings = SMTPSettings(url: smtp.url, username: smtp.username, password: password, caFile: smtp.caFile,
-                                        heloName: smtp.heloName ?? domain ?? "localhost")
-            settings.connectTimeout = smtp.connectTimeout
-            settings.responseTimeout = smtp.responseTimeout
+            let settings = try Logins.smtp(smtp, heloName: smtp.heloName ?? domain ?? "localhost", logger: logger)
             outbox = OutboxSender(store: store, sender: SMTPSender(settings: settings), maxRetryDelay: config.answers.maxRetryDelay,
                                   logger: logger)
         } else {

@@ -16,8 +16,8 @@ public final class MailboxSources: @unchecked Sendable {
         lock.lock()
         defer { lock.unlock() }
         if let s = made[mailbox] { return s }
-        guard let mb = config.mailboxes.first(where: { $0.name == mailbox }), let password = try? SecretReader.read(mb.password) else { return nil }
-        let s = IMAPMailbox(options: .init(mb, password: password))
+        guard let mb = config.mailboxes.first(where: { $0.name == mailbox }), let options = try? Logins.mailbox(mb) else { return nil }
+        let s = IMAPMailbox(options: options)
         made[mailbox] = s
         return s
     }

@@ -53,10 +53,13 @@ struct SMTPFile: Decodable {
     var envelope_sender: String?
     var connect_timeout: String?
     var response_timeout: String?
+    /// "password" (the default) or "oauth2" (then `[smtp.oauth2]`).
+    var auth: String?
+    var oauth2: OAuth2File?
 
     enum CodingKeys: String, CodingKey, CaseIterable {
         case url, username, password_file, password_credential, password, ca_file, helo_name, envelope_sender
-        case connect_timeout, response_timeout
+        case connect_timeout, response_timeout, auth, oauth2
     }
 }
 
@@ -121,10 +124,43 @@ struct MailboxFile: Decodable {
     var address: String?
     /// The display name on answers.
     var display_name: String?
+    /// "password" (the default) or "oauth2" (then `[mailbox.oauth2]`).
+    var auth: String?
+    var oauth2: OAuth2File?
 
     enum CodingKeys: String, CodingKey, CaseIterable {
         case name, url, username, password_file, password_credential, password, ca_file, after_processing
-        case connect_timeout, response_timeout, address, display_name
+        case connect_timeout, response_timeout, address, display_name, auth, oauth2
+    }
+}
+
+/// `[mailbox.oauth2]` / `[smtp.oauth2]`: where access tokens come from.
+struct OAuth2File: Decodable {
+    /// "client_credentials" or "refresh_token".
+    var grant: String?
+    var token_url: String?
+    /// Microsoft Entra ID: the tenant (domain or id) gives the token URL.
+    var tenant: String?
+    /// "microsoft" or "google": the provider's token URL.
+    var provider: String?
+    var client_id: String?
+    var client_secret_file: String?
+    var client_secret_credential: String?
+    /// Present only to give a clear error.
+    var client_secret: String?
+    var scope: String?
+    var refresh_token_file: String?
+    var refresh_token_credential: String?
+    /// Present only to give a clear error.
+    var refresh_token: String?
+    /// Where a rotated refresh token is written back (default: refresh_token_file).
+    var refresh_token_store: String?
+    var ca_file: String?
+    var timeout: String?
+
+    enum CodingKeys: String, CodingKey, CaseIterable {
+        case grant, token_url, tenant, provider, client_id, client_secret_file, client_secret_credential, client_secret, scope
+        case refresh_token_file, refresh_token_credential, refresh_token, refresh_token_store, ca_file, timeout
     }
 }
 

@@ -104,6 +104,7 @@ struct Validator {
                 report(.warning, ["classifier", key], "unknown key (ignored); known keys: \(known.sorted().joined(separator: ", "))")
             }
         }
+        let oauthKeys = Set(OAuth2File.CodingKeys.allCases.map(\.rawValue))
         if let boxes = table["mailbox"]?.array {
             let known = Set(MailboxFile.CodingKeys.allCases.map(\.rawValue))
             for (i, value) in boxes.enumerated() {
@@ -111,7 +112,13 @@ struct Validator {
                 for key in t.keys where !known.contains(key) {
                     report(.warning, ["mailbox", "\(i)", key], "unknown key (ignored)")
                 }
+                for key in t["oauth2"]?.table?.keys ?? [] where !oauthKeys.contains(key) {
+                    report(.warning, ["mailbox", "\(i)", "oauth2", key], "unknown key (ignored); known keys: \(oauthKeys.sorted().joined(separator: ", "))")
+                }
             }
+        }
+        for key in table["smtp"]?.table?["oauth2"]?.table?.keys ?? [] where !oauthKeys.contains(key) {
+            report(.warning, ["smtp", "oauth2", key], "unknown key (ignored); known keys: \(oauthKeys.sorted().joined(separator: ", "))")
         }
     }
 
@@ -128,6 +135,10 @@ struct Validator {
         "draft": "a number", "smtp": "a table", "answers": "a table", "helo_name": "a string", "envelope_sender": "a string",
         "placeholders": "a table of strings", "max_per_sender": "an integer", "window": "a string",
         "role_sender_pattern": "a string", "message_id_domain": "a string", "max_retry_delay": "a string",
+        "auth": "a string", "oauth2": "a table", "grant": "a string", "token_url": "a string", "tenant": "a string", "provider": "a string",
+        "client_id": "a string", "client_secret_file": "a string", "client_secret_credential": "a string", "client_secret": "a string",
+        "scope": "a string", "refresh_token_file": "a string", "refresh_token_credential": "a string", "refresh_token": "a string",
+        "refresh_token_store": "a string", "timeout": "a string",
     ]
 
     /// The TOML value at a decoded key path, if the file has one.
@@ -332,10 +343,19 @@ struct Validator {
             ok = false
         }
         var s = SMTPConfig(url: url)
-        let (secret, secretOK) = secretSource(file: f.password_file, credential: f.password_credential, inline: f.password, p,
-                                              missing: f.username == nil ? nil : "username given without password_file or password_credential")
-        s.password = secret
-        if !secretOK { ok = false }
+        let (oauth, oauthOK) = oauth2(auth: f.auth, f.oauth2, p, passwordGiven: f.password_file != nil || f.password_credential != nil)
+        if !oauthOK { ok = false }
+        s.oauth2 = oauth
+        if oauth != nil && f.username == nil {
+            report(.error, p + ["username"], "missing key: the account to send as (auth = \"oauth2\")")
+            ok = false
+        }
+        if oauth == nil {
+            let (secret, secretOK) = secretSource(file: f.password_file, credential: f.password_credential, inline: f.password, p,
+                                                  missing: f.username == nil ? nil : "username given without password_file or password_credential")
+            s.password = secret
+            if !secretOK { ok = false }
+        }
         s.username = f.username
         if let ca = f.ca_file {
             if FileManager.default.isReadableFile(atPath: ca) { s.caFile = ca } else { report(.error, p + ["ca_file"], "cannot read \(ca)"); ok = false }
@@ -402,9 +422,15 @@ struct Validator {
                 ok = false
             }
         }
-        let (secret, secretOK) = secretSource(file: m.password_file, credential: m.password_credential, inline: m.password, p,
-                                              missing: "missing key: set password_file or password_credential")
-        if !secretOK { ok = false }
+        let (oauth, oauthOK) = oauth2(auth: m.auth, m.oauth2, p, passwordGiven: m.password_file != nil || m.password_credential != nil)
+        if !oauthOK { ok = false }
+        var secret: SecretSource?
+        if oauth == nil && oauthOK {
+            let (s, secretOK) = secretSource(file: m.password_file, credential: m.password_credential, inline: m.password, p,
+                                             missing: "missing key: set password_file or password_credential (or auth = \"oauth2\")")
+            secret = s
+            if !secretOK { ok = false }
+        }
         if let ca = m.ca_file, !FileManager.default.isReadableFile(atPath: ca) {
             report(.error, p + ["ca_file"], "cannot read \(ca)")
             ok = false
@@ -418,8 +444,8 @@ struct Validator {
         }
         let connect = duration(m.connect_timeout, p + ["connect_timeout"], default: .seconds(15), min: .milliseconds(100))
         let response = duration(m.response_timeout, p + ["response_timeout"], default: .seconds(60), min: .seconds(1))
-        guard ok, let name = m.name, let url, let user = m.username, let secret else { return nil }
-        var mb = MailboxConfig(name: name, url: url, username: user, password: secret)
+        guard ok, let name = m.name, let url, let user = m.username, secret != nil || oauth != nil else { return nil }
+        var mb = MailboxConfig(name: name, url: url, username: user, password: secret, oauth2: oauth)
         mb.caFile = m.ca_file
         mb.afterProcessing = after
         mb.connectTimeout = connect
@@ -437,37 +463,138 @@ struct Validator {
 
     /// Where a password comes from (`password_file` or `password_credential`, never inline), checked.
     /// `missing`: the error when neither is given, or nil when none is needed.
-    mutating func secretSource(file: String?, credential: String?, inline: String?, _ p: [String], missing: String?)
+    mutating func secretSource(file: String?, credential: String?, inline: String?, _ p: [String], missing: String?, name: String = "password")
         -> (SecretSource?, ok: Bool)
     {
         var ok = true
         if inline != nil {
-            report(.error, p + ["password"], "passwords never go in this file: use password_file (mode 0600) or password_credential (systemd LoadCredential=)")
+            report(.error, p + [name], "secrets never go in this file: use \(name)_file (mode 0600) or \(name)_credential (systemd LoadCredential=)")
             ok = false
         }
         switch (file, credential) {
         case (let f?, nil):
-            checkSecretFile(f, p + ["password_file"])
+            checkSecretFile(f, p + ["\(name)_file"])
             return (.file(f), ok)
         case (nil, let cred?):
             if cred.isEmpty || cred.contains("/") {
-                report(.error, p + ["password_credential"], "a credential name is a plain name, not a path")
+                report(.error, p + ["\(name)_credential"], "a credential name is a plain name, not a path")
                 ok = false
             } else if let dir = environment["CREDENTIALS_DIRECTORY"], !FileManager.default.isReadableFile(atPath: dir + "/" + cred) {
-                report(.error, p + ["password_credential"], "credential \"\(cred)\" is not in $CREDENTIALS_DIRECTORY (\(dir))")
+                report(.error, p + ["\(name)_credential"], "credential \"\(cred)\" is not in $CREDENTIALS_DIRECTORY (\(dir))")
                 ok = false
             }
             return (.credential(cred), ok)
         case (.some, .some):
-            report(.error, p + ["password_credential"], "set password_file or password_credential, not both")
+            report(.error, p + ["\(name)_credential"], "set \(name)_file or \(name)_credential, not both")
             return (nil, false)
         case (nil, nil):
             if let missing {
-                report(.error, p + ["password_file"], missing)
+                report(.error, p + ["\(name)_file"], missing)
                 return (nil, false)
             }
             return (nil, ok)
         }
+    }
+
+    /// `auth` and the `oauth2` table of a mailbox or `[smtp]`: nil for password logins.
+    mutating func oauth2(auth: String?, _ f: OAuth2File?, _ p: [String], passwordGiven: Bool) -> (OAuth2Config?, ok: Bool) {
+        switch auth ?? "password" {
+        case "password":
+            if f != nil {
+                report(.error, p + ["oauth2"], "an oauth2 table needs auth = \"oauth2\"")
+                return (nil, false)
+            }
+            return (nil, true)
+        case "oauth2":
+            break
+        default:
+            report(.error, p + ["auth"], "\"\(auth ?? "")\" is not \"password\" or \"oauth2\"")
+            return (nil, false)
+        }
+        var ok = true
+        if passwordGiven {
+            report(.error, p + ["password_file"], "not used with auth = \"oauth2\": remove it (the token source logs in)")
+            ok = false
+        }
+        guard let f else {
+            report(.error, p + ["oauth2"], "missing table: auth = \"oauth2\" needs [\(Validator.pathString(p)).oauth2] with grant, client_id and the token endpoint")
+            return (nil, false)
+        }
+        let q = p + ["oauth2"]
+        guard let g = f.grant, let grant = OAuth2Config.Grant(rawValue: g) else {
+            report(.error, q + ["grant"], f.grant == nil ? "missing key: \"client_credentials\" (Microsoft 365 app-only) or \"refresh_token\" (Google, delegated)"
+                                                         : "\"\(f.grant!)\" is not \"client_credentials\" or \"refresh_token\"")
+            return (nil, false)
+        }
+        var tokenURL: String?
+        switch (f.token_url, f.tenant, f.provider) {
+        case (let u?, nil, nil):
+            if u.lowercased().hasPrefix("https://"), URL(string: u)?.host != nil { tokenURL = u } else {
+                report(.error, q + ["token_url"], "\"\(u)\" is not an https:// URL")
+                ok = false
+            }
+        case (nil, let t?, nil), (nil, let t?, "microsoft"):
+            if !t.isEmpty, t.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "." || $0 == "-" }) { tokenURL = OAuth2Config.microsoftTokenURL(tenant: t) } else {
+                report(.error, q + ["tenant"], "\"\(t)\" is not a tenant domain or id")
+                ok = false
+            }
+        case (nil, nil, "google"):
+            tokenURL = OAuth2Config.googleTokenURL
+        case (nil, nil, "microsoft"):
+            report(.error, q + ["tenant"], "missing key: provider = \"microsoft\" needs the tenant (contoso.onmicrosoft.com or its id)")
+            ok = false
+        case (nil, nil, let other?):
+            report(.error, q + ["provider"], "\"\(other)\" is not \"microsoft\" or \"google\" (or give token_url)")
+            ok = false
+        case (nil, nil, nil):
+            report(.error, q + ["token_url"], "missing key: token_url, or tenant (Microsoft), or provider = \"google\"")
+            ok = false
+        default:
+            report(.error, q + ["token_url"], "give one of token_url, tenant (Microsoft) and provider")
+            ok = false
+        }
+        if f.client_id?.isEmpty ?? true {
+            report(.error, q + ["client_id"], "missing key: the application (client) id")
+            ok = false
+        }
+        let (secret, secretOK) = secretSource(file: f.client_secret_file, credential: f.client_secret_credential, inline: f.client_secret, q,
+                                              missing: grant == .clientCredentials ? "missing key: client_secret_file or client_secret_credential" : nil,
+                                              name: "client_secret")
+        if !secretOK { ok = false }
+        var refresh: SecretSource?
+        if grant == .refreshToken {
+            let (r, rOK) = secretSource(file: f.refresh_token_file, credential: f.refresh_token_credential, inline: f.refresh_token, q,
+                                        missing: "missing key: refresh_token_file or refresh_token_credential", name: "refresh_token")
+            refresh = r
+            if !rOK { ok = false }
+            if case .credential = r, f.refresh_token_store == nil {
+                report(.warning, q + ["refresh_token_store"], "a refresh token the provider rotates cannot be written back to a credential: set refresh_token_store")
+            }
+        } else if f.refresh_token_file != nil || f.refresh_token_credential != nil {
+            report(.warning, q + ["refresh_token_file"], "not used with grant = \"client_credentials\"")
+        }
+        if grant == .clientCredentials && (f.scope ?? "").isEmpty {
+            report(.error, q + ["scope"], "missing key: e.g. \"https://outlook.office365.com/.default\" (Microsoft 365)")
+            ok = false
+        }
+        if let store = f.refresh_token_store, !store.hasPrefix("/") {
+            report(.error, q + ["refresh_token_store"], "must be an absolute path")
+            ok = false
+        }
+        if let ca = f.ca_file, !FileManager.default.isReadableFile(atPath: ca) {
+            report(.error, q + ["ca_file"], "cannot read \(ca)")
+            ok = false
+        }
+        let timeout = duration(f.timeout, q + ["timeout"], default: .seconds(30), min: .seconds(1))
+        guard ok, let tokenURL, let clientID = f.client_id else { return (nil, false) }
+        var c = OAuth2Config(grant: grant, tokenURL: tokenURL, clientID: clientID)
+        c.clientSecret = secret
+        c.scope = f.scope
+        c.refreshToken = refresh
+        c.refreshTokenStore = f.refresh_token_store ?? { if case .file(let path)? = refresh { return path } else { return nil } }()
+        c.caFile = f.ca_file
+        c.timeout = timeout
+        return (c, true)
     }
 
     mutating func checkSecretFile(_ f: String, _ path: [String]) {

@@ -23,7 +23,12 @@ public struct TOMLKeyLocator: Sendable {
                 table[table.count - 1] += "#\(n)"
                 entries.append(Entry(table: table, key: nil, line: i + 1))
             } else if line.hasPrefix("[") {
-                table = TOMLKeyLocator.headerName(line.dropFirst()).split(separator: ".").map(String.init)
+                // A sub-table of an array element (`[mailbox.oauth2]` after `[[mailbox]]`) belongs to the latest element.
+                let parts = TOMLKeyLocator.headerName(line.dropFirst()).split(separator: ".").map(String.init)
+                table = parts.enumerated().map { k, part in
+                    guard k < parts.count - 1, let n = arrayCounts[parts[0...k].joined(separator: ".")] else { return part }
+                    return part + "#\(n)"
+                }
                 entries.append(Entry(table: table, key: nil, line: i + 1))
             } else if let eq = line.firstIndex(of: "="), !line.hasPrefix("#") {
                 var key = line[..<eq].trimmingCharacters(in: " \t")

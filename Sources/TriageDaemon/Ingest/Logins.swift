@@ -1,0 +1,34 @@
+import Foundation
+public import Logging
+public import TriageCore
+import TriageFiles
+public import TriageMail
+
+/// The credentials of a mailbox or of `[smtp]`, read from their files or systemd credentials: a password, or
+/// an OAuth2 token source (its client secret and refresh token read now; tokens fetched when first needed).
+public enum Logins {
+    public static func mailbox(_ mb: MailboxConfig, logger: Logger? = nil) throws -> IMAPMailbox.Options {
+        do {
+            if let o = mb.oauth2 { return IMAPMailbox.Options(mb, password: Secret(""), tokens: try tokens(o, logger: logger, owner: "mailbox \(mb.name)")) }
+            guard let source = mb.password else { throw TriageError(.config, "no password_file or password_credential") }
+            return IMAPMailbox.Options(mb, password: try SecretReader.read(source))
+        } catch let e as TriageError {
+            throw TriageError(e.code, "mailbox \(mb.name): \(e.message)")
+        }
+    }
+
+    public static func smtp(_ smtp: SMTPConfig, heloName: String, logger: Logger? = nil) throws -> SMTPSettings {
+        var settings = SMTPSettings(url: smtp.url, username: smtp.username, password: try smtp.password.map { try SecretReader.read($0) },
+                                    caFile: smtp.caFile, heloName: heloName)
+        if let o = smtp.oauth2 { settings.tokens = try tokens(o, logger: logger, owner: "smtp") }
+        settings.connectTimeout = smtp.connectTimeout
+        settings.responseTimeout = smtp.responseTimeout
+        return settings
+    }
+
+    static func tokens(_ o: OAuth2Config, logger: Logger?, owner: String) throws -> OAuth2TokenSource {
+        OAuth2TokenSource(o, clientSecret: try o.clientSecret.map { try SecretReader.read($0) },
+                          refreshToken: try o.refreshToken.map { try SecretReader.read($0) },
+                          warn: { logger?.warning("\(owner): \($0)") })
+    }
+}
