@@ -66,6 +66,37 @@ public final class SMTPSender: MailSender {
         return try await thread.run { try SMTPSender.send(message, from: from, to: recipients, settings: settings, state: state, abort: abort) }
     }
 
+    /// Connects, says EHLO, starts TLS and logs in (a password or an OAuth2 token), sends nothing: for
+    /// `check-config --connect`. Returns the server's last reply code.
+    public func checkLogin() async throws -> Int {
+        let settings = settings, abort = abort
+        return try await thread.run {
+            let h = try CurlHandle()
+            h.buffers.abort = abort
+            var base = settings.url
+            while base.hasSuffix("/") { base.removeLast() }
+            ccurl_setopt_string(h.handle, CURLOPT_URL, base + "/" + settings.heloName)
+            h.configureTransport(username: settings.username ?? "", password: settings.password ?? Secret(""),
+                                 bearer: try settings.tokens?.accessToken(), caFile: settings.caFile,
+                                 requireStartTLS: settings.requireStartTLS && settings.url.lowercased().hasPrefix("smtp:"),
+                                 connectTimeout: settings.connectTimeout, responseTimeout: settings.responseTimeout)
+            if settings.username == nil {
+                ccurl_setopt_ptr(h.handle, CURLOPT_USERNAME, nil)
+                ccurl_setopt_ptr(h.handle, CURLOPT_PASSWORD, nil)
+            }
+            // libcurl's SMTP connect phase is greeting, EHLO, STARTTLS and AUTH: stopping there checks the login.
+            ccurl_setopt_long(h.handle, CURLOPT_CONNECT_ONLY, 1)
+            let (code, text) = h.perform()
+            var reply = 0
+            ccurl_getinfo_long(h.handle, CURLINFO_RESPONSE_CODE, &reply)
+            guard code == CURLE_OK else {
+                let said = String(decoding: h.buffers.header, as: UTF8.self).split(separator: "\n").last.map { $0.trimmingCharacters(in: .whitespacesAndNewlines) }
+                throw TriageError.curl(code, text, context: "SMTP \(settings.url)", serverSaid: said)
+            }
+            return reply
+        }
+    }
+
     static func send(_ message: [UInt8], from: String, to recipients: [String], settings: SMTPSettings, state: State,
                      abort: AbortFlag) throws -> Int
     {
