@@ -155,3 +155,13 @@ struct TestSetup {
         try CLI.run(["serve", "--once", "--config", configPath] + extra)
     }
 }
+
+/// Polls `done` every 100 ms for up to `seconds`; its last answer.
+func waitFor(_ seconds: Double, _ done: () throws -> Bool) rethrows -> Bool {
+    let deadline = Date().addingTimeInterval(seconds)
+    while Date() < deadline {
+        if try done() { return true }
+        usleep(100_000)
+    }
+    return try done()
+}

@@ -81,14 +81,7 @@ import Glibc
         return try DatabaseQueue(path: s.databasePath, configuration: c)
     }
 
-    func waitUntil(_ seconds: Double, _ done: () throws -> Bool) rethrows -> Bool {
-        let deadline = Date().addingTimeInterval(seconds)
-        while Date() < deadline {
-            if try done() { return true }
-            usleep(100_000)
-        }
-        return try done()
-    }
+    func waitUntil(_ seconds: Double, _ done: () throws -> Bool) rethrows -> Bool { try waitFor(seconds, done) }
 
     @Test func twoMailboxesAreDecidedWithTheirOwnSettingsAndNothingIsClaimedTwice() throws {
         let ua = MailServer.newUser("pa"), ub = MailServer.newUser("pb")

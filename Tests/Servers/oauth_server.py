@@ -135,7 +135,7 @@ class Handler(BaseHTTPRequestHandler):
     def write_log(self, status, note):
         line = f"{time.strftime('%Y-%m-%dT%H:%M:%S')} {self.client_address[0]} {self.command} {self.path} {status} {note}\n"
         with self.server.log_lock:
-            with open(self.server.log_path, "a") as f:
+            with open(self.server.log_path, "a", encoding="utf-8") as f:
                 f.write(line)
 
     def reply(self, status, body, note="", headers=()):
@@ -211,6 +211,11 @@ class Handler(BaseHTTPRequestHandler):
             headers = [("WWW-Authenticate", 'Basic realm="mailtriage-test"')] if e.status == 401 else []
             self.reply(e.status, {"error": e.error, "error_description": e.description},
                        f"{e.error}: {e.description}", headers)
+        except Exception as e:   # e.g. a clients.json with "lifetime": "soon"
+            with st.lock:
+                st.count_failure("server_error")
+            self.reply(500, {"error": "server_error", "error_description": f"{type(e).__name__}: {e}"},
+                       f"server_error: {e!r}")
 
     # -- token endpoint --------------------------------------------------------------------------------
     def token(self):
@@ -366,7 +371,7 @@ class Server(ThreadingHTTPServer):
         err = sys.exc_info()[1]
         if isinstance(err, (ssl.SSLEOFError, ssl.SSLZeroReturnError, ConnectionResetError, BrokenPipeError)):
             return   # mailservers.sh's port check connects and hangs up at once
-        with self.log_lock, open(self.log_path, "a") as f:
+        with self.log_lock, open(self.log_path, "a", encoding="utf-8") as f:
             f.write(f"{time.strftime('%Y-%m-%dT%H:%M:%S')} {client_address[0]} connection error: {err!r}\n")
 
 
@@ -384,7 +389,7 @@ def main():
     srv.log_lock = threading.Lock()
 
     def log(msg):
-        with srv.log_lock, open(srv.log_path, "a") as f:
+        with srv.log_lock, open(srv.log_path, "a", encoding="utf-8") as f:
             f.write(f"{time.strftime('%Y-%m-%dT%H:%M:%S')} {msg}\n")
 
     srv.config = Config(os.path.join(d, "oauth", "clients.json"), log)

@@ -1,0 +1,236 @@
+import Foundation
+import Testing
+import TriageCore
+import TriageMIME
+import TriageStore
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// OAuth2 logins through the binary: the real Dovecot with an oauth2 passdb that introspects tokens at the test
+/// token server (Tests/Servers/oauth_server.py), and an SMTP receiver that takes only AUTH XOAUTH2
+/// (Tests/Servers/smtp_oauth.py), all started by `make test`.
+@Suite(.serialized) struct OAuth2IntegrationTests {
+    let server: MailServer
+    let oauthPort: Int
+    let smtpOAuthPort: Int
+
+    init() throws {
+        server = try MailServer.fromEnvironment()
+        let env = ProcessInfo.processInfo.environment
+        oauthPort = Int(env["OAUTH_PORT"] ?? "") ?? server.imapPort + 300
+        smtpOAuthPort = Int(env["SMTP_OAUTH_PORT"] ?? "") ?? (Int(env["SMTP_PORT"] ?? "") ?? 10025) + 1
+    }
+
+    var tokenURL: String { "https://127.0.0.1:\(oauthPort)/token" }
+
+    /// A client of this test only (DIR/oauth/clients.d/NAME.json, written atomically) for `user`.
+    func register(_ name: String, user: String, refreshToken: String? = nil, revoked: Bool = false) throws {
+        var json: [String: Any] = ["clients": [name: ["secret": "\(name)-secret", "user": user, "revoked": revoked]]]
+        if let refreshToken { json["refresh_tokens"] = [refreshToken: ["client": name, "user": user]] }
+        let dir = server.dir + "/oauth/clients.d"
+        let tmp = dir + "/.\(name).tmp"
+        try JSONSerialization.data(withJSONObject: json).write(to: URL(fileURLWithPath: tmp))
+        chmod(tmp, 0o644)
+        _ = rename(tmp, dir + "/\(name).json")
+    }
+
+    func admin(_ path: String, form: String? = nil) throws -> [String: Any] {
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: "/usr/bin/curl")
+        p.arguments = ["-s", "--cacert", server.caFile] + (form.map { ["-d", $0] } ?? []) + ["https://127.0.0.1:\(oauthPort)\(path)"]
+        let out = Pipe()
+        p.standardOutput = out
+        try p.run()
+        let data = out.fileHandleForReading.readDataToEndOfFile()
+        p.waitUntilExit()
+        return (try JSONSerialization.jsonObject(with: data) as? [String: Any]) ?? [:]
+    }
+
+    func secretFile(_ root: String, _ name: String, _ value: String) throws -> String {
+        let path = root + "/" + name
+        try (value + "\n").write(toFile: path, atomically: true, encoding: .utf8)
+        chmod(path, 0o600)
+        return path
+    }
+
+    /// A configuration whose mailbox (and SMTP login) use OAuth2 with `oauth` as the token source.
+    func setup(user: String, oauth: String, smtpOAuth: String? = nil) throws -> TestSetup {
+        let s = try TestSetup(user: user, url: server.imapsURL, caFile: server.caFile)
+        var text = """
+            state_dir = "\(s.root)/state"
+            poll_interval = "1s"
+            knowledge_base = "\(AnswerIntegrationTests.repo)/knowledge-base"
+            [classifier]
+            rules_file = "\(AnswerIntegrationTests.repo)/config/rules.toml"
+            [answers]
+            message_id_domain = "answers.example.com"
+            placeholders = { company = "Beispiel GmbH", shop_url = "https://shop.example.com", password_reset_url = "https://shop.example.com/reset", support_hours = "Mo-Fr 8-18 Uhr" }
+
+            """
+        if let smtpOAuth {
+            text += """
+                [smtp]
+                url = "smtp://localhost:\(smtpOAuthPort)"
+                username = "\(user)"
+                ca_file = "\(server.caFile)"
+                auth = "oauth2"
+                [smtp.oauth2]
+                \(smtpOAuth)
+
+                """
+        }
+        text += """
+            [[mailbox]]
+            name = "support"
+            url = "\(server.imapsURL)"
+            username = "\(user)"
+            ca_file = "\(server.caFile)"
+            address = "support@example.com"
+            after_processing = "flag:$Triaged"
+            auth = "oauth2"
+            [mailbox.oauth2]
+            \(oauth)
+
+            """
+        try text.write(toFile: s.configPath, atomically: true, encoding: .utf8)
+        return s
+    }
+
+    /// A new user with a client-credentials client of its own, and a configuration using it (`smtp`: for the
+    /// answers too).
+    func appOnly(_ prefix: String, scope: String = "imap", smtp: Bool = false) throws -> (TestSetup, user: String, client: String) {
+        let user = MailServer.newUser(prefix)
+        let client = "\(prefix)-\(user)"
+        try register(client, user: user)
+        try server.deliver(user, [])
+        let root = NSTemporaryDirectory() + "mt-oauth-\(UUID().uuidString)"
+        try FileManager.default.createDirectory(atPath: root, withIntermediateDirectories: true)
+        let secret = try secretFile(root, "client.secret", "\(client)-secret")
+        let oauth = """
+            grant = "client_credentials"
+            token_url = "\(tokenURL)"
+            client_id = "\(client)"
+            client_secret_file = "\(secret)"
+            scope = "\(scope)"
+            ca_file = "\(server.caFile)"
+            """
+        return (try setup(user: user, oauth: oauth, smtpOAuth: smtp ? oauth : nil), user, client)
+    }
+
+    func capturedWithToken(to recipient: String) -> [ParsedMessage] {
+        let dir = server.dir + "/smtp-oauth/captured/new"
+        for _ in 0..<50 {
+            let found = ((try? FileManager.default.contentsOfDirectory(atPath: dir)) ?? []).compactMap { f -> ParsedMessage? in
+                guard let d = FileManager.default.contents(atPath: dir + "/" + f) else { return nil }
+                let m = MIMEParser.parse([UInt8](d))
+                return m.headers["X-RcptTo"]?.lowercased() == recipient.lowercased() ? m : nil
+            }
+            if !found.isEmpty { return found }
+            usleep(20_000)
+        }
+        return []
+    }
+
+    @Test func appOnlyLoginFetchesMailAndSendsTheAnswerWithAToken() throws {
+        let (s, user, client) = try appOnly("oa", scope: "https://outlook.office365.com/.default", smtp: true)
+        let check = try CLI.run(["check-config", "--connect", "--config", s.configPath])
+        #expect(check.status == 0, "\(check.stdout)\(check.stderr)")
+        #expect(check.stdout.contains("mailbox support: OK") && check.stdout.contains("OAuth2 client_credentials")
+            && check.stdout.contains("smtp: OK"), "\(check.stdout)")
+        #expect(try s.serveOnce().status == 0)  // the baseline
+        let customer = "cust-\(user)@customer.example"
+        try server.deliver(user, [PipelineIntegrationTests.mail(from: customer, to: "support@example.com", subject: "Password reset",
+                                                                body: AnswerIntegrationTests.enPassword, messageID: "oa-\(user)@customer.example")])
+        let run = try s.serveOnce()
+        #expect(run.status == 0, "\(run.stdout)\(run.stderr)")
+        let sent = try #require(capturedWithToken(to: customer).first, "the answer went through the XOAUTH2 receiver: \(run.stderr)")
+        #expect(sent.headers["X-Authenticated-User"] == user && sent.envelope.inReplyTo == ["oa-\(user)@customer.example"])
+        #expect(!run.stderr.contains("\(client)-secret"), "the secret is never printed")
+    }
+
+    /// The running daemon's connection is cut and its token refused (expired at the provider before its
+    /// `expires_in`): the next poll logs in again with a new token, without a failed poll.
+    @Test func anExpiredTokenIsRenewedWithoutAFailedPoll() throws {
+        let (s, user, _) = try appOnly("oe")
+        #expect(try s.serveOnce().status == 0)  // the baseline (and the trained model, saved)
+        let issuedBefore = (try admin("/admin/stats")["tokens_issued"] as? [String: Int])?["client_credentials"] ?? -1
+        let (process, _, errPath) = try CLI.start(["serve", "--config", s.configPath, "--log-level", "info"])
+        defer { if process.isRunning { kill(process.processIdentifier, SIGKILL) } }
+        func log() -> String { (try? String(contentsOfFile: errPath, encoding: .utf8)) ?? "" }
+        usleep(4_000_000)  // started, logged in, polled (every second)
+        // Every token issued so far is expired at the provider, and the daemon's IMAP session is cut.
+        _ = try admin("/admin/expire", form: "all=1")
+        let kick = Process()
+        kick.executableURL = URL(fileURLWithPath: "/usr/bin/doveadm")
+        kick.arguments = ["-c", server.dir + "/dovecot.conf", "kick", user]
+        kick.standardOutput = FileHandle.nullDevice
+        try kick.run()
+        kick.waitUntilExit()
+        try server.deliver(user, [PipelineIntegrationTests.mail(from: "e-\(user)@customer.example", to: "support@example.com", subject: "Frage",
+                                                                body: "Eine Frage zu meiner Rechnung.", messageID: "oe-\(user)@customer.example")])
+        let recorded = try waitFor(30) {
+            try SQLiteTicketStoreCount.tickets(s.databasePath) >= 1
+        }
+        kill(process.processIdentifier, SIGTERM)
+        process.waitUntilExit()
+        let stderr = log()
+        #expect(recorded, "\(stderr)")
+        #expect(!stderr.contains("login denied") && !stderr.contains("failed") && !stderr.contains("cannot"), "no failed poll: \(stderr)")
+        let issuedAfter = (try admin("/admin/stats")["tokens_issued"] as? [String: Int])?["client_credentials"] ?? -1
+        #expect(issuedAfter >= issuedBefore + 2, "one token at start, a new one after the refusal (\(issuedBefore) -> \(issuedAfter))")
+    }
+
+    @Test func aRotatedRefreshTokenIsStoredAndUsedNextTime() throws {
+        let user = MailServer.newUser("or")
+        let client = "rt-\(user)"
+        try register(client, user: user, refreshToken: "rt1-\(user)")
+        try server.deliver(user, [])
+        let root = NSTemporaryDirectory() + "mt-oauth-\(UUID().uuidString)"
+        try FileManager.default.createDirectory(atPath: root, withIntermediateDirectories: true)
+        let secret = try secretFile(root, "client.secret", "\(client)-secret")
+        let refresh = try secretFile(root, "refresh.token", "rt1-\(user)")
+        let s = try setup(user: user, oauth: """
+            grant = "refresh_token"
+            token_url = "\(tokenURL)"
+            client_id = "\(client)"
+            client_secret_file = "\(secret)"
+            refresh_token_file = "\(refresh)"
+            ca_file = "\(server.caFile)"
+            """)
+        let first = try s.serveOnce()
+        #expect(first.status == 0, "\(first.stderr)")
+        let stored = try String(contentsOfFile: refresh, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)
+        #expect(stored != "rt1-\(user)" && !stored.isEmpty, "the provider's new refresh token is written back")
+        let mode = (try FileManager.default.attributesOfItem(atPath: refresh)[.posixPermissions] as? NSNumber)?.intValue
+        #expect(mode == 0o600)
+        // The old token is spent (rotation): only the stored one can log in again.
+        let second = try s.serveOnce()
+        #expect(second.status == 0, "the second start uses the stored token: \(second.stderr)")
+        try server.deliver(user, [PipelineIntegrationTests.mail(from: "x-\(user)@customer.example", to: "support@example.com", subject: "Frage",
+                                                                body: "Eine Frage zur Rechnung.", messageID: "or-\(user)@customer.example")])
+        let third = try s.serveOnce()
+        #expect(third.status == 0 && third.stdout.contains("1 new"), "\(third.stdout)\(third.stderr)")
+    }
+
+    @Test func aRevokedClientGivesOneClearError() throws {
+        let (s, _, client) = try appOnly("ov")
+        #expect(try s.serveOnce().status == 0)
+        _ = try admin("/admin/revoke", form: "client_id=\(client)")
+        let run = try s.serveOnce()
+        #expect(run.status != 0)
+        let lines = run.stderr.split(separator: "\n").filter { $0.contains("invalid_client") }
+        #expect(lines.count == 1, "one line with the provider's error: \(run.stderr)")
+        #expect(lines.first?.contains("revoked") == true)
+        let check = try CLI.run(["check-config", "--connect", "--config", s.configPath])
+        #expect(check.status == 1 && check.stdout.contains("mailbox support: FAILED (OAuth2 client_credentials): token endpoint"), "\(check.stdout)")
+    }
+}
+
+/// The number of tickets in a test's database (read-only).
+enum SQLiteTicketStoreCount {
+    static func tickets(_ path: String) throws -> Int {
+        guard FileManager.default.fileExists(atPath: path) else { return 0 }
+        return try SQLiteTicketStore.forReading(path).tickets(TicketQuery()).count
+    }
+}
