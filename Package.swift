@@ -27,6 +27,7 @@ let package = Package(
     targets: [
         .systemLibrary(name: "CCurl", pkgConfig: "libcurl", providers: [.apt(["libcurl4-openssl-dev"])]),
         .systemLibrary(name: "CStemmer", providers: [.apt(["libstemmer-dev"])]),
+        .systemLibrary(name: "CCrypto", pkgConfig: "libcrypto", providers: [.apt(["libssl-dev"])]),
         .target(name: "TriageMIME", swiftSettings: shared),
         // Optimised in debug builds too: the daemon trains its models at start-up when none is saved, and an
         // unoptimised trainer takes a minute where the optimised one takes seconds (tests start it often).
@@ -34,7 +35,7 @@ let package = Package(
                 swiftSettings: shared + [.unsafeFlags(["-O"], .when(configuration: .debug))]),
         .target(
             name: "TriageMail",
-            dependencies: ["CCurl", "TriageCore", "TriageMIME", .product(name: "Logging", package: "swift-log")],
+            dependencies: ["CCurl", "CCrypto", "TriageCore", "TriageMIME", .product(name: "Logging", package: "swift-log")],
             swiftSettings: shared),
         .target(
             name: "TriageStore",

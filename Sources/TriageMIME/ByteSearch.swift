@@ -5,25 +5,28 @@ import Glibc
 /// Substring search on bytes: memchr for the first byte, then a compare.
 enum ByteSearch {
     static func contains(_ hay: [UInt8], _ needle: [UInt8]) -> Bool {
-        guard let first = needle.first, hay.count >= needle.count else { return needle.isEmpty }
-        return hay.withUnsafeBufferPointer { h in
-            needle.withUnsafeBufferPointer { n in
-                guard let hb = h.baseAddress else { return false }
-                var i = 0
-                let last = h.count - n.count
-                while i <= last {
-                    #if canImport(Glibc)
-                    guard let p = memchr(hb + i, Int32(first), last - i + 1) else { return false }
-                    i = hb.distance(to: p.assumingMemoryBound(to: UInt8.self))
-                    #else
-                    while i <= last && h[i] != first { i += 1 }
-                    if i > last { return false }
-                    #endif
-                    if memcmp(hb + i, n.baseAddress!, n.count) == 0 { return true }
-                    i += 1
-                }
-                return false
+        guard !needle.isEmpty else { return true }
+        return hay.withUnsafeBufferPointer { offset(of: needle, in: $0) } != nil
+    }
+
+    /// Where `needle` first starts in `h`, or nil.
+    static func offset(of needle: [UInt8], in h: UnsafeBufferPointer<UInt8>) -> Int? {
+        guard let first = needle.first, h.count >= needle.count, let hb = h.baseAddress else { return nil }
+        return needle.withUnsafeBufferPointer { n in
+            var i = 0
+            let last = h.count - n.count
+            while i <= last {
+                #if canImport(Glibc)
+                guard let p = memchr(hb + i, Int32(first), last - i + 1) else { return nil }
+                i = hb.distance(to: p.assumingMemoryBound(to: UInt8.self))
+                #else
+                while i <= last && h[i] != first { i += 1 }
+                if i > last { return nil }
+                #endif
+                if memcmp(hb + i, n.baseAddress!, n.count) == 0 { return i }
+                i += 1
             }
+            return nil
         }
     }
 }

@@ -119,10 +119,17 @@ extension String {
 }
 
 extension Substring {
+    /// The first occurrence of `target` (byte for byte): memchr and memcmp over the string's contiguous UTF-8
+    /// (a 200 KB Subject is searched in microseconds), a byte loop for a string that is not contiguous.
     func range(of target: String) -> Range<Substring.Index>? {
         let t = Array(target.utf8)
         guard let first = t.first else { return nil }
         let u = self.utf8
+        if let found = u.withContiguousStorageIfAvailable({ ByteSearch.offset(of: t, in: $0) }) {
+            guard let off = found else { return nil }
+            let lo = u.index(u.startIndex, offsetBy: off)
+            return lo..<u.index(lo, offsetBy: t.count)
+        }
         var i = u.startIndex
         while i != u.endIndex {
             if u[i] == first {

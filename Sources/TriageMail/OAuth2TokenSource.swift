@@ -24,6 +24,8 @@ public final class OAuth2TokenSource: Sendable {
 
     public let config: OAuth2Config
     let clientSecret: Secret?
+    /// Certificate credentials: a client assertion signed with it instead of the secret.
+    let certificate: ClientCertificate?
     let state: Mutex<State>
     let now: @Sendable () -> Double
     /// Told about a rotated refresh token that could not be written back (it is still used from memory).
@@ -31,22 +33,24 @@ public final class OAuth2TokenSource: Sendable {
     /// The POST to the token endpoint: status and body (libcurl; replaced in unit tests).
     let post: @Sendable (OAuth2Config, String) throws -> (status: Int, body: [UInt8])
 
-    public init(_ config: OAuth2Config, clientSecret: Secret?, refreshToken: Secret?,
+    public init(_ config: OAuth2Config, clientSecret: Secret?, refreshToken: Secret?, certificate: ClientCertificate? = nil,
                 now: @escaping @Sendable () -> Double = OAuth2TokenSource.wallClock, warn: @escaping @Sendable (String) -> Void = { _ in })
     {
         self.config = config
         self.clientSecret = clientSecret
+        self.certificate = certificate
         state = Mutex(State(cached: nil, refreshToken: refreshToken))
         self.now = now
         self.warn = warn
         post = OAuth2TokenSource.curlPost
     }
 
-    init(_ config: OAuth2Config, clientSecret: Secret?, refreshToken: Secret?, now: @escaping @Sendable () -> Double,
+    init(_ config: OAuth2Config, clientSecret: Secret?, refreshToken: Secret?, certificate: ClientCertificate? = nil, now: @escaping @Sendable () -> Double,
          warn: @escaping @Sendable (String) -> Void = { _ in }, post: @escaping @Sendable (OAuth2Config, String) throws -> (status: Int, body: [UInt8]))
     {
         self.config = config
         self.clientSecret = clientSecret
+        self.certificate = certificate
         state = Mutex(State(cached: nil, refreshToken: refreshToken))
         self.now = now
         self.warn = warn
@@ -58,7 +62,7 @@ public final class OAuth2TokenSource: Sendable {
     /// A token valid for a while yet: the cached one, or a new one from the endpoint.
     public func accessToken() throws -> Secret {
         if let c = state.withLock({ $0.cached }), c.expires > now() { return c.token }
-        let r = try request(form())
+        let r = try request(try form())
         let lifetime = Double(max(1, r.expiresIn ?? 3600))
         // Renewed a little before it runs out: a minute, or a fifth of a short lifetime.
         let expires = now() + lifetime - min(60, lifetime / 5)
@@ -76,9 +80,13 @@ public final class OAuth2TokenSource: Sendable {
     }
 
     /// The form of the token request.
-    func form() -> [(String, String)] {
+    func form() throws -> [(String, String)] {
         var f: [(String, String)] = [("grant_type", config.grant.rawValue), ("client_id", config.clientID)]
         if let s = clientSecret { f.append(("client_secret", s.reveal())) }
+        if let c = certificate {
+            f.append(("client_assertion_type", "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"))
+            f.append(("client_assertion", try c.assertion(clientID: config.clientID, audience: config.tokenURL, now: now())))
+        }
         if let scope = config.scope { f.append(("scope", scope)) }
         if config.grant == .refreshToken, let r = state.withLock({ $0.refreshToken }) { f.append(("refresh_token", r.reveal())) }
         return f

@@ -6,7 +6,7 @@ set -euo pipefail
 # python3-prometheus-client parses the metrics file in the tests; tmux gives them a real terminal; man-db and
 # systemd (systemd-analyze) check the installed man page and unit; chromium (with a font) opens the page
 # `analyze --html` writes, headless, for a screenshot.
-NEED="pkg-config g++ libcurl4-openssl-dev libsqlite3-dev libstemmer-dev dovecot-imapd python3-aiosmtpd python3-prometheus-client tmux man-db systemd openssl ca-certificates chromium fonts-dejavu-core"
+NEED="pkg-config g++ libcurl4-openssl-dev libssl-dev libsqlite3-dev libstemmer-dev dovecot-imapd python3-aiosmtpd python3-prometheus-client tmux man-db systemd openssl ca-certificates chromium fonts-dejavu-core"
 [ "${WITH_BENCH:-0}" = 1 ] && NEED="$NEED curl time"
 missing=()
 for p in $NEED; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done

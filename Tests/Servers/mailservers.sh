@@ -85,9 +85,13 @@ start)
       --tlscert "$D/tls/server.pem" --tlskey "$D/tls/server.key" \
       -c aiosmtpd.handlers.Mailbox "$D/smtp/captured" > "$D/smtp/aiosmtpd.log" 2>&1 &
   echo $! > "$D/smtp/aiosmtpd.pid"
-  "${AS[@]}" /usr/bin/python3 "$HERE/oauth_server.py" "$D" --port "$OAUTH_PORT" > "$D/oauth/oauth-server.log" 2>&1 &
+  # The servers run as an unprivileged user, who may not be able to read a checkout (under a 0700 directory):
+  # they run from copies in DIR.
+  mkdir -p "$D/bin" && cp "$HERE/oauth_server.py" "$HERE/smtp_oauth.py" "$D/bin/" && chmod 755 "$D/bin" && chmod 644 "$D/bin/"*.py
+  if [ "$(id -u)" = 0 ]; then chown -R "$RUNU:$RUNG" "$D/bin"; fi
+  "${AS[@]}" /usr/bin/python3 "$D/bin/oauth_server.py" "$D" --port "$OAUTH_PORT" > "$D/oauth/oauth-server.log" 2>&1 &
   echo $! > "$D/oauth-server.pid"
-  "${AS[@]}" /usr/bin/python3 "$HERE/smtp_oauth.py" "$D" --port "$SMTP_OAUTH_PORT" \
+  "${AS[@]}" /usr/bin/python3 "$D/bin/smtp_oauth.py" "$D" --port "$SMTP_OAUTH_PORT" \
       --introspect "https://127.0.0.1:$OAUTH_PORT/introspect" > "$D/oauth/smtp-oauth.log" 2>&1 &
   echo $! > "$D/smtp-oauth.pid"
   wait_port "$IMAP_PORT"; wait_port "$IMAPS_PORT"; wait_port "$SMTP_PORT"; wait_port "$OAUTH_PORT"; wait_port "$SMTP_OAUTH_PORT"

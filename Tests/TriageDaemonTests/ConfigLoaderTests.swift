@@ -205,6 +205,37 @@ extension String {
         #expect(o.clientSecret == .file(secretFile) && c.mailboxes[0].password == nil)
     }
 
+    @Test func certificateCredentialsInsteadOfASecret() throws {
+        let (c, _) = try ConfigLoader.parse(text: text("""
+            grant = "client_credentials"
+            tenant = "contoso.onmicrosoft.com"
+            client_id = "app"
+            client_certificate_file = "\(secretFile)"
+            client_key_file = "\(secretFile)"
+            scope = "https://outlook.office365.com/.default"
+            """), file: "m.toml")
+        let o = try #require(c.mailboxes[0].oauth2)
+        #expect(o.clientCertificate == secretFile && o.clientKey == .file(secretFile) && o.clientSecret == nil)
+        let both = firstError(text("""
+            grant = "client_credentials"
+            tenant = "contoso.onmicrosoft.com"
+            client_id = "app"
+            client_secret_file = "\(secretFile)"
+            client_certificate_file = "\(secretFile)"
+            client_key_file = "\(secretFile)"
+            scope = "s"
+            """))
+        #expect(both?.keyPath == "mailbox[0].oauth2.client_certificate_file" && both?.message.contains("not both") == true)
+        let noKey = firstError(text("""
+            grant = "client_credentials"
+            tenant = "contoso.onmicrosoft.com"
+            client_id = "app"
+            client_certificate_file = "\(secretFile)"
+            scope = "s"
+            """))
+        #expect(noKey?.keyPath == "mailbox[0].oauth2.client_key_file", "\(String(describing: noKey))")
+    }
+
     @Test func googleRefreshTokenIsStoredBackInItsFile() throws {
         let (c, _) = try ConfigLoader.parse(text: text("""
             grant = "refresh_token"

@@ -84,6 +84,10 @@ public struct OAuth2Config: Sendable, Equatable {
     public var tokenURL: String
     public var clientID: String
     public var clientSecret: SecretSource?
+    /// Certificate credentials instead of a secret (Microsoft Entra ID): the certificate (PEM) whose private key
+    /// signs a client assertion (RFC 7523), and that key.
+    public var clientCertificate: String?
+    public var clientKey: SecretSource?
     public var scope: String?
     /// The refresh token (`refresh_token` grant).
     public var refreshToken: SecretSource?

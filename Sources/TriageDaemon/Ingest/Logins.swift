@@ -27,8 +27,13 @@ public enum Logins {
     }
 
     static func tokens(_ o: OAuth2Config, logger: Logger?, owner: String) throws -> OAuth2TokenSource {
-        OAuth2TokenSource(o, clientSecret: try o.clientSecret.map { try SecretReader.read($0) },
-                          refreshToken: try o.refreshToken.map { try SecretReader.read($0) },
-                          warn: { logger?.warning("\(owner): \($0)") })
+        var certificate: ClientCertificate?
+        if let path = o.clientCertificate, let key = o.clientKey {
+            guard let pem = FileManager.default.contents(atPath: path) else { throw TriageError(.credential, "cannot read the client certificate \(path)") }
+            certificate = try ClientCertificate(certificatePEM: [UInt8](pem), keyPEM: try SecretReader.read(key))
+        }
+        return OAuth2TokenSource(o, clientSecret: try o.clientSecret.map { try SecretReader.read($0) },
+                                 refreshToken: try o.refreshToken.map { try SecretReader.read($0) }, certificate: certificate,
+                                 warn: { logger?.warning("\(owner): \($0)") })
     }
 }

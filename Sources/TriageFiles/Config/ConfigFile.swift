@@ -148,6 +148,12 @@ struct OAuth2File: Decodable {
     var client_secret_credential: String?
     /// Present only to give a clear error.
     var client_secret: String?
+    /// Certificate credentials: the certificate (PEM) and its private key.
+    var client_certificate_file: String?
+    var client_key_file: String?
+    var client_key_credential: String?
+    /// Present only to give a clear error.
+    var client_key: String?
     var scope: String?
     var refresh_token_file: String?
     var refresh_token_credential: String?
@@ -160,6 +166,7 @@ struct OAuth2File: Decodable {
 
     enum CodingKeys: String, CodingKey, CaseIterable {
         case grant, token_url, tenant, provider, client_id, client_secret_file, client_secret_credential, client_secret, scope
+        case client_certificate_file, client_key_file, client_key_credential, client_key
         case refresh_token_file, refresh_token_credential, refresh_token, refresh_token_store, ca_file, timeout
     }
 }

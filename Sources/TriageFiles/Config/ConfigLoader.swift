@@ -138,7 +138,8 @@ struct Validator {
         "auth": "a string", "oauth2": "a table", "grant": "a string", "token_url": "a string", "tenant": "a string", "provider": "a string",
         "client_id": "a string", "client_secret_file": "a string", "client_secret_credential": "a string", "client_secret": "a string",
         "scope": "a string", "refresh_token_file": "a string", "refresh_token_credential": "a string", "refresh_token": "a string",
-        "refresh_token_store": "a string", "timeout": "a string",
+        "refresh_token_store": "a string", "timeout": "a string", "client_certificate_file": "a string", "client_key_file": "a string",
+        "client_key_credential": "a string", "client_key": "a string",
     ]
 
     /// The TOML value at a decoded key path, if the file has one.
@@ -557,10 +558,31 @@ struct Validator {
             report(.error, q + ["client_id"], "missing key: the application (client) id")
             ok = false
         }
-        let (secret, secretOK) = secretSource(file: f.client_secret_file, credential: f.client_secret_credential, inline: f.client_secret, q,
-                                              missing: grant == .clientCredentials ? "missing key: client_secret_file or client_secret_credential" : nil,
-                                              name: "client_secret")
+        let certificate = f.client_certificate_file != nil || f.client_key_file != nil || f.client_key_credential != nil || f.client_key != nil
+        let (secret, secretOK) = secretSource(
+            file: f.client_secret_file, credential: f.client_secret_credential, inline: f.client_secret, q,
+            missing: grant == .clientCredentials && !certificate
+                ? "missing key: client_secret_file or client_secret_credential (or client_certificate_file with client_key_file)" : nil,
+            name: "client_secret")
         if !secretOK { ok = false }
+        var key: SecretSource?
+        if certificate {
+            if secret != nil {
+                report(.error, q + ["client_certificate_file"], "give a client secret or a certificate, not both")
+                ok = false
+            }
+            if let cert = f.client_certificate_file {
+                if !cert.hasPrefix("/") { report(.error, q + ["client_certificate_file"], "must be an absolute path"); ok = false }
+                else if !FileManager.default.isReadableFile(atPath: cert) { report(.error, q + ["client_certificate_file"], "cannot read \(cert)"); ok = false }
+            } else {
+                report(.error, q + ["client_certificate_file"], "missing key: the certificate (PEM) registered for the application")
+                ok = false
+            }
+            let (k, kOK) = secretSource(file: f.client_key_file, credential: f.client_key_credential, inline: f.client_key, q,
+                                        missing: "missing key: client_key_file or client_key_credential (the certificate's private key)", name: "client_key")
+            key = k
+            if !kOK { ok = false }
+        }
         var refresh: SecretSource?
         if grant == .refreshToken {
             let (r, rOK) = secretSource(file: f.refresh_token_file, credential: f.refresh_token_credential, inline: f.refresh_token, q,
@@ -589,6 +611,8 @@ struct Validator {
         guard ok, let tokenURL, let clientID = f.client_id else { return (nil, false) }
         var c = OAuth2Config(grant: grant, tokenURL: tokenURL, clientID: clientID)
         c.clientSecret = secret
+        c.clientCertificate = f.client_certificate_file
+        c.clientKey = key
         c.scope = f.scope
         c.refreshToken = refresh
         c.refreshTokenStore = f.refresh_token_store ?? { if case .file(let path)? = refresh { return path } else { return nil } }()
