@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs what building, testing and the demo need, if it is missing (Debian/Ubuntu, as root or via sudo).
 set -euo pipefail
-# pkg-config finds libcurl for the CCurl target; g++ brings the C++ standard library headers TOMLKit's
+# pkg-config finds libcurl for the CCurl target (libssl-dev: libcrypto for CCrypto, OAuth2 client assertions); g++ brings the C++ standard library headers TOMLKit's
 # toml++ needs (libstdc++-12-dev on Debian 12): a clean Debian with only the Swift toolchain lacks both.
 # python3-prometheus-client parses the metrics file in the tests; tmux gives them a real terminal; man-db and
 # systemd (systemd-analyze) check the installed man page and unit; chromium (with a font) opens the page
