@@ -25,8 +25,10 @@ import Glibc
     var tokenURL: String { "https://127.0.0.1:\(oauthPort)/token" }
 
     /// A client of this test only (DIR/oauth/clients.d/NAME.json, written atomically) for `user`.
-    func register(_ name: String, user: String, refreshToken: String? = nil, revoked: Bool = false) throws {
-        var json: [String: Any] = ["clients": [name: ["secret": "\(name)-secret", "user": user, "revoked": revoked]]]
+    func register(_ name: String, user: String, refreshToken: String? = nil, revoked: Bool = false, certificate: String? = nil) throws {
+        let client: [String: Any] = certificate.map { ["certificate": $0, "user": user, "revoked": revoked] }
+            ?? ["secret": "\(name)-secret", "user": user, "revoked": revoked]
+        var json: [String: Any] = ["clients": [name: client]]
         if let refreshToken { json["refresh_tokens"] = [refreshToken: ["client": name, "user": user]] }
         let dir = server.dir + "/oauth/clients.d"
         let tmp = dir + "/.\(name).tmp"
@@ -179,6 +181,47 @@ import Glibc
         #expect(!stderr.contains("login denied") && !stderr.contains("failed") && !stderr.contains("cannot"), "no failed poll: \(stderr)")
         let issuedAfter = (try admin("/admin/stats")["tokens_issued"] as? [String: Int])?["client_credentials"] ?? -1
         #expect(issuedAfter >= issuedBefore + 2, "one token at start, a new one after the refusal (\(issuedBefore) -> \(issuedAfter))")
+    }
+
+    /// Certificate credentials (Entra ID style): a client assertion signed with the certificate's key, checked by
+    /// the token server (signature, thumbprint, audience, lifetime, replay).
+    @Test func certificateCredentialsLogIn() throws {
+        let user = MailServer.newUser("oc")
+        let client = "cert-\(user)"
+        let root = NSTemporaryDirectory() + "mt-oauth-\(UUID().uuidString)"
+        try FileManager.default.createDirectory(atPath: root, withIntermediateDirectories: true)
+        chmod(root, 0o755)  // the token server (an unprivileged user) reads the certificate
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: "/usr/bin/openssl")
+        p.arguments = ["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", root + "/app.key", "-out", root + "/app.crt", "-days", "2",
+                       "-subj", "/CN=mailtriage-test"]
+        p.standardError = FileHandle.nullDevice
+        try p.run()
+        p.waitUntilExit()
+        chmod(root + "/app.key", 0o600)
+        chmod(root + "/app.crt", 0o644)
+        try register(client, user: user, certificate: root + "/app.crt")
+        try server.deliver(user, [])
+        let s = try setup(user: user, oauth: """
+            grant = "client_credentials"
+            token_url = "\(tokenURL)"
+            client_id = "\(client)"
+            client_certificate_file = "\(root)/app.crt"
+            client_key_file = "\(root)/app.key"
+            scope = "https://outlook.office365.com/.default"
+            ca_file = "\(server.caFile)"
+            """)
+        let before = (try admin("/admin/stats")["client_assertions"] as? [String: Int])?["accepted"] ?? -1
+        let check = try CLI.run(["check-config", "--connect", "--config", s.configPath])
+        #expect(check.status == 0 && check.stdout.contains("mailbox support: OK"), "\(check.stdout)\(check.stderr)")
+        try server.deliver(user, [PipelineIntegrationTests.mail(from: "c-\(user)@customer.example", to: "support@example.com", subject: "Frage",
+                                                                body: "Eine Frage zur Rechnung.", messageID: "oc-\(user)@customer.example")])
+        #expect(try s.serveOnce().status == 0)
+        let run = try s.serveOnce()
+        #expect(run.status == 0, "\(run.stderr)")
+        let after = (try admin("/admin/stats")["client_assertions"] as? [String: Int])?["accepted"] ?? -1
+        #expect(after >= before + 3, "an assertion for check-config and for each start (\(before) -> \(after))")
+        #expect(!run.stderr.contains("PRIVATE KEY"), "the key is never printed")
     }
 
     @Test func aRotatedRefreshTokenIsStoredAndUsedNextTime() throws {
