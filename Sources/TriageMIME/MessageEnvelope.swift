@@ -23,7 +23,22 @@ public struct MessageEnvelope: Sendable, Equatable {
         from = headers["From"].flatMap { MailAddress.parseList($0).first }
         replyTo = headers["Reply-To"].map(MailAddress.parseList) ?? []
         to = headers.values("To").flatMap(MailAddress.parseList)
-        subject = headers.decoded("Subject").map(MessageEnvelope.singleLine) ?? ""
+        subject = ""
+        if let raw = headers["Subject"] {
+            // Bounded: a Subject of hundreds of kilobytes (a broken or hostile message) is decoded from its first
+            // 16 KB only and kept to 2,000 characters, so nothing after this pays for its length.
+            var r = Substring(raw)
+            if r.utf8.count > MessageEnvelope.maxRawSubject {
+                var cut = r.utf8.index(r.utf8.startIndex, offsetBy: MessageEnvelope.maxRawSubject)
+                while cut > r.startIndex && !r.utf8[r.utf8.index(before: cut)].isASCIISpace { cut = r.utf8.index(before: cut) }
+                r = r[..<(cut > r.startIndex ? cut : r.utf8.index(r.utf8.startIndex, offsetBy: MessageEnvelope.maxRawSubject))]
+            }
+            subject = MessageEnvelope.singleLine(EncodedWords.decode(String(r)))
+            if subject.count > MessageEnvelope.maxSubject || r.endIndex != raw.endIndex {
+                subject = String(subject.prefix(MessageEnvelope.maxSubject))
+                warnings.append("Subject of \(raw.utf8.count) bytes: kept its first \(MessageEnvelope.maxSubject) characters")
+            }
+        }
         date = headers["Date"].flatMap(MailDate.parse)
         inReplyTo = headers["In-Reply-To"].map(MessageEnvelope.messageIDs) ?? []
         references = headers["References"].map(MessageEnvelope.messageIDs) ?? []
@@ -31,6 +46,10 @@ public struct MessageEnvelope: Sendable, Equatable {
         if from == nil { warnings.append("message has no readable From address") }
         if headers["Date"] != nil && date == nil { warnings.append("Date field could not be read") }
     }
+
+    /// Longest Subject kept (characters), and how much of a raw Subject field is decoded (bytes).
+    public static let maxSubject = 2_000
+    static let maxRawSubject = 16 * 1024
 
     /// The "<...>" message ids in a field, without the angle brackets.
     public static func messageIDs(in value: String) -> [String] {
@@ -66,4 +85,8 @@ public struct MessageEnvelope: Sendable, Equatable {
         }
         return out.trimmingASCIISpace()
     }
+}
+
+extension UInt8 {
+    var isASCIISpace: Bool { self == 0x20 || self == 0x09 || self == 0x0A || self == 0x0D }
 }

@@ -129,3 +129,22 @@ import Testing
         #expect(QuotedPrintable.decode(Array("a=3Db=\r\nc =ZZ".utf8)) == Array("a=bc =ZZ".utf8))
     }
 }
+
+/// A Subject of hundreds of kilobytes is decoded from its start only and kept to 2,000 characters, with a
+/// warning; the rest of the parse does not pay for its length.
+@Suite struct LongSubjectTests {
+    @Test func aHugeSubjectIsCutWithAWarning() {
+        let words = String(repeating: "=?utf-8?q?Gr=C3=BC=C3=9Fe?= aus Kiel ", count: 8_000)  // about 300 KB
+        let raw = Array("From: a@example.org\r\nSubject: \(words)\r\nMessage-ID: <x@y>\r\n\r\nHallo\r\n".utf8)
+        let m = MIMEParser.parse(raw)
+        #expect(m.envelope.subject.count == MessageEnvelope.maxSubject)
+        #expect(m.envelope.subject.hasPrefix("Grüße aus Kiel Grüße aus Kiel"), "encoded words decoded, not cut in half")
+        #expect(m.warnings.contains { $0.hasPrefix("Subject of ") && $0.hasSuffix("kept its first 2000 characters") })
+        #expect(m.text.hasPrefix("Hallo"))
+    }
+
+    @Test func anOrdinarySubjectIsKeptWhole() {
+        let m = MIMEParser.parse(Array("From: a@example.org\r\nSubject: =?utf-8?q?Gr=C3=BC=C3=9Fe?=\r\n\r\nx\r\n".utf8))
+        #expect(m.envelope.subject == "Grüße" && !m.warnings.contains { $0.hasPrefix("Subject of") })
+    }
+}
