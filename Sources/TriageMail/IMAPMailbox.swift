@@ -129,7 +129,7 @@ public final class IMAPMailbox: MailboxSource {
                 do {
                     if abort.isSet { throw TriageError(.connection, "\(options.url.serverURL): shutting down", transient: true) }
                     let c = try state.open(options, abort: abort)
-                    out.append(.success(try c.fetch(uid: r.uid, headerOnly: r.headerOnly, limit: r.headerOnly ? 1 << 20 : Int.max)))
+                    out.append(.success(try c.fetch(uid: r.uid, headerOnly: r.headerOnly, limit: r.headerOnly ? min(r.limit, 1 << 20) : r.limit)))
                     progress?()
                 } catch {
                     let e = error as? TriageError ?? TriageError(.io, "\(error)", transient: true)

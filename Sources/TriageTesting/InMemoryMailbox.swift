@@ -14,6 +14,8 @@ public actor InMemoryMailbox: MailboxSource {
     public var refusedUIDs: Set<UInt32> = []
     /// When set, every call fails with this error (server down, bad password...).
     public var outage: TriageError?
+    /// Sizes the "server" announces instead of the real ones (a server that miscounts).
+    public var announcedSizes: [UInt32: Int] = [:]
 
     public init(uidValidity: UInt32 = 1000) {
         self.uidValidity = uidValidity
@@ -40,6 +42,7 @@ public actor InMemoryMailbox: MailboxSource {
     public func setFailAfterFetches(_ n: Int?) { failAfterFetches = n }
     public func setRefused(_ uids: Set<UInt32>) { refusedUIDs = uids }
     public func setOutage(_ e: TriageError?) { outage = e }
+    public func announce(size: Int, for uid: UInt32) { announcedSizes[uid] = size }
 
     private func check() throws { if let outage { throw outage } }
 
@@ -56,7 +59,7 @@ public actor InMemoryMailbox: MailboxSource {
     public func messageInfo(of uids: [UInt32]) throws -> [UInt32: MessageInfo] {
         try check()
         var out: [UInt32: MessageInfo] = [:]
-        for u in uids { if let m = messages[u] { out[u] = MessageInfo(size: m.count, internalDate: 1_790_000_000 + Int64(u)) } }
+        for u in uids { if let m = messages[u] { out[u] = MessageInfo(size: announcedSizes[u] ?? m.count, internalDate: 1_790_000_000 + Int64(u)) } }
         return out
     }
 

@@ -129,6 +129,27 @@ import TriageTesting
         #expect(t.warnings.contains { $0.contains("over the size limit") })
     }
 
+    /// The server announces a small size but sends more: the download stops at the limit and the message
+    /// keeps its header only, like any message over the limit; a small miscount within the slack is fetched whole.
+    @Test func aMessageLargerThanAnnouncedStopsAtTheLimit() async throws {
+        let baseline = try await cycle(ingestor(maxBytes: 2000))  // first contact: nothing there yet
+        #expect(baseline.newMessages == 0)
+        let big = await box.deliver(Fixtures.message(1, body: String(repeating: "x", count: 50_000)))
+        let small = await box.deliver(Fixtures.message(2, body: String(repeating: "y", count: 2_500)))
+        await box.announce(size: 500, for: big)
+        await box.announce(size: 500, for: small)
+        let r = try await cycle(ingestor(maxBytes: 2000))
+        #expect(r.stored == 2)
+        let tickets = try store.tickets(TicketQuery())
+        let t1 = try #require(tickets.first { $0.subject == "Question 1" })
+        #expect(!t1.autoEligible && t1.warnings.contains { $0.contains("over the size limit") }, "\(t1.warnings)")
+        let raw = try #require(try store.firstMessage(ticket: t1.id))
+        #expect(raw.count < 1_000, "only the header was kept (\(raw.count) bytes)")
+        let t2 = try #require(tickets.first { $0.subject == "Question 2" })
+        let whole = try store.firstMessage(ticket: t2.id)?.count ?? 0
+        #expect(t2.autoEligible && whole > 2_500)
+    }
+
     @Test func outageIsReportedAsAnError() async throws {
         await box.setOutage(TriageError(.connection, "refused", transient: true))
         await #expect(throws: TriageError.self) { try await ingestor().runCycle() }

@@ -40,10 +40,14 @@ public protocol MailboxSource: Sendable {
 public struct DownloadRequest: Sendable, Equatable {
     public var uid: UInt32
     public var headerOnly: Bool
+    /// The most bytes accepted (a server may send more than the size it announced): a larger message fails
+    /// with `.limitExceeded` and nothing more is read.
+    public var limit: Int
 
-    public init(uid: UInt32, headerOnly: Bool) {
+    public init(uid: UInt32, headerOnly: Bool, limit: Int = Int.max) {
         self.uid = uid
         self.headerOnly = headerOnly
+        self.limit = limit
     }
 }
 
@@ -56,7 +60,9 @@ extension MailboxSource {
         var out: [DownloadResult] = []
         for r in requests {
             do {
-                out.append(.success(r.headerOnly ? try await fetchHeader(uid: r.uid) : try await fetchMessage(uid: r.uid)))
+                let raw = r.headerOnly ? try await fetchHeader(uid: r.uid) : try await fetchMessage(uid: r.uid)
+                if raw.count > r.limit { throw TriageError.limit("UID \(r.uid): message size", limit: r.limit, actual: raw.count) }
+                out.append(.success(raw))
             } catch {
                 let e = error as? TriageError ?? TriageError(.io, "\(error)", transient: true)
                 out.append(.failure(e))

@@ -23,6 +23,8 @@ public struct MailboxIngestor: Sendable {
     public var maxMessageBytes: Int
     public var batchSize: Int
     public var logger: Logger
+    /// The most bytes one batch downloads before it is recorded (at least one message).
+    static let maxBatchBytes = 64 << 20
     /// A UID that failed to download this many times becomes a placeholder ticket so it blocks nothing.
     public var maxFetchFailures = 3
     /// Where the store is called (off the cooperative pool).
@@ -66,15 +68,43 @@ public struct MailboxIngestor: Sendable {
         var start = 0
         let wanted = todo.filter { info[$0] != nil }
         while start < wanted.count {
-            let chunk = wanted[start..<min(start + batchSize, wanted.count)]
-            start += chunk.count
+            // A batch is bounded in count and in bytes (what is downloaded is held until it is recorded).
+            var end = start + 1, bytes = min(info[wanted[start]]!.size, maxMessageBytes)
+            while end < wanted.count && end - start < batchSize {
+                let next = min(info[wanted[end]]!.size, maxMessageBytes)
+                if bytes + next > MailboxIngestor.maxBatchBytes { break }
+                bytes += next
+                end += 1
+            }
+            let chunk = wanted[start..<end]
+            start = end
             var batch: [FetchedMessage] = []
             var pendingError: (any Error)?
-            let requests = chunk.map { DownloadRequest(uid: $0, headerOnly: info[$0]!.size > maxMessageBytes) }
+            // A whole message is read up to the size limit (plus room for a server that miscounts its line ends),
+            // however small the size it announced.
+            let requests = chunk.map { DownloadRequest(uid: $0, headerOnly: info[$0]!.size > maxMessageBytes, limit: maxMessageBytes + maxMessageBytes / 16 + 4096) }
             for (request, result) in zip(requests, await source.download(requests)) {
                 switch result {
                 case .failure(let e) where e.isTransient:
                     pendingError = e  // keep what this batch already has, then give up the cycle
+                case .failure(let e) where e.code == .limitExceeded && !request.headerOnly:
+                    // Larger than announced and than the limit: like any message over the limit, only its header.
+                    logger.warning("message larger than the server announced and than the size limit: storing its header only",
+                                   metadata: ["mailbox": "\(name)", "imap.uid": "\(request.uid)", "announced": "\(info[request.uid]!.size)",
+                                              "limit": "\(maxMessageBytes)"])
+                    let header = await source.download([DownloadRequest(uid: request.uid, headerOnly: true)]).first
+                    switch header {
+                    case .success(let raw)?:
+                        var big = info[request.uid]!
+                        big.size = max(big.size, request.limit + 1)
+                        batch.append(fetched(uid: request.uid, info: big, raw: raw, headerOnly: true, cursor: current))
+                    case .failure(let e2)? where e2.isTransient:
+                        pendingError = e2
+                    case .failure(let e2)?:
+                        if let m = try await downloadFailed(uid: request.uid, info: info[request.uid]!, error: e2, cursor: current) { batch.append(m) }
+                    case nil:
+                        pendingError = TriageError(.connection, "no answer to the header fetch", transient: true)
+                    }
                 case .failure(let e):
                     if let m = try await downloadFailed(uid: request.uid, info: info[request.uid]!, error: e, cursor: current) { batch.append(m) }
                 case .success(let raw):
