@@ -33,16 +33,11 @@ public final class OAuth2TokenSource: Sendable {
     /// The POST to the token endpoint: status and body (libcurl; replaced in unit tests).
     let post: @Sendable (OAuth2Config, String) throws -> (status: Int, body: [UInt8])
 
-    public init(_ config: OAuth2Config, clientSecret: Secret?, refreshToken: Secret?, certificate: ClientCertificate? = nil,
+    public convenience init(_ config: OAuth2Config, clientSecret: Secret?, refreshToken: Secret?, certificate: ClientCertificate? = nil,
                 now: @escaping @Sendable () -> Double = OAuth2TokenSource.wallClock, warn: @escaping @Sendable (String) -> Void = { _ in })
     {
-        self.config = config
-        self.clientSecret = clientSecret
-        self.certificate = certificate
-        state = Mutex(State(cached: nil, refreshToken: refreshToken))
-        self.now = now
-        self.warn = warn
-        post = OAuth2TokenSource.curlPost
+        self.init(config, clientSecret: clientSecret, refreshToken: refreshToken, certificate: certificate, now: now, warn: warn,
+                  post: OAuth2TokenSource.curlPost)
     }
 
     init(_ config: OAuth2Config, clientSecret: Secret?, refreshToken: Secret?, certificate: ClientCertificate? = nil, now: @escaping @Sendable () -> Double,

@@ -71,19 +71,7 @@ public final class SMTPSender: MailSender {
     public func checkLogin() async throws -> Int {
         let settings = settings, abort = abort
         return try await thread.run {
-            let h = try CurlHandle()
-            h.buffers.abort = abort
-            var base = settings.url
-            while base.hasSuffix("/") { base.removeLast() }
-            ccurl_setopt_string(h.handle, CURLOPT_URL, base + "/" + settings.heloName)
-            h.configureTransport(username: settings.username ?? "", password: settings.password ?? Secret(""),
-                                 bearer: try settings.tokens?.accessToken(), caFile: settings.caFile,
-                                 requireStartTLS: settings.requireStartTLS && settings.url.lowercased().hasPrefix("smtp:"),
-                                 connectTimeout: settings.connectTimeout, responseTimeout: settings.responseTimeout)
-            if settings.username == nil {
-                ccurl_setopt_ptr(h.handle, CURLOPT_USERNAME, nil)
-                ccurl_setopt_ptr(h.handle, CURLOPT_PASSWORD, nil)
-            }
+            let h = try SMTPSender.handle(settings, abort: abort)
             // libcurl's SMTP connect phase is greeting, EHLO, STARTTLS and AUTH: stopping there checks the login.
             ccurl_setopt_long(h.handle, CURLOPT_CONNECT_ONLY, 1)
             let (code, text) = h.perform()
@@ -95,6 +83,24 @@ public final class SMTPSender: MailSender {
             }
             return reply
         }
+    }
+
+    /// A handle for the server: URL with the EHLO name, TLS, timeouts and the login (password, token or none).
+    static func handle(_ settings: SMTPSettings, abort: AbortFlag) throws -> CurlHandle {
+        let h = try CurlHandle()
+        h.buffers.abort = abort
+        var base = settings.url
+        while base.hasSuffix("/") { base.removeLast() }
+        ccurl_setopt_string(h.handle, CURLOPT_URL, base + "/" + settings.heloName)
+        h.configureTransport(username: settings.username ?? "", password: settings.password ?? Secret(""),
+                             bearer: try settings.tokens?.accessToken(), caFile: settings.caFile,
+                             requireStartTLS: settings.requireStartTLS && settings.url.lowercased().hasPrefix("smtp:"),
+                             connectTimeout: settings.connectTimeout, responseTimeout: settings.responseTimeout)
+        if settings.username == nil {
+            ccurl_setopt_ptr(h.handle, CURLOPT_USERNAME, nil)
+            ccurl_setopt_ptr(h.handle, CURLOPT_PASSWORD, nil)
+        }
+        return h
     }
 
     static func send(_ message: [UInt8], from: String, to recipients: [String], settings: SMTPSettings, state: State,
@@ -120,19 +126,7 @@ public final class SMTPSender: MailSender {
         if abort.isSet { throw TriageError(.connection, "SMTP \(settings.url): shutting down", transient: true) }
         let h: CurlHandle
         if let c = state.curl { h = c } else {
-            h = try CurlHandle()
-            h.buffers.abort = abort
-            var base = settings.url
-            while base.hasSuffix("/") { base.removeLast() }
-            ccurl_setopt_string(h.handle, CURLOPT_URL, base + "/" + settings.heloName)
-            h.configureTransport(username: settings.username ?? "", password: settings.password ?? Secret(""),
-                                 bearer: try settings.tokens?.accessToken(), caFile: settings.caFile,
-                                 requireStartTLS: settings.requireStartTLS && settings.url.lowercased().hasPrefix("smtp:"),
-                                 connectTimeout: settings.connectTimeout, responseTimeout: settings.responseTimeout)
-            if settings.username == nil {
-                ccurl_setopt_ptr(h.handle, CURLOPT_USERNAME, nil)
-                ccurl_setopt_ptr(h.handle, CURLOPT_PASSWORD, nil)
-            }
+            h = try handle(settings, abort: abort)
             ccurl_setopt_long(h.handle, CURLOPT_UPLOAD, 1)
             state.curl = h
         }
