@@ -4,7 +4,8 @@ import TriageMIME
 
 /// Measures MIME parsing with text extraction over a directory tree of messages: each file is read,
 /// parsed, its body text chosen and decoded, HTML converted, and quotes stripped. Files are read one at
-/// a time, so peak memory follows the largest message, not the corpus.
+/// a time, so peak memory follows the largest message, not the corpus. Each file's parse is also timed
+/// (best over the passes, the read left out) and the slowest file per byte is reported.
 struct ParseBench: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "parse",
@@ -12,6 +13,8 @@ struct ParseBench: ParsableCommand {
 
     @Argument(help: "Directory (searched recursively) or files.") var paths: [String]
     @Option(help: "Passes over the corpus; the best pass is reported.") var rounds = 5
+    @Option(help: "Smallest file considered for the slowest-file report (a smaller file's time is per-message overhead, which msg/s shows).")
+    var slowestMinBytes = 10_000
 
     func run() throws {
         let files = collect(paths)
@@ -19,21 +22,34 @@ struct ParseBench: ParsableCommand {
         var best = Double.infinity
         var bytes = 0
         var textChars = 0
+        var fileBest = [UInt64](repeating: .max, count: files.count)  // nanoseconds, best pass
+        var fileSize = [Int](repeating: 0, count: files.count)
         for _ in 0..<rounds {
             bytes = 0
             textChars = 0
             let start = DispatchTime.now().uptimeNanoseconds
-            for f in files {
+            for (i, f) in files.enumerated() {
                 guard let data = FileManager.default.contents(atPath: f) else { continue }
                 bytes += data.count
+                fileSize[i] = data.count
+                let t0 = DispatchTime.now().uptimeNanoseconds
                 let m = MIMEParser.parse([UInt8](data))
                 textChars += m.text.utf8.count + m.newText.utf8.count
+                fileBest[i] = min(fileBest[i], DispatchTime.now().uptimeNanoseconds - t0)
             }
             let secs = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
             best = min(best, secs)
         }
         print(String(format: "mailtriage: %d files, %.1f MB, best of %d: %.3f s, %.0f msg/s, %.1f MB/s (text %d bytes)",
                      files.count, Double(bytes) / 1e6, rounds, best, Double(files.count) / best, Double(bytes) / 1e6 / best, textChars))
+        // Lowest bytes per nanosecond among the files large enough for their size to dominate their time.
+        let candidates = files.indices.filter { fileSize[$0] >= slowestMinBytes && fileBest[$0] != .max }
+        func rate(_ i: Int) -> Double { Double(fileSize[i]) / Double(max(fileBest[i], 1)) }
+        if let s = candidates.min(by: { rate($0) < rate($1) }) {
+            let secs = Double(max(fileBest[s], 1)) / 1e9
+            print("  slowest file of \(slowestMinBytes) bytes or more: \(files[s]), \(fileSize[s]) bytes, "
+                + String(format: "%.1f MB/s (%.3f ms, best of %d)", Double(fileSize[s]) / 1e6 / secs, secs * 1e3, rounds))
+        }
     }
 
     func collect(_ paths: [String]) -> [String] {

@@ -284,11 +284,12 @@ import Glibc
         let bin = try CLI.binary
         /// Runs `command` in a detached tmux session of `width` x `height`, waits until the pane shows `until`,
         /// and returns the pane's text; one shell script, which also ends the session (and so the tmux server).
+        /// It waits up to a minute: on a loaded CI machine the command can take seconds to draw.
         func terminal(_ command: String, width: Int, height: Int, until: String) throws -> String {
             let session = "mt\(width)x\(height)\(UUID().uuidString.prefix(6))"
             let script = """
-                tmux new-session -d -s \(session) -x \(width) -y \(height) "LANG=C.UTF-8 \(command); sleep 30"
-                for i in $(seq 1 100); do
+                tmux new-session -d -s \(session) -x \(width) -y \(height) "LANG=C.UTF-8 \(command); sleep 120"
+                for i in $(seq 1 1200); do
                   tmux capture-pane -p -t \(session) -S -200 | grep -q '\(until)' && break
                   sleep 0.05
                 done
