@@ -2,10 +2,12 @@
 """Answer quality on realistic mail (issue 12): what share of the mails one FAQ answer would serve gets that
 answer automatically, how often an automatic answer is wrong, and how many hard negatives are answered.
 
-Usage: answers.py MAILTRIAGE_BIN SHARED_DIR OUT_DIR [--split measure|tune|all] [--misses] [-- classify options]
+Usage: answers.py MAILTRIAGE_BIN SHARED_DIR OUT_DIR [--split measure|tune|all] [--misses] [--mailboxes CONFIG] [-- classify options]
   MAILTRIAGE_BIN  the mailtriage binary; it decides every mail with `classify --jsonl --json` (the daemon's
                   decision from subject and body, quotes, greeting and sign-off removed as for real mail)
   --misses        also list the tune split's positives not answered and every wrong answer (for tuning)
+  --mailboxes C   decide each setting's mail with the mailbox of that name in config C (its `audiences` choose
+                  the entries written for that business: Benchmarks/data/realistic-mailboxes.toml)
 An automatic answer is right when its entry is listed for the mail's (setting, faq) in
 Benchmarks/data/realistic-answers.tsv (written by hand: an entry answers a topic when its body alone fully
 serves a mail asking it). Anything automatic on an `other` mail, or with an entry not listed, is wrong.
@@ -112,6 +114,7 @@ def main():
     if "--split" in args:
         split = args[args.index("--split") + 1]
     misses = "--misses" in args
+    mailboxes = args[args.index("--mailboxes") + 1] if "--mailboxes" in args else None
     here = os.path.dirname(os.path.abspath(__file__))
     mapping = load_map(os.path.join(here, "data", "realistic-answers.tsv"))
     rows = [json.loads(l) for l in open(os.path.join(shared, "datasets", "realistic", "mails.jsonl"), encoding="utf-8")]
@@ -120,20 +123,34 @@ def main():
     with open(req, "w", encoding="utf-8") as f:
         for r in rows:
             f.write(json.dumps({"id": r["id"], "subject": r["subject"], "body": r["body"]}, ensure_ascii=False) + "\n")
-    res = subprocess.run([binary, "classify", "--jsonl", req, "--json"] + extra, capture_output=True, text=True)
-    if res.returncode != 0:
-        sys.exit("classify failed: " + res.stderr)
     dec = {}
-    for line in res.stdout.splitlines():
-        if line.strip():
-            d = json.loads(line)
-            dec[d["id"]] = d
+
+    def classify(path, options):
+        res = subprocess.run([binary, "classify", "--jsonl", path, "--json"] + options + extra, capture_output=True, text=True)
+        if res.returncode != 0:
+            sys.exit("classify failed: " + res.stderr)
+        for line in res.stdout.splitlines():
+            if line.strip():
+                d = json.loads(line)
+                dec[d["id"]] = d
+    if mailboxes:
+        # Each setting's mail through its own mailbox (named after the setting), whose `audiences` choose the
+        # entries written for that business, as a deployment for it would.
+        for setting in sorted({r["setting"] for r in rows}):
+            path = os.path.join(out, f"realistic-requests-{setting}.jsonl")
+            with open(path, "w", encoding="utf-8") as f:
+                for r in rows:
+                    if r["setting"] == setting:
+                        f.write(json.dumps({"id": r["id"], "subject": r["subject"], "body": r["body"]}, ensure_ascii=False) + "\n")
+            classify(path, ["--config", mailboxes, "--mailbox", setting])
+    else:
+        classify(req, [])
     accepted = lambda r: mapping.get((r["setting"], r["faq"]), set())
     auto = lambda r: dec[r["id"]]["degree"] == "automatic"
     right = lambda r: r["kind"] == "positive" and dec[r["id"]].get("answer") in accepted(r)
     chosen = rows if split == "all" else [r for r in rows if r["split"] == split]
     fig = figures(chosen, auto, right)
-    show(f"mailtriage, {split} split", fig)
+    show(f"mailtriage, {split} split" + (", each setting through its mailbox (audiences)" if mailboxes else ", one mailbox for all settings"), fig)
     with open(os.path.join(out, "answers-figures.json"), "w") as f:
         json.dump(fig, f, indent=1)
     unmapped = sorted({(r["setting"], r["faq"]) for r in rows if r["kind"] == "positive" and not accepted(r)})

@@ -83,6 +83,17 @@ public enum SnapshotLoader {
         }
         if diagnostics.contains(where: { $0.severity == .error }) { throw ConfigError(diagnostics: diagnostics) }
 
+        if let kb {
+            settings.audiences(entries: kb.entries, mailboxes: config.mailboxes)
+            let named = Set(kb.entries.flatMap(\.audiences))
+            for (i, m) in config.mailboxes.enumerated() {
+                for a in m.audiences where !named.contains(a) {
+                    let known = named.isEmpty ? "no entry names an audience" : "the entries name " + named.sorted().joined(separator: ", ")
+                    diagnostics.append(ConfigDiagnostic(.warning, file: configPath, line: nil, keyPath: "mailbox.\(i).audiences",
+                                                        "no knowledge-base entry is for \"\(a)\" (\(known)); mailbox \(m.name) answers with entries for its other audiences and for everyone"))
+                }
+            }
+        }
         var shared: SharedClassifier?
         var source: String?
         if wantClassifier {

@@ -8,7 +8,8 @@
 /// lines. When nothing would be left, the text is returned unchanged.
 public enum RequestText {
     public static func of(_ text: String) -> String {
-        var lines = text.split(separator: "\n", omittingEmptySubsequences: false).map { Substring($0) }
+        // By scalars, not characters: splitting and trimming by grapheme clusters cost a fifth of a decision.
+        var lines = text.unicodeScalars.split(separator: "\n", omittingEmptySubsequences: false).map { Substring($0) }
         // Drop blank lines at both ends.
         while let f = lines.first, isBlank(f) { lines.removeFirst() }
         while let l = lines.last, isBlank(l) { lines.removeLast() }
@@ -39,13 +40,15 @@ public enum RequestText {
         return out.isEmpty ? text : out
     }
 
-    static func isBlank(_ s: Substring) -> Bool { s.allSatisfy { $0 == " " || $0 == "\t" || $0 == "\r" || $0 == "\u{A0}" } }
+    @inline(__always)
+    static func isSpace(_ u: Unicode.Scalar) -> Bool { u == " " || u == "\t" || u == "\r" || u == "\u{A0}" }
+
+    static func isBlank(_ s: Substring) -> Bool { s.unicodeScalars.allSatisfy(isSpace) }
 
     static func trim(_ s: Substring) -> Substring {
-        var t = s
-        while let f = t.first, f == " " || f == "\t" || f == "\r" || f == "\u{A0}" { t.removeFirst() }
-        while let l = t.last, l == " " || l == "\t" || l == "\r" || l == "\u{A0}" { t.removeLast() }
-        return t
+        let u = s.unicodeScalars
+        guard let first = u.firstIndex(where: { !isSpace($0) }), let last = u.lastIndex(where: { !isSpace($0) }) else { return s[s.endIndex...] }
+        return Substring(u[first...last])
     }
 
     static func hasContent(_ lines: ArraySlice<Substring>) -> Bool { lines.contains { !isBlank($0) } }

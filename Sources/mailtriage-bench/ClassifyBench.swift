@@ -17,9 +17,15 @@ struct ClassifyBench: ParsableCommand {
     @Option(help: "Training examples (the training file is cycled).") var trainingExamples = 10_000
     @Option(help: "Where the model is written and read back.") var model = "/tmp/mailtriage-bench.model"
     @Option(help: "Rules file applied while classifying.") var rules = "config/rules.toml"
+    @Option(help: "Measure only the speed with this trained model (no training; for profiling).") var speedOnly: String?
 
     func run() throws {
         let kb = try TrainingData.knowledgeBase(at: knowledgeBase)
+        if let path = speedOnly {
+            guard let loaded = try ModelStore.load(path) else { throw ValidationError("no model at \(path)") }
+            try speed(loaded, kb: kb)
+            return
+        }
         var pool = try TrainingData.labelledFile(train)
         pool += kb.entries.flatMap(\.trainingExamples) + kb.examples
         var examples: [TrainingExample] = []
@@ -41,7 +47,14 @@ struct ClassifyBench: ParsableCommand {
         guard let loaded = try ModelStore.load(model) else { throw ValidationError("model not written") }
         let loadMs = Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e6
         let size = (try? FileManager.default.attributesOfItem(atPath: model)[.size] as? Int) ?? 0
+        try speed(loaded, kb: kb)
+        print(String(format: "mailtriage: train on %d examples: %.2f s with 5-fold calibration, %.2f s single fit; answer model (%d entries) %.2f s",
+                     examples.count, trainSecs, fitSecs, kb.entries.count, answerSecs))
+        print(String(format: "mailtriage: model %.1f MiB, load %.1f ms", Double(size) / 1048576, loadMs))
+    }
 
+    /// Messages per second one at a time: the classifier, then the whole decision.
+    func speed(_ loaded: ClassifierModel, kb: (entries: [KnowledgeEntry], examples: [TrainingExample])) throws {
         let inputs = try TrainingData.jsonLines(FileManager.default.contents(atPath: data) ?? Data(), path: data).map { (_, o) in
             ClassifierInput(subject: o["subject"] as? String ?? "", body: (o["text"] as? String) ?? (o["body"] as? String) ?? "")
         }
@@ -53,14 +66,14 @@ struct ClassifyBench: ParsableCommand {
         var automatic = 0
         // Warm-up, then the timed run.
         for k in 0..<min(1000, messages) { _ = classifier.classify(inputs[k % inputs.count], explain: false) }
-        t0 = DispatchTime.now().uptimeNanoseconds
+        var t0 = DispatchTime.now().uptimeNanoseconds
         for k in 0..<messages where classifier.classify(inputs[k % inputs.count], explain: false).degree == .automatic { automatic += 1 }
         let secs = Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e9
         print(String(format: "mailtriage: classify %d messages (avg %d bytes, %d rules) in %.3f s: %.0f msg/s on one core (%d automatic)",
                      messages, avgBytes, settings.rules.count, secs, Double(messages) / secs, automatic))
         // The whole decision (TriageEngine.decide: classification, degree, knowledge-base match) on the same texts.
         let snapshot = try TriageSnapshot(config: TriageConfig(), classifier: SharedClassifier(Classifier(model: loaded, settings: settings),
-                                                                                                 source: model), knowledgeBase: kb.entries)
+                                                                                                 source: speedOnly ?? model), knowledgeBase: kb.entries)
         let n = messages / 4
         t0 = DispatchTime.now().uptimeNanoseconds
         var decidedAutomatic = 0
@@ -73,8 +86,5 @@ struct ClassifyBench: ParsableCommand {
         let decideSecs = Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e9
         print(String(format: "mailtriage: decide %d messages (TriageEngine.decide, explained) in %.3f s: %.0f msg/s on one core (%d automatic)",
                      n, decideSecs, Double(n) / decideSecs, decidedAutomatic))
-        print(String(format: "mailtriage: train on %d examples: %.2f s with 5-fold calibration, %.2f s single fit; answer model (%d entries) %.2f s",
-                     examples.count, trainSecs, fitSecs, kb.entries.count, answerSecs))
-        print(String(format: "mailtriage: model %.1f MiB, load %.1f ms", Double(size) / 1048576, loadMs))
     }
 }

@@ -92,6 +92,9 @@ enum Toy {
         ("ok", "unknown"),
         ("こんにちは、パスワードを忘れました。よろしくお願いします。", "unknown"),
         ("Bonjour, je voudrais savoir quand ma commande sera livrée chez moi", "unknown"),
+        // Digits are not a foreign script; too close to call by letters, the function words decide.
+        ("status of order 732201349959", "en"),
+        ("Пароль забыл, помогите пожалуйста восстановить", "unknown"),
     ])
     func detects(text: String, expected: String) {
         #expect(Toy.model().language.detect(text) == expected)
@@ -218,6 +221,23 @@ enum Toy {
     }
 }
 
+@Suite struct WordHashSetTests {
+    @Test func containsExactlyTheWordsOfTheText() {
+        let text = Array("das passwort ist weg und das konto gesperrt a b c".utf8)
+        let set = RuleText.wordHashes(text)
+        for w in ["das", "passwort", "weg", "konto", "gesperrt", "a", "c"] { #expect(set.contains(LanguageDetector.wordHash(w.utf8)), "\(w)") }
+        for w in ["pass", "passworte", "d", "kontos", ""] { #expect(!set.contains(LanguageDetector.wordHash(w.utf8)), "\(w)") }
+        // The most words a text can hold (one letter each) fit, and a zero hash is a member like any other.
+        let dense = Array(String(repeating: "x ", count: 5000).utf8) + Array((0..<2000).map { "w\($0)" }.joined(separator: " ").utf8)
+        let big = RuleText.wordHashes(dense)
+        #expect(big.contains(LanguageDetector.wordHash("w1999".utf8)) && !big.contains(LanguageDetector.wordHash("w2000".utf8)))
+        var z = WordHashSet(capacityFor: 1)
+        #expect(!z.contains(0))
+        z.insert(0)
+        #expect(z.contains(0))
+    }
+}
+
 @Suite struct KnowledgeEntryTests {
     static let good = """
         ---
@@ -233,6 +253,17 @@ enum Toy {
         Hello {{customer_name}},
         open {{password_reset_url}}.
         """
+
+    @Test func audiences() throws {
+        let text = Self.good.replacing("keywords: [password, reset]", with: "keywords: [password, reset]\naudiences: [shop, it-desk]")
+        let e = try KnowledgeEntry.parse(text, path: "kb/password/pw-en.md")
+        #expect(e.audiences == ["shop", "it-desk"])
+        #expect(e.serves([]) && e.serves(["shop"]) && e.serves(["software", "it-desk"]) && !e.serves(["software"]))
+        #expect(try KnowledgeEntry.parse(Self.good, path: "kb/x.md").serves(["software"]))  // an entry for everyone
+        #expect(throws: KnowledgeEntry.ParseError.self) {
+            try KnowledgeEntry.parse(Self.good.replacing("keywords: [password, reset]", with: "keywords: [x]\naudiences: [\"a b\"]"), path: "kb/x.md")
+        }
+    }
 
     @Test func parsesFrontMatterAndBody() throws {
         let e = try KnowledgeEntry.parse(Self.good, path: "kb/password/pw-en.md")
@@ -289,6 +320,8 @@ enum Toy {
         // "Passwörter" and "Bestellungen" were never seen as words, but their stems were.
         #expect(model.coverage(x.features(subject: "", body: "Passwortes Bestellungen", language: "de")) == 1)
         #expect(model.coverage(x.features(subject: "", body: "Rasenmäher Gartenschlauch", language: "de")) == 0)
+        // Order numbers and dates are neither familiar nor unfamiliar.
+        #expect(model.coverage(x.features(subject: "", body: "Bestellung 100045873 12.3.2026", language: "de")) == 1)
     }
 
     static let entries = [
@@ -361,5 +394,59 @@ enum Toy {
         let unsure = strict.classify(ClassifierInput(subject: "Forgot my password", body: "I forgot my password, please send me a reset link"))
         #expect(unsure.degree == .semiAutomatic && unsure.answer?.entry == "reset")
         #expect(unsure.reasons.contains { if case .answerUnsure(entry: "reset", _, needed: 101) = $0 { return true } else { return false } })
+    }
+
+    /// A mailbox that names its audiences answers only with entries for them (or for everyone): the twin
+    /// written for another business is never its answer, and what the model gave that twin is not counted.
+    @Test func aMailboxAnswersOnlyWithItsAudiencesEntries() {
+        var entries = MorphologyTests.entries
+        entries[0].audiences = ["shop"]
+        var staff = entries[0]
+        staff.id = "windows-reset"
+        staff.audiences = ["it-desk"]
+        staff.questions = ["I forgot my Windows password", "reset my computer password", "cannot log in to my PC, forgot the password",
+                           "new Windows password please", "forgot my password for the laptop login"]
+        staff.keywords = ["windows", "forgot"]
+        entries.insert(staff, at: 1)
+        let others = ["please cancel my order and refund me", "the app crashes when I open it", "grant me admin rights"]
+            .map { TrainingExample(body: $0, label: Category.other, language: "en", source: "t") }
+        var (model, _) = Trainer.train(entries.flatMap(\.trainingExamples) + others, categories: ["password", "order_info", Category.other],
+                                       anchors: KnowledgeEntry.anchors(entries))
+        model.answers = AnswerModel.train(entries: entries, examples: others, morphology: model.morphology, subjectWeight: model.subjectWeight).0
+        var settings = ClassifierSettings()
+        settings.categories = ["password", "order_info", Category.other]
+        settings.defaultThresholds = Thresholds(auto: 0.5, draft: 0.3)
+        var shop = MailboxConfig(name: "shop", url: IMAPURL("imaps://h/INBOX")!, username: "u", password: nil)
+        shop.audiences = ["shop"]
+        var desk = shop
+        desk.name = "desk"
+        desk.audiences = ["it-desk"]
+        settings.audiences(entries: entries, mailboxes: [shop, desk])
+        #expect(settings.mailboxEntries["shop"] == ["reset", "locked", "track"])
+        #expect(settings.mailboxEntries["desk"] == ["windows-reset", "locked", "track"])
+        var c = Classifier(model: model, settings: settings)
+        let text = "I forgot my password and need to reset it"
+        let all = c.classify(ClassifierInput(subject: "", body: text))
+        let atShop = c.classify(ClassifierInput(subject: "", body: text, mailbox: "shop"))
+        let atDesk = c.classify(ClassifierInput(subject: "", body: text, mailbox: "desk"))
+        #expect(atShop.answer?.entry == "reset" && atShop.answer?.runnerUp != "windows-reset", "\(atShop.reasons)")
+        #expect(atDesk.answer?.entry != "reset", "\(atDesk.reasons)")
+        // Without the twin in the softmax the shop's entry is surer than among all entries.
+        #expect((atShop.answer?.probability ?? 0) >= (all.answer?.entry == "reset" ? all.answer!.probability : 0))
+        // A mailbox without audiences (or unknown) uses every entry.
+        let other = c.classify(ClassifierInput(subject: "", body: text, mailbox: "elsewhere"))
+        #expect(other.answer == all.answer)
+    }
+
+    @Test func entriesAreKeptTogetherByLanguage() {
+        var de = MorphologyTests.entries[0]
+        de.id = "reset-de"
+        de.language = "de"
+        de.questions = ["Ich habe mein Passwort vergessen", "Passwort zurücksetzen", "neues Passwort bitte"]
+        let entries = [MorphologyTests.entries[0], de, MorphologyTests.entries[1]]
+        let (model, _) = Trainer.train(entries.flatMap(\.trainingExamples), categories: ["password", Category.other])
+        let answers = AnswerModel.train(entries: entries, examples: [], morphology: model.morphology, subjectWeight: model.subjectWeight).0
+        #expect(answers.entries.map(\.id) == ["reset", "locked", "reset-de"])
+        #expect(answers.runs["en"] == 0..<2 && answers.runs["de"] == 2..<3)
     }
 }

@@ -13,6 +13,8 @@ import Testing
          "how do I add page numbers in Word?"),
         ("Grüezi\n\nKann ich mit Rechnung bezahlen?\n\nlg Aylin Yilmaz (Versand)", "Kann ich mit Rechnung bezahlen?"),
         ("Where is my order 4711?\n\nRachel", "Where is my order 4711?"),
+        // CRLF line ends, non-breaking spaces and tabs around lines.
+        ("Hello,\r\n\r\n\u{A0}how do I share my calendar?\t\r\n\r\nRegards\r\nKim", "how do I share my calendar?"),
     ]
 
     @Test(arguments: RequestTextTests.cases)

@@ -57,7 +57,13 @@ public final class AnswerModel: Sendable {
         var by: [String: [Int]] = [:]
         for (k, e) in entries.enumerated() { by[e.language, default: []].append(k) }
         classesByLanguage = by.mapValues { $0 + [entries.count] }
+        // Models trained here keep each language's entries together (`train`): a prediction then reads one
+        // contiguous run of weights per feature (half the memory traffic of all classes).
+        runs = by.compactMapValues { ks in ks.last! - ks.first! + 1 == ks.count ? ks.first!..<(ks.last! + 1) : nil }
     }
+
+    /// Per language, its entries' class indices when they are contiguous.
+    let runs: [String: Range<Int>]
 
     /// Identifies what the model learns from an entry set (ids, categories, languages, titles, questions, keywords).
     public static func fingerprint(_ entries: [KnowledgeEntry]) -> String {
@@ -73,7 +79,10 @@ public final class AnswerModel: Sendable {
     public static func train(entries: [KnowledgeEntry], examples: [TrainingExample], morphology: Morphology,
                              subjectWeight: Float, options: TrainingOptions = TrainingOptions()) -> (AnswerModel, TrainingReport)
     {
-        let usable = entries.filter { $0.category != Category.other }
+        // Each language's entries next to each other (in their order), so a prediction reads one run of weights.
+        let candidates = entries.filter { $0.category != Category.other }
+        let languages = candidates.reduce(into: [String]()) { if !$0.contains($1.language) { $0.append($1.language) } }
+        let usable = languages.flatMap { l in candidates.filter { $0.language == l } }
         let data = trainingData(entries: usable, examples: examples)
         var opts = options
         opts.bits = bits
@@ -127,8 +136,10 @@ public final class AnswerModel: Sendable {
     }
 
     /// The best entry of `category` in `language` for a message's features (as extracted by the category
-    /// model, before its IDF weighting); nil when there is no such entry.
-    public func predict(_ features: FeatureVector, language: String, category: String) -> Prediction? {
+    /// model, before its IDF weighting); nil when there is no such entry. `allowed` (by class index): only
+    /// these entries may answer (a mailbox's audiences); the probabilities are then among them and `none`,
+    /// which is the model's belief given that the others are not an answer here.
+    public func predict(_ features: FeatureVector, language: String, category: String, allowed: [Bool]? = nil) -> Prediction? {
         let mask = Int32((1 << AnswerModel.bits) - 1)
         var v = FeatureVector(indices: features.indices.map { $0 & mask }, values: features.values)
         model.weigh(&v)
@@ -137,31 +148,38 @@ public final class AnswerModel: Sendable {
         let c = model.categories.count
         // Every class's logit, a contiguous row of weights per feature (vectorised); only the language's are used.
         var logits = model.bias
+        let run = runs[language] ?? 0..<entries.count
+        let noneColumn = entries.count
         logits.withUnsafeMutableBufferPointer { l in
             model.weights.withUnsafeBufferPointer { w in
-                guard let lp = l.baseAddress, let wp = w.baseAddress, w.count >= c else { return }
+                guard let lp = l.baseAddress, let wp = w.baseAddress, w.count >= c, noneColumn < c else { return }
+                let first = run.lowerBound, n = run.count
                 for f in 0..<v.indices.count {
                     let base = Int(v.indices[f]) * c
                     guard base >= 0, base + c <= w.count else { continue }
                     let row = wp + base
                     let x = v.values[f]
-                    for k in 0..<c { lp[k] += row[k] * x }
+                    // The language's run (vectorised) and `none`; other classes are not in the softmax.
+                    let out = lp + first, src = row + first
+                    for k in 0..<n { out[k] += src[k] * x }
+                    lp[noneColumn] += row[noneColumn] * x
                 }
             }
         }
         let t = max(model.temperature, 0.05)
         let noneIndex = entries.count
+        func usable(_ k: Int) -> Bool { k == noneIndex || allowed.map { k < $0.count && $0[k] } ?? true }
         var m = -Float.infinity
-        for k in classes { m = max(m, logits[k] / t) }
+        for k in classes where usable(k) { m = max(m, logits[k] / t) }
         var p = [Float](repeating: 0, count: c)
         var sum: Float = 0
-        for k in classes {
+        for k in classes where usable(k) {
             p[k] = Float(exp(Double(logits[k] / t - m)))
             sum += p[k]
         }
         var best = -1, second = -1
         var inCategory: Float = 0
-        for k in 0..<entries.count where entries[k].language == language && entries[k].category == category {
+        for k in run where entries[k].language == language && entries[k].category == category && usable(k) {
             inCategory += p[k]
             if best < 0 || p[k] > p[best] { second = best; best = k } else if second < 0 || p[k] > p[second] { second = k }
         }

@@ -33,8 +33,19 @@ public struct ClassifierSettings: Sendable {
     /// Languages that may be answered automatically.
     public var languages: [String] = ["de", "en"]
     public var rules: [ClassificationRule] = []
+    /// Per mailbox that names its audiences: the knowledge-base entries that may answer its mail
+    /// (`audiences(entries:mailboxes:)`). Mailboxes not listed: every entry.
+    public var mailboxEntries: [String: Set<String>] = [:]
 
     public init() {}
+
+    /// `mailboxEntries` from the entries' and the mailboxes' audiences.
+    public mutating func audiences(entries: [KnowledgeEntry], mailboxes: [MailboxConfig]) {
+        mailboxEntries = [:]
+        for m in mailboxes where !m.audiences.isEmpty {
+            mailboxEntries[m.name] = Set(entries.filter { $0.serves(m.audiences) }.map(\.id))
+        }
+    }
 
     public func thresholds(for category: String) -> Thresholds { thresholds[category] ?? defaultThresholds }
 }
@@ -89,6 +100,8 @@ public struct Classifier: Sendable {
     /// Per category, the keyword phrases as the stems a message needs (German and English forms).
     let anchors: [String: [[UInt32]]]
     var extractor: FeatureExtractor
+    /// Per mailbox with audiences: which of the answer model's entries may answer (by class index).
+    let entryMasks: [String: [Bool]]
 
     public init(model: ClassifierModel, settings: ClassifierSettings) {
         self.model = model
@@ -98,6 +111,7 @@ public struct Classifier: Sendable {
         // "Rechnung" and "Versand".
         anchors = model.anchors.mapValues { phrases in phrases.flatMap(FeatureExtractor.keywordForms) }
         extractor = model.makeExtractor()
+        entryMasks = model.answers.map { a in settings.mailboxEntries.mapValues { ids in a.entries.map { ids.contains($0.id) } } } ?? [:]
     }
 
     public mutating func classify(_ input: ClassifierInput, explain: Bool = true) -> Classification {
@@ -166,7 +180,7 @@ public struct Classifier: Sendable {
         } else if let answers = model.answers {
             // Decided by the answer: one entry of the category, in the message's language, is confidently right.
             let th = settings.thresholds(for: category)
-            answer = answers.predict(unweighted, language: language, category: category)
+            answer = answers.predict(unweighted, language: language, category: category, allowed: input.mailbox.flatMap { entryMasks[$0] })
             degree = confidence >= th.draft ? .semiAutomatic : .manual
             if let a = answer {
                 // Sure of the answer: the answer model's probability for the entry (against every other
@@ -196,7 +210,7 @@ public struct Classifier: Sendable {
         }
         if familiarity < 1 { reasons.append(.unfamiliarWords(percent: Int((Double(coverage) * 100).rounded()))) }
         if explain && category != Category.other {
-            let top = topWords(input, category: best)
+            let top = topWords(ns, nb, category: best)
             if !top.isEmpty { reasons.append(.words(top)) }
         }
         var scores: [String: Double] = [:]
@@ -210,25 +224,39 @@ public struct Classifier: Sendable {
 
     func percent(_ p: Double) -> Int { Int((p * 100).rounded(.down)) }
 
-    /// The words of the message that pull hardest towards `category` (relative to the other categories).
-    func topWords(_ input: ClassifierInput, category j: Int) -> [String] {
+    /// The words of the message that pull hardest towards `category` (relative to the other categories),
+    /// from the normalised subject and the first 4 KB of the body; strings only for the four shown.
+    func topWords(_ subject: [UInt8], _ body: [UInt8], category j: Int) -> [String] {
         let c = model.categories.count
-        var seen = Set<Substring>()
-        var scored: [(String, Float)] = []
-        let text = TextNormalizer.normalize(input.subject + " " + String(decoding: input.body.utf8.prefix(4096), as: UTF8.self))
-        for w in text.split(separator: " ") where w.count >= 3 && seen.insert(w).inserted {
-            let wi = FeatureExtractor.wordIndex(w.utf8, bits: model.bits)
-            if model.isFunctionWord(wi) { continue }
-            let idx = Int(wi) * c
-            var others: Float = 0
-            for k in 0..<c where k != j { others += model.weights[idx + k] }
-            let s = model.weights[idx + j] - others / Float(c - 1)
-            if s > 0.05 { scored.append((String(w), s)) }
+        let mask = UInt32((1 << model.bits) - 1)
+        var seen: [Int32] = []
+        var scored: [(ArraySlice<UInt8>, Float)] = []
+        model.weights.withUnsafeBufferPointer { weights in
+            for text in [subject, body.count > 4096 ? Array(body.prefix(4096)) : body] {
+                text.withUnsafeBufferPointer { buf in
+                    Morphology.forEachWord(buf) { w in
+                        guard w.count >= 3 else { return }
+                        var h = FeatureExtractor.mix(FeatureExtractor.fnvOffset, 1)
+                        for b in w { h = FeatureExtractor.mix(h, b) }
+                        let wi = Int32(truncatingIfNeeded: FeatureExtractor.finish(h) & mask)
+                        if seen.contains(wi) || model.isFunctionWord(wi) { return }
+                        seen.append(wi)
+                        let idx = Int(wi) * c
+                        guard idx + c <= weights.count else { return }
+                        var others: Float = 0
+                        for k in 0..<c where k != j { others += weights[idx + k] }
+                        let s = weights[idx + j] - others / Float(c - 1)
+                        if s > 0.05 {
+                            let start = w.baseAddress! - buf.baseAddress!
+                            scored.append((text[start..<(start + w.count)], s))
+                        }
+                    }
+                }
+            }
         }
-        return scored.sorted { $0.1 > $1.1 }.prefix(4).map { $0.0 }
+        return scored.sorted { $0.1 > $1.1 }.prefix(4).map { String(decoding: $0.0, as: UTF8.self) }
     }
 }
-
 
 /// Why the classifier decided as it did.
 public enum ClassificationReason: Sendable, Equatable, Codable, CustomStringConvertible {

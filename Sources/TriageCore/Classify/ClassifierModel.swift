@@ -125,13 +125,14 @@ public struct ClassifierModel: Sendable {
         return e
     }
 
-    /// Share of the text's content words (function words left out) that the model saw in training, as a
+    /// Share of the text's content words (function words and words with digits left out) that the model saw in training, as a
     /// word, by its stem or as a compound of known parts (1 for a text without content words).
     public func coverage(_ v: FeatureVector) -> Float {
         var hit = 0, total = 0
         for (k, w) in v.words.enumerated() where stopIndices[Int(w) >> 6] & (1 << UInt64(Int(w) & 63)) == 0 {
-            total += 1
             let a = k < v.alternates.count ? v.alternates[k] : -1
+            if a == FeatureVector.number { continue }
+            total += 1
             if seen[Int(w) >> 6] & (1 << UInt64(Int(w) & 63)) != 0 || a == FeatureVector.knownCompound
                 || (a >= 0 && seen[Int(a) >> 6] & (1 << UInt64(Int(a) & 63)) != 0)
             {

@@ -71,6 +71,21 @@ public struct LanguageDetector: Sendable {
                "i", "where", "what", "when", "do", "does", "this", "that", "be", "are", "am"],
     ]
 
+    /// The `wordHash` of every space-separated word of a normalised text, in one pass without substrings.
+    @inline(__always)
+    static func forEachWordHash(_ text: [UInt8], _ body: (UInt32) -> Void) {
+        text.withUnsafeBufferPointer { buf in
+            var i = 0
+            while i < buf.count {
+                while i < buf.count && buf[i] == 0x20 { i += 1 }
+                if i >= buf.count { break }
+                var h = FeatureExtractor.fnvOffset
+                while i < buf.count && buf[i] != 0x20 { h = FeatureExtractor.mix(h, buf[i]); i += 1 }
+                body(h)
+            }
+        }
+    }
+
     static func wordHash(_ w: some Collection<UInt8>) -> UInt32 {
         var h = FeatureExtractor.fnvOffset
         for b in w { h = FeatureExtractor.mix(h, b) }
@@ -106,7 +121,8 @@ public struct LanguageDetector: Sendable {
             return LanguageDetector.unknown
         }
         // Mostly non-Latin text (Japanese, Russian, ...) is neither German nor English.
-        if letters * 2 < norm.count { return LanguageDetector.unknown }
+        // (Digits and punctuation do not count against it: "status of order 732201349959" is English.)
+        if norm.reduce(0, { $0 + ($1 >= 0x80 ? 1 : 0) }) > letters { return LanguageDetector.unknown }
         let size = 1 << LanguageDetector.tableBits
         let nl = languages.count
         var scores = [Float](repeating: 0, count: nl)
@@ -123,24 +139,22 @@ public struct LanguageDetector: Sendable {
         var hits = [Int](repeating: 0, count: nl)
         var words = 0
         let tables = languages.map { LanguageDetector.functionWordHashes[$0] ?? SortedHashes([]) }
-        norm.withUnsafeBufferPointer { buf in
-            var i = 0
-            while i < buf.count {
-                while i < buf.count && buf[i] == 0x20 { i += 1 }
-                if i >= buf.count { break }
-                var h = FeatureExtractor.fnvOffset
-                while i < buf.count && buf[i] != 0x20 { h = FeatureExtractor.mix(h, buf[i]); i += 1 }
-                words += 1
-                for li in 0..<nl where tables[li].contains(h) { hits[li] += 1 }
-            }
+        LanguageDetector.forEachWordHash(norm) { h in
+            words += 1
+            for li in 0..<nl where tables[li].contains(h) { hits[li] += 1 }
         }
         guard let best = scores.indices.max(by: { scores[$0] < scores[$1] }) else { return LanguageDetector.unknown }
         let second = scores.indices.filter { $0 != best }.map { scores[$0] }.max() ?? -Float.infinity
         let margin = (scores[best] - second) / max(n, 1)
         // Long text without a single function word of the winner is some third language.
         if words >= 6 && hits[best] == 0 { return LanguageDetector.unknown }
-        if margin < 0.05 && hits[best] <= (hits.indices.filter { $0 != best }.map { hits[$0] }.max() ?? 0) {
-            return LanguageDetector.unknown
+        if margin < 0.05 {
+            // Too close to call by letters ("status of order 4711"): the language with the most function words
+            // among the close ones, if one has strictly the most; else unknown.
+            let close = scores.indices.filter { (scores[best] - scores[$0]) / max(n, 1) < 0.05 }
+            let most = close.map { hits[$0] }.max() ?? 0
+            let leaders = close.filter { hits[$0] == most }
+            return most > 0 && leaders.count == 1 ? languages[leaders[0]] : LanguageDetector.unknown
         }
         return languages[best]
     }

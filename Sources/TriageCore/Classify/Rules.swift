@@ -104,8 +104,8 @@ struct RuleText {
     }
 
     /// FNV hashes of the words of subject and body, for the common single-word test.
-    let subjectWords: Set<UInt32>
-    let bodyWords: Set<UInt32>
+    let subjectWords: WordHashSet
+    let bodyWords: WordHashSet
 
     init(normalizedSubject s: [UInt8], normalizedBody b: [UInt8]) {
         subject = [0x20] + s + [0x20]
@@ -114,8 +114,11 @@ struct RuleText {
         bodyWords = RuleText.wordHashes(b)
     }
 
-    static func wordHashes(_ t: [UInt8]) -> Set<UInt32> {
-        Set(t.split(separator: 0x20).map(LanguageDetector.wordHash))
+    /// One pass over the bytes, no substrings, no sorting.
+    static func wordHashes(_ t: [UInt8]) -> WordHashSet {
+        var set = WordHashSet(capacityFor: t.count / 4 + 1)
+        LanguageDetector.forEachWordHash(t) { set.insert($0) }
+        return set
     }
 
     /// A needle " word " (one whole word) as its hash, else nil.
@@ -171,7 +174,7 @@ struct Needle: Sendable {
         }
     }
 
-    func found(in text: [UInt8], words: Set<UInt32>) -> Bool {
+    func found(in text: [UInt8], words: WordHashSet) -> Bool {
         if let h = wordHash { return words.contains(h) }
         if let f = firstWordHash, !words.contains(f) { return false }
         return RuleText.contains(text, bytes)
@@ -221,5 +224,44 @@ struct CompiledRule: Sendable {
         }
         if p.hasPrefix("@") { return s.hasSuffix(p) }
         return s == p
+    }
+}
+
+/// A set of 32-bit word hashes for one message: open addressing in a power-of-two table (a Swift `Set`
+/// hashes each key again with SipHash; these keys are hashes already).
+struct WordHashSet: Sendable {
+    private var slots: [UInt32]
+    private var hasZero = false
+    private let mask: Int
+
+    /// A table of at least `2n` slots. For a text of `b` bytes, `n = b / 4 + 1` keeps ordinary text (a word
+    /// per six bytes or so) under a third full and always leaves a slot free (at most a word per two bytes).
+    init(capacityFor n: Int) {
+        var size = 16
+        while size < 2 * n { size <<= 1 }
+        slots = [UInt32](repeating: 0, count: size)
+        mask = size - 1
+    }
+
+    @inline(__always)
+    private static func slot(_ h: UInt32, _ mask: Int) -> Int { Int(truncatingIfNeeded: (h &* 0x9E37_79B1) >> 7) & mask }
+
+    mutating func insert(_ h: UInt32) {
+        if h == 0 { hasZero = true; return }
+        var i = WordHashSet.slot(h, mask)
+        slots.withUnsafeMutableBufferPointer { s in
+            while s[i] != 0 && s[i] != h { i = (i + 1) & mask }
+            s[i] = h
+        }
+    }
+
+    func contains(_ h: UInt32) -> Bool {
+        if h == 0 { return hasZero }
+        var i = WordHashSet.slot(h, mask)
+        while slots[i] != 0 {
+            if slots[i] == h { return true }
+            i = (i + 1) & mask
+        }
+        return false
     }
 }

@@ -108,6 +108,8 @@ public struct FeatureVector: Sendable {
     /// the vocabulary knows, or -1 (for vocabulary coverage: a known stem makes a word familiar).
     public var alternates: [Int32]
     public static let knownCompound: Int32 = -2
+    /// A word with a digit in it (an order, ticket or phone number, a date): neither familiar nor unfamiliar.
+    public static let number: Int32 = -3
 
     public init(indices: [Int32] = [], values: [Float] = [], words: [Int32] = [], alternates: [Int32] = []) {
         self.indices = indices
@@ -285,6 +287,9 @@ public struct FeatureExtractor: Sendable {
                         for k in 1..<forms.count { bump(forms[k], weight * 0.5, sc, mask) }
                         alternate = FeatureVector.knownCompound
                     }
+                }
+                if UnsafeBufferPointer(rebasing: buf[start..<end]).contains(where: { $0 >= 0x30 && $0 <= 0x39 }) {
+                    alternate = FeatureVector.number
                 }
                 alternateList.append(alternate)
                 if havePrev {

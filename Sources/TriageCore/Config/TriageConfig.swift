@@ -59,6 +59,9 @@ public struct MailboxConfig: Sendable, Equatable {
     public var address: String?
     /// The display name on answers (`display_name`).
     public var displayName: String?
+    /// Who writes to this mailbox (`audiences`, e.g. ["shop"]): only knowledge-base entries for one of them,
+    /// or for everyone, answer its mail. Empty: every entry.
+    public var audiences: [String] = []
 
     public init(name: String, url: IMAPURL, username: String, password: SecretSource?, oauth2: OAuth2Config? = nil) {
         self.name = name

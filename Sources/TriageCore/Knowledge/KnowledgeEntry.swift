@@ -11,6 +11,7 @@
 ///   - I forgot my password
 ///   - How can I reset my password?
 /// keywords: [password, reset, forgotten]
+/// audiences: [shop]          (optional: who it is written for; mailboxes with `audiences` use only theirs)
 /// ---
 /// Hello {{customer_name}}, ...
 /// ```
@@ -21,6 +22,9 @@ public struct KnowledgeEntry: Sendable, Equatable {
     public var title: String
     public var questions: [String]
     public var keywords: [String]
+    /// Who the answer is written for ("shop", "it-desk", ...); empty: everyone. A mailbox that names its
+    /// audiences answers only with entries for one of them (or for everyone).
+    public var audiences: [String] = []
     public var body: String
     /// Where it was read from (for messages).
     public var path: String
@@ -98,9 +102,24 @@ public struct KnowledgeEntry: Sendable, Equatable {
         guard !body.isEmpty else { throw ParseError(path: path, line: end + 2, message: "the answer text is empty") }
         let questions = lists["questions"] ?? lists["sample_questions"] ?? []
         guard !questions.isEmpty else { throw ParseError(path: path, line: 1, message: "missing field \"questions\" (sample questions)") }
-        return KnowledgeEntry(id: try required("id"), category: try required("category"), language: try required("language"),
-                              title: try required("title"), questions: questions, keywords: lists["keywords"] ?? [],
-                              body: body, path: path)
+        var entry = KnowledgeEntry(id: try required("id"), category: try required("category"), language: try required("language"),
+                                   title: try required("title"), questions: questions, keywords: lists["keywords"] ?? [],
+                                   body: body, path: path)
+        entry.audiences = lists["audiences"] ?? scalars["audiences"].map { [$0.0] } ?? []
+        if let bad = entry.audiences.first(where: { !isAudienceName($0) }) {
+            throw ParseError(path: path, line: 1, message: "\"\(bad)\" is not an audience name (letters, digits, \"-\" and \"_\")")
+        }
+        return entry
+    }
+
+    /// Letters, digits, "-" and "_".
+    public static func isAudienceName(_ s: String) -> Bool {
+        !s.isEmpty && s.unicodeScalars.allSatisfy { ("a"..."z").contains($0) || ("A"..."Z").contains($0) || ("0"..."9").contains($0) || $0 == "-" || $0 == "_" }
+    }
+
+    /// Whether a mailbox for `audiences` (empty: everyone) may answer with this entry.
+    public func serves(_ audiences: [String]) -> Bool {
+        audiences.isEmpty || self.audiences.isEmpty || self.audiences.contains(where: audiences.contains)
     }
 
     static func unquote(_ s: String) -> String {

@@ -127,10 +127,12 @@ struct MailboxFile: Decodable {
     /// "password" (the default) or "oauth2" (then `[mailbox.oauth2]`).
     var auth: String?
     var oauth2: OAuth2File?
+    /// Who writes to this mailbox ("shop", "it-desk"): only knowledge-base entries for them (or for everyone) answer.
+    var audiences: [String]?
 
     enum CodingKeys: String, CodingKey, CaseIterable {
         case name, url, username, password_file, password_credential, password, ca_file, after_processing
-        case connect_timeout, response_timeout, address, display_name, auth, oauth2
+        case connect_timeout, response_timeout, address, display_name, auth, oauth2, audiences
     }
 }
 

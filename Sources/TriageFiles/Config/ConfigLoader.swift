@@ -129,6 +129,7 @@ struct Validator {
         "name": "a string", "url": "a string", "username": "a string", "password_file": "a string",
         "password_credential": "a string", "password": "a string", "ca_file": "a string", "after_processing": "a string",
         "connect_timeout": "a string", "response_timeout": "a string", "address": "a string", "display_name": "a string",
+        "audiences": "an array of strings",
         "knowledge_base": "a string", "service_levels": "a string", "stats": "a table", "corridors": "a table of [worst, expected, very good] arrays",
         "classifier": "a table", "rules_file": "a string", "minimum_coverage": "a number", "retrain_interval": "a string",
         "languages": "an array of strings", "thresholds": "a table of { auto = ..., draft = ... } tables", "auto": "a number",
@@ -458,6 +459,13 @@ struct Validator {
         }
         if let dn = m.display_name {
             if dn.contains(where: { $0.isNewline }) { report(.error, p + ["display_name"], "must be one line") } else { mb.displayName = dn }
+        }
+        if let a = m.audiences {
+            if let bad = a.first(where: { !KnowledgeEntry.isAudienceName($0) }) {
+                report(.error, p + ["audiences"], "\"\(bad)\" is not an audience name (letters, digits, \"-\" and \"_\")")
+            } else {
+                mb.audiences = a
+            }
         }
         return mb
     }

@@ -115,11 +115,12 @@ struct ClassifierOptions: ParsableArguments {
 
     /// The trained model, or one trained now from the knowledge base when none was saved.
     func classifier(_ cfg: TriageConfig?) throws -> (Classifier, String) {
-        let settings = try settings(cfg)
+        var settings = try settings(cfg)
         let path = modelPath(cfg)
+        let kb = try knowledgeBaseExamples(cfg)
+        settings.audiences(entries: kb.entries, mailboxes: cfg?.mailboxes ?? [])
         do {
             if let m = try ModelStore.load(path) {
-                let kb = try knowledgeBaseExamples(cfg)
                 let (model, retrained) = ModelStore.withAnswers(m, entries: kb.entries, examples: kb.examples)
                 return (Classifier(model: model, settings: settings),
                         "model \(path)" + (retrained ? " (answer model trained now: the knowledge base changed)" : ""))
@@ -127,7 +128,6 @@ struct ClassifierOptions: ParsableArguments {
         } catch {
             printErr("mailtriage: \(path): \(error); training from the knowledge base instead")
         }
-        let kb = try knowledgeBaseExamples(cfg)
         let (trained, _) = Trainer.train(kb.examples, categories: settings.categories, anchors: kb.anchors)
         let model = ModelStore.withAnswers(trained, entries: kb.entries, examples: kb.examples).model
         return (Classifier(model: model, settings: settings), "trained now from \(knowledgeBasePath(cfg))")
