@@ -136,7 +136,7 @@ public final class IMAPMailbox: MailboxSource {
                     out.append(.failure(e))
                     if !State.keepsConnection(e) { state.connection = nil }
                     if e.code == .authentication { options.tokens?.invalidate() }
-                    if e.isTransient { break }
+                    if e.isAboutTheConnection { break }  // the rest of the list would fail the same way
                 }
             }
             return out

@@ -78,7 +78,7 @@ public final class SMTPSender: MailSender {
             var reply = 0
             ccurl_getinfo_long(h.handle, CURLINFO_RESPONSE_CODE, &reply)
             guard code == CURLE_OK else {
-                let said = String(decoding: h.buffers.header, as: UTF8.self).split(separator: "\n").last.map { $0.trimmingCharacters(in: .whitespacesAndNewlines) }
+                let said = SMTPSender.lastReply(h.buffers.header)
                 throw TriageError.curl(code, text, context: "SMTP \(settings.url)", serverSaid: said)
             }
             return reply
@@ -144,14 +144,19 @@ public final class SMTPSender: MailSender {
         var reply = 0
         ccurl_getinfo_long(h.handle, CURLINFO_RESPONSE_CODE, &reply)
         if code == CURLE_OK { return reply }
-        let said = String(decoding: h.buffers.header, as: UTF8.self).split(separator: "\n").last
-            .map { $0.trimmingCharacters(in: .whitespacesAndNewlines) }
+        let said = lastReply(h.buffers.header)
         // A failed transfer may leave the connection in an unknown state: start afresh next time.
         state.curl = nil
         var err = TriageError.curl(code, text, context: "SMTP \(settings.url)", serverSaid: said)
         if reply >= 500 && reply < 600 { err.isTransient = false; err.code = .serverRefused }
         if reply >= 400 && reply < 500 { err.isTransient = true }
         throw err
+    }
+
+    /// The server's last reply line in what libcurl collected of the conversation (CRLF lines: "\r\n" is one
+    /// `Character`, so splitting on "\n" would keep the whole conversation).
+    static func lastReply(_ header: [UInt8]) -> String? {
+        String(decoding: header, as: UTF8.self).split(whereSeparator: \.isNewline).last.map { $0.trimmingCharacters(in: .whitespaces) }
     }
 
     public func disconnect() async {

@@ -12,6 +12,7 @@ public actor InMemoryMailbox: MailboxSource {
     public var failAfterFetches: Int?
     /// UIDs whose download the server refuses (a permanent, per-message error).
     public var refusedUIDs: Set<UInt32> = []
+    public var refusal: TriageError?
     /// When set, every call fails with this error (server down, bad password...).
     public var outage: TriageError?
     /// Sizes the "server" announces instead of the real ones (a server that miscounts).
@@ -40,7 +41,11 @@ public actor InMemoryMailbox: MailboxSource {
     }
 
     public func setFailAfterFetches(_ n: Int?) { failAfterFetches = n }
-    public func setRefused(_ uids: Set<UInt32>) { refusedUIDs = uids }
+    /// Fetches of these UIDs fail with `error` (default: the server's NO for a broken message).
+    public func setRefused(_ uids: Set<UInt32>, with error: TriageError? = nil) {
+        refusedUIDs = uids
+        refusal = error
+    }
     public func setOutage(_ e: TriageError?) { outage = e }
     public func announce(size: Int, for uid: UInt32) { announcedSizes[uid] = size }
 
@@ -68,7 +73,7 @@ public actor InMemoryMailbox: MailboxSource {
         if let n = failAfterFetches, fetchCount >= n {
             throw TriageError(.connection, "connection dropped (injected)", transient: true)
         }
-        if refusedUIDs.contains(uid) { throw TriageError(.serverRefused, "NO message is broken (injected)") }
+        if refusedUIDs.contains(uid) { throw refusal ?? TriageError(.serverRefused, "NO message is broken (injected)") }
         guard let m = messages[uid] else { throw TriageError(.notFound, "no such UID \(uid)") }
         fetchCount += 1
         flags[uid, default: []].insert("\\Seen")

@@ -6,10 +6,12 @@
 #   which Dovecot asks about XOAUTH2/OAUTHBEARER logins, and an SMTP receiver on $SMTP_OAUTH_PORT that takes
 #   AUTH XOAUTH2 only (after STARTTLS) and stores into DIR/smtp-oauth/captured.
 # Usage: mailservers.sh start|stop DIR
+#        mailservers.sh dovecot-start|dovecot-stop DIR: only Dovecot (IMAP_PORT, IMAPS_PORT), e.g. a private second
+#        instance on other ports under another DIR that a test stops and starts again without disturbing the others
 # The TLS certificate is issued by a throwaway CA: DIR/tls/ca.pem is what clients must trust.
 set -euo pipefail
-cmd=${1:?usage: mailservers.sh start|stop DIR}
-D=$(realpath -m "${2:?usage: mailservers.sh start|stop DIR}")
+cmd=${1:?usage: mailservers.sh start|stop|dovecot-start|dovecot-stop DIR}
+D=$(realpath -m "${2:?usage: mailservers.sh start|stop|dovecot-start|dovecot-stop DIR}")
 HERE=$(dirname "$(realpath "$0")")
 IMAP_PORT=${IMAP_PORT:-10143}; IMAPS_PORT=${IMAPS_PORT:-10993}; SMTP_PORT=${SMTP_PORT:-10025}
 # Derived from the ports above unless set (10443 and 10026 by default), so that a run that moves only those
@@ -65,22 +67,37 @@ write_clients() {
 EOF
 }
 
-case $cmd in
-start)
-  for p in "$IMAP_PORT" "$IMAPS_PORT" "$SMTP_PORT" "$OAUTH_PORT" "$SMTP_OAUTH_PORT"; do
-    if port_open "$p"; then echo "port $p on 127.0.0.1 is already in use" >&2; exit 1; fi
-  done
+# Dovecot alone, with its configuration, users and certificate under DIR.
+start_dovecot() {
   rm -rf "$D/run"   # a stale anvil socket stalls the first login
-  mkdir -p "$D"/{run,state,mail,smtp,smtp-oauth,oauth/clients.d}
+  mkdir -p "$D"/{run,state,mail}
   make_tls
   write_oauth2_conf
-  write_clients
   sed -e "s#@D@#$D#g" -e "s#@U@#$RUNU#g" -e "s#@G@#$RUNG#g" -e "s#@IMAP_PORT@#$IMAP_PORT#" -e "s#@IMAPS_PORT@#$IMAPS_PORT#" \
     "$HERE/dovecot.conf.tmpl" > "$D/dovecot.conf"
   printf 'alice:{PLAIN}alicepw\nbench:{PLAIN}benchpw\ndemo:{PLAIN}demopw\n' > "$D/users"
   chmod 755 "$D"
   if [ "$(id -u)" = 0 ]; then chown -R "$RUNU:$RUNG" "$D"; fi
   "${AS[@]}" /usr/sbin/dovecot -c "$D/dovecot.conf"
+}
+
+# Like `systemctl stop`: the master and every process it started. The master alone would leave the imap and
+# imap-login processes of open connections serving them.
+stop_dovecot() {
+  if [ -f "$D/dovecot.conf" ] && [ -f "$D/run/master.pid" ]; then
+    local pid; pid=$(cat "$D/run/master.pid")
+    kill -- "-$pid" 2>/dev/null || kill "$pid" 2>/dev/null || true   # its process group (the master calls setsid)
+  fi
+}
+
+case $cmd in
+start)
+  for p in "$IMAP_PORT" "$IMAPS_PORT" "$SMTP_PORT" "$OAUTH_PORT" "$SMTP_OAUTH_PORT"; do
+    if port_open "$p"; then echo "port $p on 127.0.0.1 is already in use" >&2; exit 1; fi
+  done
+  mkdir -p "$D"/{smtp,smtp-oauth,oauth/clients.d}
+  write_clients
+  start_dovecot
   "${AS[@]}" /usr/bin/python3 -m aiosmtpd -n -l "127.0.0.1:$SMTP_PORT" \
       --tlscert "$D/tls/server.pem" --tlskey "$D/tls/server.key" \
       -c aiosmtpd.handlers.Mailbox "$D/smtp/captured" > "$D/smtp/aiosmtpd.log" 2>&1 &
@@ -99,13 +116,23 @@ start)
     "smtp://127.0.0.1:$SMTP_OAUTH_PORT (STARTTLS, AUTH XOAUTH2), OAuth2 token server https://127.0.0.1:$OAUTH_PORT"
   ;;
 stop)
-  if [ -f "$D/dovecot.conf" ]; then
-    if [ -f "$D/run/master.pid" ]; then kill "$(cat "$D/run/master.pid")" 2>/dev/null || true; fi
-  fi
+  stop_dovecot
   for f in "$D/smtp/aiosmtpd.pid" "$D/oauth-server.pid" "$D/smtp-oauth.pid"; do
     if [ -f "$f" ]; then kill "$(cat "$f")" 2>/dev/null || true; rm -f "$f"; fi
   done
   wait_closed "$IMAP_PORT"; wait_closed "$IMAPS_PORT"; wait_closed "$SMTP_PORT"; wait_closed "$OAUTH_PORT"; wait_closed "$SMTP_OAUTH_PORT"
   ;;
-*) echo "usage: mailservers.sh start|stop DIR" >&2; exit 2 ;;
+dovecot-start)
+  for p in "$IMAP_PORT" "$IMAPS_PORT"; do
+    if port_open "$p"; then echo "port $p on 127.0.0.1 is already in use" >&2; exit 1; fi
+  done
+  start_dovecot
+  wait_port "$IMAP_PORT"; wait_port "$IMAPS_PORT"
+  echo "dovecot up in $D: imap://127.0.0.1:$IMAP_PORT (STARTTLS), imaps://127.0.0.1:$IMAPS_PORT"
+  ;;
+dovecot-stop)
+  stop_dovecot
+  wait_closed "$IMAP_PORT"; wait_closed "$IMAPS_PORT"
+  ;;
+*) echo "usage: mailservers.sh start|stop|dovecot-start|dovecot-stop DIR" >&2; exit 2 ;;
 esac

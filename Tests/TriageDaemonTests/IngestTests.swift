@@ -121,6 +121,23 @@ import TriageTesting
         #expect(tickets.contains { $0.subject == "(message not downloaded)" && !$0.autoEligible })
     }
 
+    /// A TLS reset or a timeout while one message downloads is the connection's failure, not the message's:
+    /// however often it happens, the message is never given up as "not downloaded".
+    @Test func aConnectionFailureDuringADownloadDoesNotCountAgainstTheMessage() async throws {
+        await deliver(0..<5)
+        await box.setRefused([2], with: TriageError(.tls, "TLS failed: Recv failure: Connection reset by peer (injected)"))
+        let ing = ingestor()
+        for _ in 0..<5 {
+            await #expect(throws: TriageError.self) { try await self.cycle(ing) }
+        }
+        #expect(try store.cursor(mailbox: "support")?.lastUID == 1)
+        await box.setRefused([])
+        let r = try await cycle(ing)
+        #expect(r.skippedUnfetchable == 0)
+        let tickets = try store.tickets(TicketQuery())
+        #expect(tickets.count == 5 && !tickets.contains { $0.subject == "(message not downloaded)" })
+    }
+
     @Test func oversizedMessagesKeepTheirHeaderOnly() async throws {
         await box.deliver(Fixtures.message(1, body: String(repeating: "x", count: 5000)))
         _ = try await cycle(ingestor(maxBytes: 2000))
@@ -169,5 +186,18 @@ import TriageTesting
         #expect(again == nil)
         let first = t.failed("down")
         #expect(first)
+    }
+
+    @Test func theSameKindOfErrorWithAnotherTextIsNotLoggedAgain() {
+        // What libcurl says varies between attempts while the cause stays; a login refusal is another error.
+        let errors = [
+            TriageError(.connection, "imaps://h FETCH UID 102: Failed to connect to h port 993 after 3 ms: Couldn't connect to server", transient: true),
+            TriageError(.connection, "imaps://h NOOP: Failed to connect to h port 993 after 4 ms: Couldn't connect to server", transient: true),
+            TriageError(.timeout, "imaps://h NOOP: Connection timed out after 3001 milliseconds", transient: true),
+            TriageError(.timeout, "imaps://h NOOP: Connection timed out after 3002 milliseconds", transient: true),
+            TriageError(.authentication, "imaps://h: login denied"),
+        ]
+        var t = FailureTracker()
+        #expect(errors.map { t.failed(FailureTracker.kind(of: $0)) } == [true, false, true, false, true])
     }
 }

@@ -66,7 +66,7 @@ extension MailboxSource {
             } catch {
                 let e = error as? TriageError ?? TriageError(.io, "\(error)", transient: true)
                 out.append(.failure(e))
-                if e.isTransient { break }
+                if e.isAboutTheConnection { break }
             }
         }
         return out

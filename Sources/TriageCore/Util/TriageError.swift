@@ -21,6 +21,12 @@ public struct TriageError: Error, Sendable, Equatable, CustomStringConvertible {
 
     public var description: String { message }
 
+    /// A failure of the connection rather than of one message (transient, or a TLS reset, a login or a
+    /// timeout): it ends the cycle and is retried; it never counts against a message's download attempts.
+    public var isAboutTheConnection: Bool {
+        isTransient || [.tls, .connection, .timeout, .authentication].contains(code)
+    }
+
     /// A limit error carries the limit and the actual value in its message.
     public static func limit(_ what: String, limit: Int, actual: Int) -> TriageError {
         TriageError(.limitExceeded, "\(what) is \(actual), over the limit of \(limit)")

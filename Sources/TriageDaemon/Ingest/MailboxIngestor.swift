@@ -85,7 +85,7 @@ public struct MailboxIngestor: Sendable {
             let requests = chunk.map { DownloadRequest(uid: $0, headerOnly: info[$0]!.size > maxMessageBytes, limit: maxMessageBytes + maxMessageBytes / 16 + 4096) }
             for (request, result) in zip(requests, await source.download(requests)) {
                 switch result {
-                case .failure(let e) where e.isTransient:
+                case .failure(let e) where e.isAboutTheConnection:
                     pendingError = e  // keep what this batch already has, then give up the cycle
                 case .failure(let e) where e.code == .limitExceeded && !request.headerOnly:
                     // Larger than announced and than the limit: like any message over the limit, only its header.
@@ -98,7 +98,7 @@ public struct MailboxIngestor: Sendable {
                         var big = info[request.uid]!
                         big.size = max(big.size, request.limit + 1)
                         batch.append(fetched(uid: request.uid, info: big, raw: raw, headerOnly: true, cursor: current))
-                    case .failure(let e2)? where e2.isTransient:
+                    case .failure(let e2)? where e2.isAboutTheConnection:
                         pendingError = e2
                     case .failure(let e2)?:
                         if let m = try await downloadFailed(uid: request.uid, info: info[request.uid]!, error: e2, cursor: current) { batch.append(m) }

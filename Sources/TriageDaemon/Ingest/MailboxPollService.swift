@@ -53,7 +53,7 @@ public struct MailboxPollService: Service {
                 if Task.isShuttingDownGracefully { break }
                 let message = (error as? TriageError)?.message ?? "\(error)"
                 let delay = backoff.delay(afterFailures: tracker.failures + 1)
-                if tracker.failed(message) {
+                if tracker.failed(FailureTracker.kind(of: error)) {
                     logger.error("poll failed; retrying with backoff (logged again only if the error changes)", metadata: [
                         "mailbox": "\(name)", "error": "\(message)", "retry_in": "\(DurationText.format(delay))",
                     ])
@@ -79,6 +79,12 @@ public struct FailureTracker: Sendable, Equatable {
     public private(set) var lastMessage: String?
 
     public init() {}
+
+    /// What makes two failures "the same error" for logging: the error's code, not its text, which changes from
+    /// one attempt to the next while the cause stays (the command that failed, "after 3 ms", "after 3001 milliseconds").
+    public static func kind(of error: any Error) -> String {
+        (error as? TriageError).map { "\($0.code)" } ?? "\(error)"
+    }
 
     /// Counts a failure; true when it should be logged (the first one, or a different error).
     public mutating func failed(_ message: String) -> Bool {
