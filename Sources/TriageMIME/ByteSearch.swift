@@ -9,6 +9,25 @@ enum ByteSearch {
         return hay.withUnsafeBufferPointer { offset(of: needle, in: $0) } != nil
     }
 
+    /// Where the byte `b` first occurs in `h[from..<to]` (memchr), or nil.
+    @inline(__always)
+    static func index(of b: UInt8, in h: UnsafeBufferPointer<UInt8>, from: Int, to: Int) -> Int? {
+        guard from < to, let base = h.baseAddress else { return nil }
+        #if canImport(Glibc)
+        guard let p = memchr(base + from, Int32(b), to - from) else { return nil }
+        return base.distance(to: p.assumingMemoryBound(to: UInt8.self))
+        #else
+        var i = from
+        while i < to && base[i] != b { i += 1 }
+        return i < to ? i : nil
+        #endif
+    }
+
+    /// Whether `bytes` contains the byte `b` (memchr).
+    static func contains(_ bytes: [UInt8], byte b: UInt8) -> Bool {
+        bytes.withUnsafeBufferPointer { index(of: b, in: $0, from: 0, to: $0.count) != nil }
+    }
+
     /// Where `needle` first starts in `h`, or nil.
     static func offset(of needle: [UInt8], in h: UnsafeBufferPointer<UInt8>) -> Int? {
         guard let first = needle.first, h.count >= needle.count, let hb = h.baseAddress else { return nil }

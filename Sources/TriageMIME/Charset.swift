@@ -23,6 +23,15 @@ public enum Charset {
         }
     }
 
+    /// Whether the label is read by the built-in decoders (UTF-8, ASCII, windows-1252), where every CR and LF
+    /// byte is that character and no other character contains those bytes.
+    static func keepsLineEnds(_ label: String) -> Bool {
+        switch normalize(label) {
+        case "utf-8", "us-ascii", "", "iso-8859-1", "windows-1252": return true
+        default: return false
+        }
+    }
+
     /// Whether iconv (or the built-in decoders) knows the label.
     public static func isKnown(_ label: String) -> Bool {
         let name = normalize(label)
@@ -35,35 +44,35 @@ public enum Charset {
     /// UTF-8 where it is valid; every byte of an invalid sequence is read as windows-1252, so mail that
     /// mixes encodings (a Latin-1 signature under UTF-8 text) stays readable.
     public static func decodeUTF8Lenient(_ bytes: some Collection<UInt8>) -> String {
-        if let s = bytes.withContiguousStorageIfAvailable({ buf -> String? in
-            if !buf.contains(where: { $0 >= 0x80 }) { return String(decoding: buf, as: UTF8.self) }
-            return String(validating: buf, as: UTF8.self)
-        }), let s {
-            return s
-        }
-        let arr = Array(bytes)
-        if let s = String(validating: arr, as: UTF8.self) { return s }
+        if let s = bytes.withContiguousStorageIfAvailable(decodeUTF8Lenient(buffer:)) { return s }
+        return Array(bytes).withUnsafeBufferPointer(decodeUTF8Lenient(buffer:))
+    }
+
+    /// Valid UTF-8 is validated once; otherwise one pass copies the valid runs whole and repairs the bytes
+    /// between them.
+    static func decodeUTF8Lenient(buffer b: UnsafeBufferPointer<UInt8>) -> String {
+        if let s = String(validating: b, as: UTF8.self) { return s }
+        let n = b.count
         var out = [UInt8]()
-        out.reserveCapacity(arr.count + arr.count / 4)
-        var i = 0
-        let n = arr.count
+        out.reserveCapacity(n + n / 4)
+        var i = 0, run = 0
         while i < n {
-            let b = arr[i]
-            if b < 0x80 { out.append(b); i += 1; continue }
-            let len = utf8SequenceLength(arr, at: i)
-            if len > 0 {
-                out.append(contentsOf: arr[i..<(i + len)])
-                i += len
-            } else {
-                appendWindows1252(b, to: &out)
-                i += 1
-            }
+            let c = b[i]
+            if c < 0x80 { i += 1; continue }
+            let len = utf8SequenceLength(b, at: i)
+            if len > 0 { i += len; continue }
+            out.append(contentsOf: UnsafeBufferPointer(rebasing: b[run..<i]))
+            appendWindows1252(c, to: &out)
+            i += 1
+            run = i
         }
+        out.append(contentsOf: UnsafeBufferPointer(rebasing: b[run..<n]))
         return String(decoding: out, as: UTF8.self)
     }
 
     /// Length of the valid UTF-8 sequence starting at `i`, or 0.
-    static func utf8SequenceLength(_ a: [UInt8], at i: Int) -> Int {
+    @inline(__always)
+    static func utf8SequenceLength(_ a: UnsafeBufferPointer<UInt8>, at i: Int) -> Int {
         let b = a[i]
         let n = a.count
         func cont(_ k: Int) -> Bool { i + k < n && a[i + k] & 0xC0 == 0x80 }
@@ -141,9 +150,21 @@ public enum Charset {
 
     /// windows-1252, the de-facto meaning of "ISO-8859-1" and of unlabelled 8-bit mail.
     public static func decodeWindows1252(_ bytes: some Collection<UInt8>) -> String {
+        if let s = bytes.withContiguousStorageIfAvailable(decodeWindows1252(buffer:)) { return s }
+        return Array(bytes).withUnsafeBufferPointer(decodeWindows1252(buffer:))
+    }
+
+    /// ASCII runs are copied whole.
+    static func decodeWindows1252(buffer b: UnsafeBufferPointer<UInt8>) -> String {
         var out = [UInt8]()
-        out.reserveCapacity(bytes.count + bytes.count / 2)
-        for b in bytes { appendWindows1252(b, to: &out) }
+        out.reserveCapacity(b.count + b.count / 2)
+        var run = 0
+        for i in 0..<b.count where b[i] >= 0x80 {
+            out.append(contentsOf: UnsafeBufferPointer(rebasing: b[run..<i]))
+            appendWindows1252(b[i], to: &out)
+            run = i + 1
+        }
+        out.append(contentsOf: UnsafeBufferPointer(rebasing: b[run..<b.count]))
         return String(decoding: out, as: UTF8.self)
     }
 

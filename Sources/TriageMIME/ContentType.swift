@@ -101,7 +101,8 @@ public struct HeaderParameters: Sendable, Equatable {
             } else if extended {
                 result[name] = decodeExtended(value, charset: nil).text
             } else if result[name] == nil {
-                result[name] = EncodedWords.decode(value)
+                // A boundary is matched byte for byte against the delimiter lines: never decoded.
+                result[name] = name == "boundary" ? value : EncodedWords.decode(value)
             }
         }
         for (name, parts) in sections {  // RFC 2231 sections win over a plain value of the same name

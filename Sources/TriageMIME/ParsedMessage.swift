@@ -164,8 +164,14 @@ struct TextExtractor {
             if !label.isEmpty && !Charset.isKnown(label) {
                 warnings.append("unknown charset \"\(label.prefix(40))\" in part \(c.part.path.isEmpty ? "1" : c.part.path); read as UTF-8/windows-1252")
             }
-            let text = Charset.decode(bytes, label: label)
-            out.append(c.isHTML ? HTMLText.toText(text) : TextExtractor.normalizeLineEnds(text))
+            if c.isHTML {
+                out.append(HTMLText.toText(Charset.decode(bytes, label: label)))
+            } else if Charset.keepsLineEnds(label) {
+                // CR and LF are bytes of their own in these charsets: line ends are made LF before decoding.
+                out.append(Charset.decode(bytes.withUnsafeBufferPointer(TextExtractor.normalizeLineEnds) ?? bytes, label: label))
+            } else {
+                out.append(TextExtractor.normalizeLineEnds(Charset.decode(bytes, label: label)))
+            }
         }
         return out
     }
@@ -193,21 +199,29 @@ struct TextExtractor {
         return lo == 0 && hi == u.count ? s : String(decoding: u[lo..<hi], as: UTF8.self)
     }
 
+    /// CR and CRLF made LF.
     static func normalizeLineEnds(_ s: String) -> String {
-        guard s.utf8.contains(0x0D) else { return s }
+        var str = s
+        return str.withUTF8(normalizeLineEnds).map { String(decoding: $0, as: UTF8.self) } ?? s
+    }
+
+    /// The bytes with CR and CRLF made LF (memchr finds each CR, the runs between are copied whole), or nil
+    /// when there is no CR.
+    static func normalizeLineEnds(_ b: UnsafeBufferPointer<UInt8>) -> [UInt8]? {
+        guard var cr = ByteSearch.index(of: 0x0D, in: b, from: 0, to: b.count) else { return nil }
         var out = [UInt8]()
-        out.reserveCapacity(s.utf8.count)
-        var prevCR = false
-        for b in s.utf8 {
-            if b == 0x0D {
-                out.append(0x0A)
-                prevCR = true
-            } else {
-                if !(b == 0x0A && prevCR) { out.append(b) }
-                prevCR = false
-            }
+        out.reserveCapacity(b.count)
+        var i = 0
+        while true {
+            out.append(contentsOf: UnsafeBufferPointer(rebasing: b[i..<cr]))
+            out.append(0x0A)
+            i = cr + 1
+            if i < b.count && b[i] == 0x0A { i += 1 }
+            guard let next = ByteSearch.index(of: 0x0D, in: b, from: i, to: b.count) else { break }
+            cr = next
         }
-        return String(decoding: out, as: UTF8.self)
+        out.append(contentsOf: UnsafeBufferPointer(rebasing: b[i..<b.count]))
+        return out
     }
 
     static func transferDecode(_ part: MIMEPart, raw: [UInt8]) -> [UInt8] {
@@ -224,15 +238,15 @@ struct TextExtractor {
         let r = part.bodyRange.clamped(to: 0..<raw.count)
         switch part.transferEncoding {
         case "base64":
-            let table = Base64.table
-            return raw.withUnsafeBufferPointer { buf in
-                var n = 0
-                for i in r {
-                    let b = buf[i]
-                    if b == 0x3D { break }
-                    if table[Int(b)] != 0xFF { n += 1 }
+            return Base64.table.withUnsafeBufferPointer { table in
+                raw.withUnsafeBufferPointer { buf in
+                    // Up to the first "=", the bytes of the alphabet counted.
+                    let end = ByteSearch.index(of: 0x3D, in: buf, from: r.lowerBound, to: r.upperBound) ?? r.upperBound
+                    guard let base = buf.baseAddress, let t = table.baseAddress, r.lowerBound < end else { return 0 }
+                    var n = 0
+                    for i in r.lowerBound..<end where t[Int(base[i])] != 0xFF { n += 1 }
+                    return n * 3 / 4
                 }
-                return n * 3 / 4
             }
         case "quoted-printable": return QuotedPrintable.decode(raw[r]).count
         default: return r.count
