@@ -8,18 +8,23 @@ public enum Charset {
     /// bytes keeps its valid sequences and reads the stray bytes as windows-1252; unknown labels fall
     /// back to the same UTF-8-then-windows-1252 reading.
     public static func decode(_ bytes: some Collection<UInt8>, label: String) -> String {
+        decodeReporting(bytes, label: label).text
+    }
+
+    /// `decode`, and whether the label was known (`isKnown`), found with the same iconv_open.
+    static func decodeReporting(_ bytes: some Collection<UInt8>, label: String) -> (text: String, known: Bool) {
         let name = normalize(label)
         switch name {
         case "utf-8", "us-ascii", "":
-            return decodeUTF8Lenient(bytes)
+            return (decodeUTF8Lenient(bytes), true)
         case "iso-8859-1":
             // Mail labelled ISO-8859-1 is in practice windows-1252 (the WHATWG encoding standard agrees).
-            return decodeWindows1252(bytes)
+            return (decodeWindows1252(bytes), true)
         case "windows-1252":
-            return decodeWindows1252(bytes)
+            return (decodeWindows1252(bytes), true)
         default:
-            if let s = iconvDecode(Array(bytes), from: name) { return s }
-            return decodeUTF8Lenient(bytes)
+            if let s = iconvDecode(Array(bytes), from: name) { return (s, true) }
+            return (decodeUTF8Lenient(bytes), false)
         }
     }
 
@@ -52,22 +57,26 @@ public enum Charset {
     /// between them.
     static func decodeUTF8Lenient(buffer b: UnsafeBufferPointer<UInt8>) -> String {
         if let s = String(validating: b, as: UTF8.self) { return s }
+        guard let src = b.baseAddress else { return "" }
         let n = b.count
-        var out = [UInt8]()
-        out.reserveCapacity(n + n / 4)
-        var i = 0, run = 0
-        while i < n {
-            let c = b[i]
-            if c < 0x80 { i += 1; continue }
-            let len = utf8SequenceLength(b, at: i)
-            if len > 0 { i += len; continue }
-            out.append(contentsOf: UnsafeBufferPointer(rebasing: b[run..<i]))
-            appendWindows1252(c, to: &out)
-            i += 1
-            run = i
+        return highUTF8.withUnsafeBufferPointer { t in
+            String(unsafeUninitializedCapacity: n * 3) { out in
+                var o = 0, i = 0, run = 0
+                while i < n {
+                    let c = b[i]
+                    if c < 0x80 { i += 1; continue }
+                    let len = utf8SequenceLength(b, at: i)
+                    if len > 0 { i += len; continue }
+                    (out.baseAddress! + o).update(from: src + run, count: i - run)
+                    o += i - run
+                    o = put(t[Int(c) - 0x80], into: out, at: o)
+                    i += 1
+                    run = i
+                }
+                (out.baseAddress! + o).update(from: src + run, count: n - run)
+                return o + n - run
+            }
         }
-        out.append(contentsOf: UnsafeBufferPointer(rebasing: b[run..<n]))
-        return String(decoding: out, as: UTF8.self)
     }
 
     /// Length of the valid UTF-8 sequence starting at `i`, or 0.
@@ -154,18 +163,42 @@ public enum Charset {
         return Array(bytes).withUnsafeBufferPointer(decodeWindows1252(buffer:))
     }
 
-    /// ASCII runs are copied whole.
+    /// One pass: ASCII bytes are copied, the others written from a table of their UTF-8.
     static func decodeWindows1252(buffer b: UnsafeBufferPointer<UInt8>) -> String {
-        var out = [UInt8]()
-        out.reserveCapacity(b.count + b.count / 2)
-        var run = 0
-        for i in 0..<b.count where b[i] >= 0x80 {
-            out.append(contentsOf: UnsafeBufferPointer(rebasing: b[run..<i]))
-            appendWindows1252(b[i], to: &out)
-            run = i + 1
+        highUTF8.withUnsafeBufferPointer { t in
+            String(unsafeUninitializedCapacity: b.count * 3) { out in
+                var o = 0
+                for c in b {
+                    if c < 0x80 {
+                        out[o] = c
+                        o += 1
+                    } else {
+                        o = put(t[Int(c) - 0x80], into: out, at: o)
+                    }
+                }
+                return o
+            }
         }
-        out.append(contentsOf: UnsafeBufferPointer(rebasing: b[run..<b.count]))
-        return String(decoding: out, as: UTF8.self)
+    }
+
+    /// The UTF-8 of the windows-1252 characters 0x80...0xFF: up to three bytes (the first in the low byte),
+    /// their count in the top byte.
+    static let highUTF8: [UInt32] = (0x80...0xFF).map { b in
+        var bytes: [UInt8] = []
+        appendWindows1252(UInt8(b), to: &bytes)
+        var e = UInt32(bytes.count) << 24
+        for (k, x) in bytes.enumerated() { e |= UInt32(x) << (8 * k) }
+        return e
+    }
+
+    /// Writes a `highUTF8` entry at `o`; returns the position after it.
+    @inline(__always)
+    static func put(_ e: UInt32, into out: UnsafeMutableBufferPointer<UInt8>, at o: Int) -> Int {
+        let n = Int(e >> 24)
+        out[o] = UInt8(truncatingIfNeeded: e)
+        if n > 1 { out[o + 1] = UInt8(truncatingIfNeeded: e >> 8) }
+        if n > 2 { out[o + 2] = UInt8(truncatingIfNeeded: e >> 16) }
+        return o + n
     }
 
     /// iconv descriptors cannot be shared between threads, so availability is remembered, not the handle.
@@ -185,6 +218,7 @@ public enum Charset {
         let cd = iconv_open("UTF-8", charset)
         if cd == iconv_t(bitPattern: -1) { return nil }
         defer { iconv_close(cd) }
+        IconvModules.shared.keepLoaded(charset)
         var input = bytes
         var out = [UInt8](repeating: 0, count: max(16, bytes.count * 4 + 16))
         var inLeft = input.count
@@ -222,6 +256,31 @@ public enum Charset {
         #endif
     }
 }
+
+#if canImport(Glibc)
+/// glibc unloads a charset's conversion module when its last descriptor is closed, and loading it again
+/// (dlopen) costs more than converting a whole message: a corpus that alternates charsets paid that for
+/// every part. One descriptor per charset used is opened and never closed (nor used to convert, so threads do
+/// not share it), which keeps the module loaded; at most `limit` charsets.
+final class IconvModules: @unchecked Sendable {
+    static let shared = IconvModules()
+    static let limit = 64
+    private let lock: UnsafeMutablePointer<pthread_mutex_t>
+    private var loaded: Set<String> = []
+
+    private init() {
+        lock = .allocate(capacity: 1)
+        pthread_mutex_init(lock, nil)
+    }
+
+    func keepLoaded(_ charset: String) {
+        pthread_mutex_lock(lock)
+        defer { pthread_mutex_unlock(lock) }
+        guard loaded.count < IconvModules.limit, !loaded.contains(charset) else { return }
+        if iconv_open("UTF-8", charset) != iconv_t(bitPattern: -1) { loaded.insert(charset) }
+    }
+}
+#endif
 
 extension String {
     fileprivate func replacingUnderscores() -> String {

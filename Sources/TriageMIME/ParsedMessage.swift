@@ -161,17 +161,14 @@ struct TextExtractor {
             if bytes.isEmpty { continue }
             var label = c.part.contentType.charset ?? ""
             if label.isEmpty && c.isHTML { label = HTMLText.sniffCharset(bytes) ?? "" }
-            if !label.isEmpty && !Charset.isKnown(label) {
+            // CR and LF are bytes of their own in the built-in charsets: there line ends are made LF before decoding.
+            let early = !c.isHTML && Charset.keepsLineEnds(label)
+            let (text, known) = Charset.decodeReporting(early ? bytes.withUnsafeBufferPointer(TextExtractor.normalizeLineEnds) ?? bytes : bytes,
+                                                        label: label)
+            if !label.isEmpty && !known {
                 warnings.append("unknown charset \"\(label.prefix(40))\" in part \(c.part.path.isEmpty ? "1" : c.part.path); read as UTF-8/windows-1252")
             }
-            if c.isHTML {
-                out.append(HTMLText.toText(Charset.decode(bytes, label: label)))
-            } else if Charset.keepsLineEnds(label) {
-                // CR and LF are bytes of their own in these charsets: line ends are made LF before decoding.
-                out.append(Charset.decode(bytes.withUnsafeBufferPointer(TextExtractor.normalizeLineEnds) ?? bytes, label: label))
-            } else {
-                out.append(TextExtractor.normalizeLineEnds(Charset.decode(bytes, label: label)))
-            }
+            out.append(c.isHTML ? HTMLText.toText(text) : early ? text : TextExtractor.normalizeLineEnds(text))
         }
         return out
     }
