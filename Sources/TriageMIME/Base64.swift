@@ -10,6 +10,13 @@ public enum Base64 {
         return t
     }()
 
+    /// How many of the `n` bytes at `p` are in the alphabet (`table`), without a branch per byte.
+    static func alphabetCount(_ p: UnsafePointer<UInt8>, _ n: Int, table t: UnsafePointer<UInt8>) -> Int {
+        var outside = 0  // the table holds 0xFF for a byte outside the alphabet, values below 64 inside
+        for i in 0..<n { outside &+= Int(t[Int(p[i])] >> 7) }
+        return n - outside
+    }
+
     public static func decodeLenient(_ input: some Collection<UInt8>) -> [UInt8] {
         if let out = input.withContiguousStorageIfAvailable(decodeLenient(buffer:)) { return out }
         return Array(input).withUnsafeBufferPointer(decodeLenient(buffer:))

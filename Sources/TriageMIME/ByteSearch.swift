@@ -30,23 +30,25 @@ enum ByteSearch {
 
     /// Where `needle` first starts in `h`, or nil.
     static func offset(of needle: [UInt8], in h: UnsafeBufferPointer<UInt8>) -> Int? {
-        guard let first = needle.first, h.count >= needle.count, let hb = h.baseAddress else { return nil }
-        return needle.withUnsafeBufferPointer { n in
-            var i = 0
-            let last = h.count - n.count
-            while i <= last {
-                #if canImport(Glibc)
-                guard let p = memchr(hb + i, Int32(first), last - i + 1) else { return nil }
-                i = hb.distance(to: p.assumingMemoryBound(to: UInt8.self))
-                #else
-                while i <= last && h[i] != first { i += 1 }
-                if i > last { return nil }
-                #endif
-                if memcmp(hb + i, n.baseAddress!, n.count) == 0 { return i }
-                i += 1
-            }
-            return nil
+        needle.withUnsafeBufferPointer { offset(of: $0, in: h) }
+    }
+
+    static func offset(of n: UnsafeBufferPointer<UInt8>, in h: UnsafeBufferPointer<UInt8>) -> Int? {
+        guard let first = n.first, h.count >= n.count, let hb = h.baseAddress else { return nil }
+        var i = 0
+        let last = h.count - n.count
+        while i <= last {
+            #if canImport(Glibc)
+            guard let p = memchr(hb + i, Int32(first), last - i + 1) else { return nil }
+            i = hb.distance(to: p.assumingMemoryBound(to: UInt8.self))
+            #else
+            while i <= last && h[i] != first { i += 1 }
+            if i > last { return nil }
+            #endif
+            if memcmp(hb + i, n.baseAddress!, n.count) == 0 { return i }
+            i += 1
         }
+        return nil
     }
 }
 

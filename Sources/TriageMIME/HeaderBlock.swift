@@ -165,6 +165,8 @@ extension String {
 
     /// Trims spaces, tabs, CR and LF from both ends.
     public func trimmingASCIISpace() -> String {
+        var s = self
+        if s.withUTF8({ $0.isEmpty || (!$0[0].isASCIISpace && !$0[$0.count - 1].isASCIISpace) }) { return self }
         let t = Substring(self).trimmingASCIISpace()
         return t.utf8.count == utf8.count ? self : String(t)
     }

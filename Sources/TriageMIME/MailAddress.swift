@@ -131,7 +131,11 @@ extension Substring {
     /// The first occurrence of `target` (byte for byte): memchr and memcmp over the string's contiguous UTF-8
     /// (a 200 KB Subject is searched in microseconds), a byte loop for a string that is not contiguous.
     func range(of target: String) -> Range<Substring.Index>? {
-        let t = Array(target.utf8)
+        var needle = target
+        return needle.withUTF8 { range(of: $0) }
+    }
+
+    func range(of t: UnsafeBufferPointer<UInt8>) -> Range<Substring.Index>? {
         guard let first = t.first else { return nil }
         let u = self.utf8
         if let found = u.withContiguousStorageIfAvailable({ ByteSearch.offset(of: t, in: $0) }) {

@@ -240,9 +240,7 @@ struct TextExtractor {
                     // Up to the first "=", the bytes of the alphabet counted.
                     let end = ByteSearch.index(of: 0x3D, in: buf, from: r.lowerBound, to: r.upperBound) ?? r.upperBound
                     guard let base = buf.baseAddress, let t = table.baseAddress, r.lowerBound < end else { return 0 }
-                    var n = 0
-                    for i in r.lowerBound..<end where t[Int(base[i])] != 0xFF { n += 1 }
-                    return n * 3 / 4
+                    return Base64.alphabetCount(base + r.lowerBound, end - r.lowerBound, table: t) * 3 / 4
                 }
             }
         case "quoted-printable": return QuotedPrintable.decode(raw[r]).count
