@@ -53,28 +53,45 @@ public enum Charset {
         return Array(bytes).withUnsafeBufferPointer(decodeUTF8Lenient(buffer:))
     }
 
-    /// Valid UTF-8 is validated once; otherwise one pass copies the valid runs whole and repairs the bytes
-    /// between them.
+    /// Valid UTF-8 is validated once; otherwise one pass copies ASCII eight bytes at a time and valid
+    /// sequences whole, and writes each other byte from the windows-1252 table.
     static func decodeUTF8Lenient(buffer b: UnsafeBufferPointer<UInt8>) -> String {
         if let s = String(validating: b, as: UTF8.self) { return s }
-        guard let src = b.baseAddress else { return "" }
-        let n = b.count
-        return highUTF8.withUnsafeBufferPointer { t in
-            String(unsafeUninitializedCapacity: n * 3) { out in
-                var o = 0, i = 0, run = 0
-                while i < n {
-                    let c = b[i]
-                    if c < 0x80 { i += 1; continue }
-                    let len = utf8SequenceLength(b, at: i)
-                    if len > 0 { i += len; continue }
-                    (out.baseAddress! + o).update(from: src + run, count: i - run)
-                    o += i - run
-                    o = put(t[Int(c) - 0x80], into: out, at: o)
+        return transcode(b) { src, n, t, dst in
+            var o = 0, i = 0
+            while i < n {
+                if copyASCIIWord(src, &i, n, to: dst, &o) { continue }
+                let c = src[i]
+                if c < 0x80 {
+                    dst.storeBytes(of: c, toByteOffset: o, as: UInt8.self)
+                    o += 1
                     i += 1
-                    run = i
+                    continue
                 }
-                (out.baseAddress! + o).update(from: src + run, count: n - run)
-                return o + n - run
+                let len = utf8SequenceLength(b, at: i)
+                if len > 0 {
+                    for k in 0..<len { dst.storeBytes(of: src[i + k], toByteOffset: o + k, as: UInt8.self) }
+                    o += len
+                    i += len
+                } else {
+                    putWindows1252(c, t, to: dst, &o)
+                    i += 1
+                }
+            }
+            return o
+        }
+    }
+
+    /// A String of at most three bytes per input byte written by `write(src, n, highUTF8, dst)`, which returns
+    /// how many it wrote (the output has one byte to spare for `putWindows1252`).
+    @inline(__always)
+    static func transcode(_ b: UnsafeBufferPointer<UInt8>,
+                          _ write: (UnsafePointer<UInt8>, Int, UnsafeBufferPointer<UInt32>, UnsafeMutableRawPointer) -> Int) -> String
+    {
+        guard let src = b.baseAddress, !b.isEmpty else { return "" }
+        return highUTF8.withUnsafeBufferPointer { t in
+            String(unsafeUninitializedCapacity: b.count * 3 + 1) { out in
+                write(src, b.count, t, UnsafeMutableRawPointer(out.baseAddress!))
             }
         }
     }
@@ -163,21 +180,23 @@ public enum Charset {
         return Array(bytes).withUnsafeBufferPointer(decodeWindows1252(buffer:))
     }
 
-    /// One pass: ASCII bytes are copied, the others written from a table of their UTF-8.
+    /// One pass: ASCII is copied eight bytes at a time, the other bytes written from a table of their UTF-8
+    /// (four bytes stored at once, the position moved by the character's length).
     static func decodeWindows1252(buffer b: UnsafeBufferPointer<UInt8>) -> String {
-        highUTF8.withUnsafeBufferPointer { t in
-            String(unsafeUninitializedCapacity: b.count * 3) { out in
-                var o = 0
-                for c in b {
-                    if c < 0x80 {
-                        out[o] = c
-                        o += 1
-                    } else {
-                        o = put(t[Int(c) - 0x80], into: out, at: o)
-                    }
+        transcode(b) { src, n, t, dst in
+            var o = 0, i = 0
+            while i < n {
+                if copyASCIIWord(src, &i, n, to: dst, &o) { continue }
+                let c = src[i]
+                i += 1
+                if c < 0x80 {
+                    dst.storeBytes(of: c, toByteOffset: o, as: UInt8.self)
+                    o += 1
+                } else {
+                    putWindows1252(c, t, to: dst, &o)
                 }
-                return o
             }
+            return o
         }
     }
 
@@ -191,14 +210,26 @@ public enum Charset {
         return e
     }
 
-    /// Writes a `highUTF8` entry at `o`; returns the position after it.
+    /// Copies the eight bytes at `src + i` to `dst + o` and moves both on when there are eight left and all
+    /// are ASCII.
     @inline(__always)
-    static func put(_ e: UInt32, into out: UnsafeMutableBufferPointer<UInt8>, at o: Int) -> Int {
-        let n = Int(e >> 24)
-        out[o] = UInt8(truncatingIfNeeded: e)
-        if n > 1 { out[o + 1] = UInt8(truncatingIfNeeded: e >> 8) }
-        if n > 2 { out[o + 2] = UInt8(truncatingIfNeeded: e >> 16) }
-        return o + n
+    static func copyASCIIWord(_ src: UnsafePointer<UInt8>, _ i: inout Int, _ n: Int, to dst: UnsafeMutableRawPointer, _ o: inout Int) -> Bool {
+        guard i + 8 <= n else { return false }
+        let w = UnsafeRawPointer(src + i).loadUnaligned(as: UInt64.self)
+        guard w & 0x8080_8080_8080_8080 == 0 else { return false }
+        dst.storeBytes(of: w, toByteOffset: o, as: UInt64.self)
+        o += 8
+        i += 8
+        return true
+    }
+
+    /// Writes the UTF-8 of the windows-1252 byte `c` (0x80 or more) from the `highUTF8` table `t`: four bytes
+    /// stored at once (the output has room for them), the position moved by the character's length.
+    @inline(__always)
+    static func putWindows1252(_ c: UInt8, _ t: UnsafeBufferPointer<UInt32>, to dst: UnsafeMutableRawPointer, _ o: inout Int) {
+        let e = t[Int(c) - 0x80]
+        dst.storeBytes(of: e.littleEndian, toByteOffset: o, as: UInt32.self)
+        o += Int(e >> 24)
     }
 
     /// iconv descriptors cannot be shared between threads, so availability is remembered, not the handle.

@@ -70,7 +70,7 @@ public enum QuoteStripper {
                 kept.append(lines[i])
                 i += 1
             }
-            return tidy(kept)
+            return tidy(kept, text: text, buf: buf)
         }
     }
 
@@ -253,8 +253,17 @@ public enum QuoteStripper {
     }
 
     /// Joins kept lines: trailing blanks removed, at most one blank line in a row, trimmed at both ends.
-    static func tidy(_ lines: [Line]) -> String {
-        var out: [UInt8] = []
+    /// `text` is the whole text, `buf` its UTF-8 (which the lines point into). The result is put together from
+    /// stretches of `text` (as long as the text between two kept lines is just their line breaks, one stretch
+    /// goes on): pieces of a String need no UTF-8 validation, bytes turned into a String would.
+    static func tidy(_ lines: [Line], text: String, buf: UnsafeBufferPointer<UInt8>) -> String {
+        let u = text.utf8
+        func piece(_ lo: Int, _ hi: Int) -> Substring {
+            let a = u.index(u.startIndex, offsetBy: lo)
+            return text[a..<u.index(a, offsetBy: hi - lo)]
+        }
+        var out = ""
+        var run: (lo: Int, hi: Int)?  // the stretch of text not yet added to `out`
         var blank = false
         for l in lines {
             var hi = l.endIndex
@@ -263,10 +272,23 @@ public enum QuoteStripper {
                 blank = true
                 continue
             }
-            if !out.isEmpty { out.append(0x0A); if blank { out.append(0x0A) } }
-            out.append(contentsOf: UnsafeBufferPointer(start: l.base + l.lo, count: hi - l.lo))
+            if let r = run {
+                let breaks = blank ? 2 : 1
+                if l.lo - r.hi == breaks && buf[r.hi] == 0x0A && buf[l.lo - 1] == 0x0A {
+                    run = (r.lo, hi)
+                } else {
+                    out.append(contentsOf: piece(r.lo, r.hi))
+                    out.append(blank ? "\n\n" : "\n")
+                    run = (l.lo, hi)
+                }
+            } else {
+                run = (l.lo, hi)
+            }
             blank = false
         }
-        return String(decoding: out, as: UTF8.self)
+        guard let r = run else { return "" }
+        if out.isEmpty { return String(piece(r.lo, r.hi)) }
+        out.append(contentsOf: piece(r.lo, r.hi))
+        return out
     }
 }
