@@ -2,7 +2,7 @@
 import Glibc
 #endif
 
-/// Substring search on bytes: memchr for the first byte, then a compare.
+/// Byte and substring search on bytes: memchr for a byte (the first of a substring, then a compare).
 enum ByteSearch {
     static func contains(_ hay: [UInt8], _ needle: [UInt8]) -> Bool {
         guard !needle.isEmpty else { return true }
@@ -34,19 +34,12 @@ enum ByteSearch {
     }
 
     static func offset(of n: UnsafeBufferPointer<UInt8>, in h: UnsafeBufferPointer<UInt8>) -> Int? {
-        guard let first = n.first, h.count >= n.count, let hb = h.baseAddress else { return nil }
+        guard let nb = n.baseAddress, !n.isEmpty, h.count >= n.count, let hb = h.baseAddress else { return nil }
         var i = 0
         let last = h.count - n.count
-        while i <= last {
-            #if canImport(Glibc)
-            guard let p = memchr(hb + i, Int32(first), last - i + 1) else { return nil }
-            i = hb.distance(to: p.assumingMemoryBound(to: UInt8.self))
-            #else
-            while i <= last && h[i] != first { i += 1 }
-            if i > last { return nil }
-            #endif
-            if memcmp(hb + i, n.baseAddress!, n.count) == 0 { return i }
-            i += 1
+        while let k = index(of: nb[0], in: h, from: i, to: last + 1) {
+            if memcmp(hb + k, nb, n.count) == 0 { return k }
+            i = k + 1
         }
         return nil
     }

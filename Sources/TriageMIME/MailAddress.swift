@@ -76,7 +76,10 @@ public struct MailAddress: Sendable, Equatable, Hashable, Codable {
         guard !addr.isEmpty, !addr.contains(" ") || addr.contains("@") else {
             return addr.isEmpty ? nil : MailAddress(name: cleanName(addr), address: "")
         }
-        return MailAddress(name: comments.first.flatMap(cleanName), address: addr.split(separator: " ").first.map(String.init) ?? addr)
+        // The first word (as split(separator: " ").first gives it).
+        let u = addr.utf8
+        let word = u.firstIndex { $0 != 0x20 }.map { lo in addr[lo..<(u[lo...].firstIndex(of: 0x20) ?? u.endIndex)] }
+        return MailAddress(name: comments.first.flatMap(cleanName), address: word.map(String.init) ?? addr)
     }
 
     /// The text without its (nested) comments, which are collected in order; on the UTF-8 bytes.

@@ -205,9 +205,15 @@ public enum ReportClassifier {
         func contains(_ p: [UInt8]) -> Bool { ByteSearch.contains(bytes, p) }
     }
 
+    /// The first non-empty piece between "@"s (as `split(separator: "@").first` gives it), lowercased.
     static func localPart(_ address: String) -> String {
-        (address.split(separator: "@").first.map(String.init) ?? address).lowercased()
+        let u = address.utf8
+        guard let lo = u.firstIndex(where: { $0 != 0x40 }) else { return address.lowercased() }
+        return address[lo..<(u[lo...].firstIndex(of: 0x40) ?? u.endIndex)].lowercased()
     }
+
+    /// The bounce sender names with "+" and "-" after them (a local part that starts so is a bounce sender).
+    static let bounceSenderPrefixes = bounceSenders.flatMap { [$0 + "+", $0 + "-"] }
 
     static let bounceSubjectBytes = bounceSubjects.map { Array($0.utf8) }
 
@@ -216,7 +222,7 @@ public enum ReportClassifier {
         let fromAddress = envelope.from?.address ?? ""
         let fromName = (envelope.from?.name ?? "").lowercased()
         let local = localPart(fromAddress)
-        let senderLooksLikeBounce = bounceSenders.contains { local == $0 || local.hasPrefix($0 + "+") || local.hasPrefix($0 + "-") }
+        let senderLooksLikeBounce = bounceSenders.contains(local) || bounceSenderPrefixes.contains { local.hasPrefix($0) }
             || fromName.contains("mail delivery") || fromName.contains("mailer-daemon") || fromName.contains("mail administrator")
             || fromName.contains("postmaster") || local.hasSuffix("-admin") || local.hasPrefix("no-reply") || local.hasPrefix("noreply")
         let returnPath = h["Return-Path"]?.trimmingASCIISpace()

@@ -203,3 +203,20 @@ import Testing
         #expect(m.text == "Hallo" && m.partCount == 2)
     }
 }
+
+/// The byte reading of Date fields gives what the character reading gives, on real and broken dates.
+@Suite struct DateBytesTests {
+    @Test(arguments: [
+        "Tue, 4 Mar 2025 09:30:00 +0100", "Tue,4 Mar 2025 09:30:00 +0100", "4 March 2025 09:30 +0100",
+        "Tue Mar  4 08:30:00 2025", "Tue, 04 Mar 2025 03:30:00 EST", "Tue, 04 Mar 2025 09:30:00 +01:00",
+        "04-Mar-2025 09:30:00 +0100", "2025-03-04T08:30:00Z", " 2025-03-04 09:30:00 +0100 ", "Tue, 4 Mar 2025 09.30.00 +0100",
+        "Tue, 4 Mar 2025 08:30:00 A", "Sun, 22 Nov 26 10:00 GMT", "Sun, 22 Nov 2026 10:00:00 +0000 (UTC)", "", "yesterday",
+        "32 Nov 2026 10:00:00", "Sun, 22 Foo 2026 10:00:00", "Mon, 3 Mar 2025 10:00:00 ++123", "Mon, 3 Mar 2025 10:00:00 +-100",
+        "Mon, 3 Mar 2025 25:00:00 +0000", "Mon, 3 Mar 2025 10:61 +0000", "3 Mar 99999999999999999999 10:00 +0000",
+        "Mar 3 10:00:00 CET 2025", "Mon,, 3 -Mar- 2025 10:00:00 +0000", "Mon, 3 Mar 2025 10..00 +0000", "Mon, 3 Mar 2025\r10:00 PST",
+        "mon 3 mar 2025 1.2.3", "3-Mar-2025", "Mon, 3 Mar 2025 10:00:00 -05:30", "Mon, 3 Mar +2025 -10:00 +0000", "x 3 Mar 2025 10:00",
+    ])
+    func sameAsByCharacters(input: String) {
+        #expect(MailDate.parse(input) == MailDate.parseCharacters(input))
+    }
+}
