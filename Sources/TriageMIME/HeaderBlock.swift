@@ -19,7 +19,8 @@ public struct HeaderBlock: Sendable {
         /// Whether the name is `key` (UTF-8 bytes), ASCII case-insensitively.
         @inline(__always)
         func named(_ key: UnsafeBufferPointer<UInt8>) -> Bool {
-            guard name.utf8.count == key.count else { return false }
+            guard name.utf8.count == key.count, let k = key.first, let f = name.utf8.first, ASCII.lower(f) == ASCII.lower(k)
+            else { return false }
             var n = name
             return n.withUTF8 { ASCII.equalsIgnoringCase($0, key) }
         }

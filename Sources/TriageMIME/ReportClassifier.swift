@@ -139,8 +139,18 @@ public enum ReportClassifier {
         "i am out of the office", "ich bin nicht im büro", "ich bin außer haus",
     ]
 
+    static let autoReplyPrefixBytes = (["auto:", "[auto-reply]", "[autoreply]"] + autoReplySubjects).map { Array($0.utf8) }
+
     /// "Out of Office: ...", "Automatische Antwort: ...", "AUTO: ..." (Lotus Notes).
     public static func isAutoReplySubject(_ subject: String) -> Bool {
+        // An ASCII subject (most) is compared on its bytes, ASCII-lowercased; others by character, lowercased.
+        var ascii = subject
+        if let hit = ascii.withUTF8({ b -> Bool? in
+            guard !b.contains(where: { $0 >= 0x80 }) else { return nil }
+            return autoReplyPrefixBytes.contains { p in p.count <= b.count && zip(p, b).allSatisfy { $0 == ASCII.lower($1) } }
+        }) {
+            return hit
+        }
         let lower = subject.lowercased()
         if lower.hasPrefix("auto:") || lower.hasPrefix("[auto-reply]") || lower.hasPrefix("[autoreply]") { return true }
         return autoReplySubjects.contains { lower.hasPrefix($0) }
