@@ -297,7 +297,7 @@ final class IconvModules: @unchecked Sendable {
     static let shared = IconvModules()
     static let limit = 64
     private let lock: UnsafeMutablePointer<pthread_mutex_t>
-    private var loaded: Set<String> = []
+    private var loaded: [String: iconv_t] = [:]  // held, so the descriptors stay reachable
 
     private init() {
         lock = .allocate(capacity: 1)
@@ -307,8 +307,9 @@ final class IconvModules: @unchecked Sendable {
     func keepLoaded(_ charset: String) {
         pthread_mutex_lock(lock)
         defer { pthread_mutex_unlock(lock) }
-        guard loaded.count < IconvModules.limit, !loaded.contains(charset) else { return }
-        if iconv_open("UTF-8", charset) != iconv_t(bitPattern: -1) { loaded.insert(charset) }
+        guard loaded.count < IconvModules.limit, loaded[charset] == nil else { return }
+        let cd = iconv_open("UTF-8", charset)
+        if cd != iconv_t(bitPattern: -1) { loaded[charset] = cd }
     }
 }
 #endif
