@@ -82,15 +82,18 @@ public enum Charset {
         }
     }
 
-    /// A String of at most three bytes per input byte written by `write(src, n, highUTF8, dst)`, which returns
-    /// how many it wrote (the output has one byte to spare for `putWindows1252`).
+    /// A String written by `write(src, n, highUTF8, dst)`, which returns how many bytes it wrote. Only a byte
+    /// of 0x80 or more grows (to at most three), so the room is the input plus two per such byte, plus one to
+    /// spare for the last four-byte store of `putWindows1252` (and enough for `copyASCIIWord`).
     @inline(__always)
     static func transcode(_ b: UnsafeBufferPointer<UInt8>,
                           _ write: (UnsafePointer<UInt8>, Int, UnsafeBufferPointer<UInt32>, UnsafeMutableRawPointer) -> Int) -> String
     {
         guard let src = b.baseAddress, !b.isEmpty else { return "" }
+        var high = 0
+        for c in b { high &+= Int(c >> 7) }
         return highUTF8.withUnsafeBufferPointer { t in
-            String(unsafeUninitializedCapacity: b.count * 3 + 1) { out in
+            String(unsafeUninitializedCapacity: b.count + 2 * high + 1) { out in
                 write(src, b.count, t, UnsafeMutableRawPointer(out.baseAddress!))
             }
         }
