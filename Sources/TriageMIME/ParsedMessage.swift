@@ -183,17 +183,25 @@ struct TextExtractor {
     }
 
     static func trimBlankLines(_ s: String) -> String {
-        let u = Array(s.utf8)
-        var lo = 0, hi = u.count
+        var str = s
         // Leading blank lines go (indentation of the first line stays), trailing whitespace goes.
-        var k = 0
-        while k < hi && (u[k] == 0x20 || u[k] == 0x09 || u[k] == 0x0A || u[k] == 0x0D) {
-            if u[k] == 0x0A { lo = k + 1 }
-            k += 1
+        let cut = str.withUTF8 { u -> Range<Int>? in
+            var lo = 0, hi = u.count
+            var k = 0
+            while k < hi && (u[k] == 0x20 || u[k] == 0x09 || u[k] == 0x0A || u[k] == 0x0D) {
+                if u[k] == 0x0A { lo = k + 1 }
+                k += 1
+            }
+            if k == hi { return nil }
+            while hi > lo && (u[hi - 1] == 0x20 || u[hi - 1] == 0x09 || u[hi - 1] == 0x0A || u[hi - 1] == 0x0D) { hi -= 1 }
+            return lo..<hi
         }
-        if k == hi { return "" }
-        while hi > lo && (u[hi - 1] == 0x20 || u[hi - 1] == 0x09 || u[hi - 1] == 0x0A || u[hi - 1] == 0x0D) { hi -= 1 }
-        return lo == 0 && hi == u.count ? s : String(decoding: u[lo..<hi], as: UTF8.self)
+        guard let cut else { return "" }
+        if cut.lowerBound == 0 && cut.upperBound == s.utf8.count { return s }
+        // Cut at ASCII bytes: a piece of the string, not bytes to validate again.
+        let u = s.utf8
+        let a = u.index(u.startIndex, offsetBy: cut.lowerBound)
+        return String(s[a..<u.index(a, offsetBy: cut.count)])
     }
 
     /// CR and CRLF made LF.
