@@ -8,18 +8,32 @@ public enum Charset {
     /// bytes keeps its valid sequences and reads the stray bytes as windows-1252; unknown labels fall
     /// back to the same UTF-8-then-windows-1252 reading.
     public static func decode(_ bytes: some Collection<UInt8>, label: String) -> String {
+        decodeReporting(bytes, label: label).text
+    }
+
+    /// `decode`, and whether the label was known (`isKnown`), found with the same iconv_open.
+    static func decodeReporting(_ bytes: some Collection<UInt8>, label: String) -> (text: String, known: Bool) {
         let name = normalize(label)
         switch name {
         case "utf-8", "us-ascii", "":
-            return decodeUTF8Lenient(bytes)
+            return (decodeUTF8Lenient(bytes), true)
         case "iso-8859-1":
             // Mail labelled ISO-8859-1 is in practice windows-1252 (the WHATWG encoding standard agrees).
-            return decodeWindows1252(bytes)
+            return (decodeWindows1252(bytes), true)
         case "windows-1252":
-            return decodeWindows1252(bytes)
+            return (decodeWindows1252(bytes), true)
         default:
-            if let s = iconvDecode(Array(bytes), from: name) { return s }
-            return decodeUTF8Lenient(bytes)
+            if let s = iconvDecode(Array(bytes), from: name) { return (s, true) }
+            return (decodeUTF8Lenient(bytes), false)
+        }
+    }
+
+    /// Whether the label is read by the built-in decoders (UTF-8, ASCII, windows-1252), where every CR and LF
+    /// byte is that character and no other character contains those bytes.
+    static func keepsLineEnds(_ label: String) -> Bool {
+        switch normalize(label) {
+        case "utf-8", "us-ascii", "", "iso-8859-1", "windows-1252": return true
+        default: return false
         }
     }
 
@@ -35,35 +49,59 @@ public enum Charset {
     /// UTF-8 where it is valid; every byte of an invalid sequence is read as windows-1252, so mail that
     /// mixes encodings (a Latin-1 signature under UTF-8 text) stays readable.
     public static func decodeUTF8Lenient(_ bytes: some Collection<UInt8>) -> String {
-        if let s = bytes.withContiguousStorageIfAvailable({ buf -> String? in
-            if !buf.contains(where: { $0 >= 0x80 }) { return String(decoding: buf, as: UTF8.self) }
-            return String(validating: buf, as: UTF8.self)
-        }), let s {
-            return s
+        if let s = bytes.withContiguousStorageIfAvailable(decodeUTF8Lenient(buffer:)) { return s }
+        return Array(bytes).withUnsafeBufferPointer(decodeUTF8Lenient(buffer:))
+    }
+
+    /// Valid UTF-8 is validated once; otherwise one pass copies ASCII eight bytes at a time and valid
+    /// sequences whole, and writes each other byte from the windows-1252 table.
+    static func decodeUTF8Lenient(buffer b: UnsafeBufferPointer<UInt8>) -> String {
+        if let s = String(validating: b, as: UTF8.self) { return s }
+        return transcode(b) { src, n, t, dst in
+            var o = 0, i = 0
+            while i < n {
+                if copyASCIIWord(src, &i, n, to: dst, &o) { continue }
+                let c = src[i]
+                if c < 0x80 {
+                    dst.storeBytes(of: c, toByteOffset: o, as: UInt8.self)
+                    o += 1
+                    i += 1
+                    continue
+                }
+                let len = utf8SequenceLength(b, at: i)
+                if len > 0 {
+                    for k in 0..<len { dst.storeBytes(of: src[i + k], toByteOffset: o + k, as: UInt8.self) }
+                    o += len
+                    i += len
+                } else {
+                    putWindows1252(c, t, to: dst, &o)
+                    i += 1
+                }
+            }
+            return o
         }
-        let arr = Array(bytes)
-        if let s = String(validating: arr, as: UTF8.self) { return s }
-        var out = [UInt8]()
-        out.reserveCapacity(arr.count + arr.count / 4)
-        var i = 0
-        let n = arr.count
-        while i < n {
-            let b = arr[i]
-            if b < 0x80 { out.append(b); i += 1; continue }
-            let len = utf8SequenceLength(arr, at: i)
-            if len > 0 {
-                out.append(contentsOf: arr[i..<(i + len)])
-                i += len
-            } else {
-                appendWindows1252(b, to: &out)
-                i += 1
+    }
+
+    /// A String written by `write(src, n, highUTF8, dst)`, which returns how many bytes it wrote. Only a byte
+    /// of 0x80 or more grows (to at most three), so the room is the input plus two per such byte, plus one to
+    /// spare for the last four-byte store of `putWindows1252` (and enough for `copyASCIIWord`).
+    @inline(__always)
+    static func transcode(_ b: UnsafeBufferPointer<UInt8>,
+                          _ write: (UnsafePointer<UInt8>, Int, UnsafeBufferPointer<UInt32>, UnsafeMutableRawPointer) -> Int) -> String
+    {
+        guard let src = b.baseAddress, !b.isEmpty else { return "" }
+        var high = 0
+        for c in b { high &+= Int(c >> 7) }
+        return highUTF8.withUnsafeBufferPointer { t in
+            String(unsafeUninitializedCapacity: b.count + 2 * high + 1) { out in
+                write(src, b.count, t, UnsafeMutableRawPointer(out.baseAddress!))
             }
         }
-        return String(decoding: out, as: UTF8.self)
     }
 
     /// Length of the valid UTF-8 sequence starting at `i`, or 0.
-    static func utf8SequenceLength(_ a: [UInt8], at i: Int) -> Int {
+    @inline(__always)
+    static func utf8SequenceLength(_ a: UnsafeBufferPointer<UInt8>, at i: Int) -> Int {
         let b = a[i]
         let n = a.count
         func cont(_ k: Int) -> Bool { i + k < n && a[i + k] & 0xC0 == 0x80 }
@@ -141,10 +179,60 @@ public enum Charset {
 
     /// windows-1252, the de-facto meaning of "ISO-8859-1" and of unlabelled 8-bit mail.
     public static func decodeWindows1252(_ bytes: some Collection<UInt8>) -> String {
-        var out = [UInt8]()
-        out.reserveCapacity(bytes.count + bytes.count / 2)
-        for b in bytes { appendWindows1252(b, to: &out) }
-        return String(decoding: out, as: UTF8.self)
+        if let s = bytes.withContiguousStorageIfAvailable(decodeWindows1252(buffer:)) { return s }
+        return Array(bytes).withUnsafeBufferPointer(decodeWindows1252(buffer:))
+    }
+
+    /// One pass: ASCII is copied eight bytes at a time, the other bytes written from a table of their UTF-8
+    /// (four bytes stored at once, the position moved by the character's length).
+    static func decodeWindows1252(buffer b: UnsafeBufferPointer<UInt8>) -> String {
+        transcode(b) { src, n, t, dst in
+            var o = 0, i = 0
+            while i < n {
+                if copyASCIIWord(src, &i, n, to: dst, &o) { continue }
+                let c = src[i]
+                i += 1
+                if c < 0x80 {
+                    dst.storeBytes(of: c, toByteOffset: o, as: UInt8.self)
+                    o += 1
+                } else {
+                    putWindows1252(c, t, to: dst, &o)
+                }
+            }
+            return o
+        }
+    }
+
+    /// The UTF-8 of the windows-1252 characters 0x80...0xFF: up to three bytes (the first in the low byte),
+    /// their count in the top byte.
+    static let highUTF8: [UInt32] = (0x80...0xFF).map { b in
+        var bytes: [UInt8] = []
+        appendWindows1252(UInt8(b), to: &bytes)
+        var e = UInt32(bytes.count) << 24
+        for (k, x) in bytes.enumerated() { e |= UInt32(x) << (8 * k) }
+        return e
+    }
+
+    /// Copies the eight bytes at `src + i` to `dst + o` and moves both on when there are eight left and all
+    /// are ASCII.
+    @inline(__always)
+    static func copyASCIIWord(_ src: UnsafePointer<UInt8>, _ i: inout Int, _ n: Int, to dst: UnsafeMutableRawPointer, _ o: inout Int) -> Bool {
+        guard i + 8 <= n else { return false }
+        let w = UnsafeRawPointer(src + i).loadUnaligned(as: UInt64.self)
+        guard w & 0x8080_8080_8080_8080 == 0 else { return false }
+        dst.storeBytes(of: w, toByteOffset: o, as: UInt64.self)
+        o += 8
+        i += 8
+        return true
+    }
+
+    /// Writes the UTF-8 of the windows-1252 byte `c` (0x80 or more) from the `highUTF8` table `t`: four bytes
+    /// stored at once (the output has room for them), the position moved by the character's length.
+    @inline(__always)
+    static func putWindows1252(_ c: UInt8, _ t: UnsafeBufferPointer<UInt32>, to dst: UnsafeMutableRawPointer, _ o: inout Int) {
+        let e = t[Int(c) - 0x80]
+        dst.storeBytes(of: e.littleEndian, toByteOffset: o, as: UInt32.self)
+        o += Int(e >> 24)
     }
 
     /// iconv descriptors cannot be shared between threads, so availability is remembered, not the handle.
@@ -164,6 +252,7 @@ public enum Charset {
         let cd = iconv_open("UTF-8", charset)
         if cd == iconv_t(bitPattern: -1) { return nil }
         defer { iconv_close(cd) }
+        IconvModules.shared.keepLoaded(charset)
         var input = bytes
         var out = [UInt8](repeating: 0, count: max(16, bytes.count * 4 + 16))
         var inLeft = input.count
@@ -201,6 +290,32 @@ public enum Charset {
         #endif
     }
 }
+
+#if canImport(Glibc)
+/// glibc unloads a charset's conversion module when its last descriptor is closed, and loading it again
+/// (dlopen) costs more than converting a whole message: a corpus that alternates charsets paid that for
+/// every part. One descriptor per charset used is opened and never closed (nor used to convert, so threads do
+/// not share it), which keeps the module loaded; at most `limit` charsets.
+final class IconvModules: @unchecked Sendable {
+    static let shared = IconvModules()
+    static let limit = 64
+    private let lock: UnsafeMutablePointer<pthread_mutex_t>
+    private var loaded: [String: iconv_t] = [:]  // held, so the descriptors stay reachable
+
+    private init() {
+        lock = .allocate(capacity: 1)
+        pthread_mutex_init(lock, nil)
+    }
+
+    func keepLoaded(_ charset: String) {
+        pthread_mutex_lock(lock)
+        defer { pthread_mutex_unlock(lock) }
+        guard loaded.count < IconvModules.limit, loaded[charset] == nil else { return }
+        let cd = iconv_open("UTF-8", charset)
+        if cd != iconv_t(bitPattern: -1) { loaded[charset] = cd }
+    }
+}
+#endif
 
 extension String {
     fileprivate func replacingUnderscores() -> String {

@@ -81,7 +81,7 @@ public struct HeaderParameters: Sendable, Equatable {
             var extended = false
             var section: Int?
             if name.hasSuffix("*") { extended = true; name.removeLast() }
-            if let star = name.lastIndex(of: "*"), let n = Int(name[name.index(after: star)...]) {
+            if let star = name.utf8.lastIndex(of: 0x2A), let n = Int(name[name.utf8.index(after: star)...]) {
                 section = n
                 name = String(name[..<star])
             }
@@ -101,7 +101,8 @@ public struct HeaderParameters: Sendable, Equatable {
             } else if extended {
                 result[name] = decodeExtended(value, charset: nil).text
             } else if result[name] == nil {
-                result[name] = EncodedWords.decode(value)
+                // A boundary is matched byte for byte against the delimiter lines: never decoded.
+                result[name] = name == "boundary" ? value : EncodedWords.decode(value)
             }
         }
         for (name, parts) in sections {  // RFC 2231 sections win over a plain value of the same name
@@ -172,10 +173,14 @@ public struct ContentType: Sendable, Equatable {
     /// Parses a Content-Type value; nil when it has no readable `type/subtype`.
     public init?(parsing raw: String) {
         let p = HeaderParameters(parsing: raw)
-        let pieces = p.value.split(separator: "/", maxSplits: 1)
-        guard pieces.count == 2 else { return nil }
-        let t = String(pieces[0]).trimmingASCIISpace()
-        let s = String(pieces[1]).trimmingASCIISpace()
+        // "type/subtype", cut at the first "/" after any leading ones (as split(separator: "/", maxSplits: 1) did).
+        var v = Substring(p.value)
+        while v.utf8.first == 0x2F { v = v[v.utf8.index(after: v.startIndex)...] }
+        guard let slash = v.utf8.firstIndex(of: 0x2F) else { return nil }
+        let rest = v[v.utf8.index(after: slash)...]
+        guard !rest.isEmpty else { return nil }
+        let t = String(v[..<slash].trimmingASCIISpace())
+        let s = String(rest.trimmingASCIISpace())
         guard !t.isEmpty, !s.isEmpty, !t.contains(" "), !s.contains(" ") else { return nil }
         type = t
         subtype = s

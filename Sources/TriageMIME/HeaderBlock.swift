@@ -7,6 +7,23 @@ public struct HeaderBlock: Sendable {
     public struct Field: Sendable, Equatable {
         public let name: String
         public let rawValue: String
+        /// `rawValue` without surrounding white space, trimmed once when the header is read.
+        let value: String
+
+        init(name: String, rawValue: String) {
+            self.name = name
+            self.rawValue = rawValue
+            value = rawValue.trimmingASCIISpace()
+        }
+
+        /// Whether the name is `key` (UTF-8 bytes), ASCII case-insensitively.
+        @inline(__always)
+        func named(_ key: UnsafeBufferPointer<UInt8>) -> Bool {
+            guard name.utf8.count == key.count, let k = key.first, let f = name.utf8.first, ASCII.lower(f) == ASCII.lower(k)
+            else { return false }
+            var n = name
+            return n.withUTF8 { ASCII.equalsIgnoringCase($0, key) }
+        }
     }
 
     public private(set) var fields: [Field] = []
@@ -31,13 +48,16 @@ public struct HeaderBlock: Sendable {
     {
         var i = from
         let endAll = to
-        var current: (name: String, value: [UInt8])?
+        // The field being read: its value is `buf[start..<end]` until a continuation line makes it `folded`.
+        var current: (name: String, start: Int, end: Int, folded: [UInt8]?)?
         var sawBlankLine = false
         var droppedFields = 0
-        func flush(_ f: inout (name: String, value: [UInt8])?, into fields: inout [Field]) {
+        func flush(_ f: inout (name: String, start: Int, end: Int, folded: [UInt8]?)?, into fields: inout [Field]) {
             if let c = f {
                 if fields.count < maxFields {
-                    fields.append(Field(name: c.name, rawValue: HeaderBlock.decodeRawBytes(c.value)))
+                    let value = c.folded.map(HeaderBlock.decodeRawBytes)
+                        ?? buf.withUnsafeBufferPointer { Charset.decodeUTF8Lenient(buffer: UnsafeBufferPointer(rebasing: $0[c.start..<c.end])) }
+                    fields.append(Field(name: c.name, rawValue: value))
                 } else {
                     droppedFields += 1
                 }
@@ -51,8 +71,7 @@ public struct HeaderBlock: Sendable {
             warnings.append("skipped a leading mbox From_ line")
         }
         while i < endAll {
-            var end = i
-            while end < endAll && buf[end] != 0x0A { end += 1 }
+            let end = buf.withUnsafeBufferPointer { ByteSearch.index(of: 0x0A, in: $0, from: i, to: endAll) } ?? endAll
             var lineEnd = end
             if lineEnd > i && buf[lineEnd - 1] == 0x0D { lineEnd -= 1 }
             let next = min(end + 1, endAll)
@@ -69,8 +88,9 @@ public struct HeaderBlock: Sendable {
             let first = line.first!
             if first == 0x20 || first == 0x09 {
                 if current != nil {
-                    if current!.value.count < maxLineLength * 4 {
-                        current!.value.append(contentsOf: line)
+                    if current!.folded == nil { current!.folded = Array(buf[current!.start..<current!.end]) }
+                    if current!.folded!.count < maxLineLength * 4 {
+                        current!.folded!.append(contentsOf: line)
                     }
                 } else {
                     warnings.append("continuation line without a field was dropped")
@@ -86,7 +106,7 @@ public struct HeaderBlock: Sendable {
                     .trimmingASCIISpace()
                 var v = colon + 1
                 while v < line.endIndex && (line[v] == 0x20 || line[v] == 0x09) { v += 1 }
-                current = (name, Array(line[v...]))
+                current = (name, v, line.endIndex, nil)
                 i = next
             } else {
                 // Not a header: the sender forgot the blank line. Treat the rest as body.
@@ -118,12 +138,17 @@ public struct HeaderBlock: Sendable {
 
     /// All values of a field, case-insensitively, in order.
     public func values(_ name: String) -> [String] {
-        fields.filter { $0.name.caseInsensitiveEquals(name) }.map(\.rawValue)
+        var key = name
+        return key.withUTF8 { k in fields.filter { $0.named(k) }.map(\.rawValue) }
     }
 
     /// The first value of a field, unfolded and trimmed, not decoded.
     public subscript(_ name: String) -> String? {
-        fields.first { $0.name.caseInsensitiveEquals(name) }.map { $0.rawValue.trimmingASCIISpace() }
+        var key = name
+        return key.withUTF8 { k in
+            for f in fields where f.named(k) { return f.value }
+            return nil
+        }
     }
 
     /// The first value of a field with RFC 2047 encoded words decoded.
@@ -134,18 +159,48 @@ public struct HeaderBlock: Sendable {
 
 extension String {
     func caseInsensitiveEquals(_ other: String) -> Bool {
-        let a = utf8, b = other.utf8
-        guard a.count == b.count else { return false }
-        return zip(a, b).allSatisfy { x, y in
-            (x >= 0x41 && x <= 0x5A ? x | 0x20 : x) == (y >= 0x41 && y <= 0x5A ? y | 0x20 : y)
-        }
+        var a = self, b = other
+        guard a.utf8.count == b.utf8.count else { return false }
+        return a.withUTF8 { x in b.withUTF8 { y in ASCII.equalsIgnoringCase(x, y) } }
     }
 
     /// Trims spaces, tabs, CR and LF from both ends.
     public func trimmingASCIISpace() -> String {
-        var s = Substring(self)
-        while let f = s.first, f == " " || f == "\t" || f == "\r" || f == "\n" || f == "\r\n" { s.removeFirst() }
-        while let l = s.last, l == " " || l == "\t" || l == "\r" || l == "\n" || l == "\r\n" { s.removeLast() }
-        return String(s)
+        var s = self
+        if s.withUTF8({ $0.isEmpty || (!$0[0].isASCIISpace && !$0[$0.count - 1].isASCIISpace) }) { return self }
+        let t = Substring(self).trimmingASCIISpace()
+        return t.utf8.count == utf8.count ? self : String(t)
+    }
+}
+
+extension Substring {
+    /// Trims spaces, tabs, CR and LF from both ends, on the UTF-8 bytes. Next to an ASCII byte a cut is a
+    /// character boundary; when a trimmed space borders a non-ASCII byte (a combining mark after a space)
+    /// the trimming is done by `Character`, as before.
+    func trimmingASCIISpace() -> Substring {
+        let u = utf8
+        var lo = u.startIndex, hi = u.endIndex
+        while lo < hi && u[lo].isASCIISpace { lo = u.index(after: lo) }
+        while hi > lo && u[u.index(before: hi)].isASCIISpace { hi = u.index(before: hi) }
+        if lo == u.startIndex && hi == u.endIndex { return self }
+        if (lo != u.startIndex && lo < hi && u[lo] >= 0x80) || (hi != u.endIndex && hi > lo && u[u.index(before: hi)] >= 0x80) {
+            var s = self
+            while let f = s.first, f == " " || f == "\t" || f == "\r" || f == "\n" || f == "\r\n" { s.removeFirst() }
+            while let l = s.last, l == " " || l == "\t" || l == "\r" || l == "\n" || l == "\r\n" { s.removeLast() }
+            return s
+        }
+        return self[lo..<hi]
+    }
+}
+
+/// ASCII helpers on bytes.
+enum ASCII {
+    @inline(__always)
+    static func lower(_ b: UInt8) -> UInt8 { b >= 0x41 && b <= 0x5A ? b | 0x20 : b }
+
+    static func equalsIgnoringCase(_ x: UnsafeBufferPointer<UInt8>, _ y: UnsafeBufferPointer<UInt8>) -> Bool {
+        guard x.count == y.count else { return false }
+        for k in 0..<x.count where x[k] != y[k] && lower(x[k]) != lower(y[k]) { return false }
+        return true
     }
 }

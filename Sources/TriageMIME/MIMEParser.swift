@@ -66,7 +66,7 @@ public enum MIMEParser {
             state.warn("message of \(bytes.count) bytes is over the limit of \(limits.maxMessageBytes); only the first \(limits.maxMessageBytes) bytes were read")
             bytes = Array(bytes[0..<limits.maxMessageBytes])
         }
-        if bytes.contains(0) {
+        if ByteSearch.contains(bytes, byte: 0) {
             state.warn("message contains NUL bytes")
         }
         let root = bytes.withUnsafeBufferPointer { buf in

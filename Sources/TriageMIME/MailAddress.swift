@@ -25,70 +25,82 @@ public struct MailAddress: Sendable, Equatable, Hashable, Codable {
     }
 
     /// Splits at commas (and group semicolons) that are outside quotes, comments and angle brackets.
-    static func splitTopLevel(_ raw: String) -> [String] {
-        var items: [String] = []
-        var cur = ""
-        var inQuote = false, depth = 0, angle = false, escaped = false
-        for ch in raw {
-            if escaped { cur.append(ch); escaped = false; continue }
-            switch ch {
-            case "\\" where inQuote || depth > 0: escaped = true; cur.append(ch)
-            case "\"" where depth == 0: inQuote.toggle(); cur.append(ch)
-            case "(" where !inQuote: depth += 1; cur.append(ch)
-            case ")" where !inQuote && depth > 0: depth -= 1; cur.append(ch)
-            case "<" where !inQuote && depth == 0: angle = true; cur.append(ch)
-            case ">" where !inQuote && depth == 0: angle = false; cur.append(ch)
-            case ",", ";":
-                if inQuote || depth > 0 || angle { cur.append(ch) } else { items.append(cur); cur = "" }
-            case ":" where !inQuote && depth == 0 && !angle:
-                // "Group name:" starts a group; the name itself is not an address.
-                cur = ""
-            default: cur.append(ch)
+    /// Works on the UTF-8 bytes (every delimiter is ASCII) and cuts the items out of `raw`.
+    static func splitTopLevel(_ raw: String) -> [Substring] {
+        var bounds: [Range<Int>] = []
+        var s = raw
+        s.withUTF8 { b in
+            var start = 0
+            var inQuote = false, depth = 0, angle = false, escaped = false
+            for i in 0..<b.count {
+                if escaped { escaped = false; continue }
+                switch b[i] {
+                case 0x5C where inQuote || depth > 0: escaped = true  // backslash
+                case 0x22 where depth == 0: inQuote.toggle()
+                case 0x28 where !inQuote: depth += 1
+                case 0x29 where !inQuote && depth > 0: depth -= 1
+                case 0x3C where !inQuote && depth == 0: angle = true
+                case 0x3E where !inQuote && depth == 0: angle = false
+                case 0x2C, 0x3B:  // "," ";"
+                    if !(inQuote || depth > 0 || angle) { bounds.append(start..<i); start = i + 1 }
+                case 0x3A where !inQuote && depth == 0 && !angle:
+                    // "Group name:" starts a group; the name itself is not an address.
+                    start = i + 1
+                default: break
+                }
             }
+            bounds.append(start..<b.count)
         }
-        items.append(cur)
-        return items.map { $0.trimmingASCIISpace() }.filter { !$0.isEmpty }
+        let u = s.utf8
+        return bounds.compactMap { r in
+            let item = s[u.index(u.startIndex, offsetBy: r.lowerBound)..<u.index(u.startIndex, offsetBy: r.upperBound)]
+                .trimmingASCIISpace()
+            return item.isEmpty ? nil : item
+        }
     }
 
-    static func parseOne(_ item: String) -> MailAddress? {
+    static func parseOne(_ item: Substring) -> MailAddress? {
         var comments: [String] = []
-        let text = stripComments(item, into: &comments)
-        if let lt = text.lastIndex(of: "<") {
-            let after = text[text.index(after: lt)...]
-            let inner = after.split(separator: ">", maxSplits: 1, omittingEmptySubsequences: false).first.map(String.init) ?? ""
-            var addr = inner.trimmingASCIISpace()
-            if let colon = addr.lastIndex(of: ":"), addr.hasPrefix("@") {  // obsolete route "<@a,@b:x@y>"
-                addr = String(addr[addr.index(after: colon)...])
+        let text = item.utf8.contains(0x28) ? Substring(stripComments(item, into: &comments)) : item
+        if let lt = text.utf8.lastIndex(of: 0x3C) {  // "<"
+            let after = text[text.utf8.index(after: lt)...]
+            var addr = after[..<(after.utf8.firstIndex(of: 0x3E) ?? after.endIndex)].trimmingASCIISpace()
+            if addr.utf8.first == 0x40, let colon = addr.utf8.lastIndex(of: 0x3A) {  // obsolete route "<@a,@b:x@y>"
+                addr = addr[addr.utf8.index(after: colon)...]
             }
-            let rawName = String(text[..<lt]).trimmingASCIISpace()
-            let name = cleanName(rawName) ?? comments.first.flatMap(cleanName)
+            let name = cleanName(String(text[..<lt])) ?? comments.first.flatMap(cleanName)
             guard !addr.isEmpty || name != nil else { return nil }
-            return MailAddress(name: name, address: addr)
+            return MailAddress(name: name, address: String(addr))
         }
-        let addr = text.trimmingASCIISpace().replacingOccurrences(of: "\"", with: "")
+        let addr = String(text).trimmingASCIISpace().replacingOccurrences(of: "\"", with: "")
         guard !addr.isEmpty, !addr.contains(" ") || addr.contains("@") else {
             return addr.isEmpty ? nil : MailAddress(name: cleanName(addr), address: "")
         }
-        return MailAddress(name: comments.first.flatMap(cleanName), address: addr.split(separator: " ").first.map(String.init) ?? addr)
+        // The first word (as split(separator: " ").first gives it).
+        let u = addr.utf8
+        let word = u.firstIndex { $0 != 0x20 }.map { lo in addr[lo..<(u[lo...].firstIndex(of: 0x20) ?? u.endIndex)] }
+        return MailAddress(name: comments.first.flatMap(cleanName), address: word.map(String.init) ?? addr)
     }
 
-    static func stripComments(_ s: String, into comments: inout [String]) -> String {
-        var out = ""
+    /// The text without its (nested) comments, which are collected in order; on the UTF-8 bytes.
+    static func stripComments(_ s: Substring, into comments: inout [String]) -> String {
+        var out: [UInt8] = []
+        var comment: [UInt8] = []
+        out.reserveCapacity(s.utf8.count)
         var depth = 0, inQuote = false, escaped = false
-        var comment = ""
-        for ch in s {
-            if escaped { if depth > 0 { comment.append(ch) } else { out.append(ch) }; escaped = false; continue }
-            if ch == "\\" && (inQuote || depth > 0) { escaped = true; if depth == 0 { out.append(ch) }; continue }
-            if ch == "\"" && depth == 0 { inQuote.toggle(); out.append(ch); continue }
-            if !inQuote && ch == "(" { depth += 1; if depth == 1 { comment = "" } else { comment.append(ch) }; continue }
-            if !inQuote && ch == ")" && depth > 0 {
+        for c in s.utf8 {
+            if escaped { if depth > 0 { comment.append(c) } else { out.append(c) }; escaped = false; continue }
+            if c == 0x5C && (inQuote || depth > 0) { escaped = true; if depth == 0 { out.append(c) }; continue }
+            if c == 0x22 && depth == 0 { inQuote.toggle(); out.append(c); continue }
+            if !inQuote && c == 0x28 { depth += 1; if depth == 1 { comment = [] } else { comment.append(c) }; continue }
+            if !inQuote && c == 0x29 && depth > 0 {
                 depth -= 1
-                if depth == 0 { comments.append(comment) } else { comment.append(ch) }
+                if depth == 0 { comments.append(String(decoding: comment, as: UTF8.self)) } else { comment.append(c) }
                 continue
             }
-            if depth > 0 { comment.append(ch) } else { out.append(ch) }
+            if depth > 0 { comment.append(c) } else { out.append(c) }
         }
-        return out
+        return String(decoding: out, as: UTF8.self)
     }
 
     static func cleanName(_ raw: String) -> String? {
@@ -122,7 +134,11 @@ extension Substring {
     /// The first occurrence of `target` (byte for byte): memchr and memcmp over the string's contiguous UTF-8
     /// (a 200 KB Subject is searched in microseconds), a byte loop for a string that is not contiguous.
     func range(of target: String) -> Range<Substring.Index>? {
-        let t = Array(target.utf8)
+        var needle = target
+        return needle.withUTF8 { range(of: $0) }
+    }
+
+    func range(of t: UnsafeBufferPointer<UInt8>) -> Range<Substring.Index>? {
         guard let first = t.first else { return nil }
         let u = self.utf8
         if let found = u.withContiguousStorageIfAvailable({ ByteSearch.offset(of: t, in: $0) }) {

@@ -11,6 +11,19 @@ public enum MailDate {
     /// and its obsolete forms (two-digit years, named and military zones) this reads asctime dates,
     /// "04-Mar-2025", ISO 8601, "+01:00" offsets and "09.30" times.
     public static func parse(_ raw: String) -> Int64? {
+        var r = raw
+        // ASCII without line feeds (every real Date field): bytes are characters, read as bytes.
+        if let result = r.withUTF8({ b -> Int64?? in
+            for c in b where c >= 0x80 || c == 0x0A { return .none }
+            return .some(parse(ascii: b))
+        }) {
+            return result
+        }
+        return parseCharacters(raw)
+    }
+
+    /// `parse` by characters, for a value with non-ASCII characters or line feeds.
+    static func parseCharacters(_ raw: String) -> Int64? {
         var s = raw
         if let paren = s.firstIndex(of: "(") { s = String(s[..<paren]) }  // trailing "(CET)" comments
         if let iso = parseISO(s) { return iso }
@@ -51,6 +64,96 @@ public enum MailDate {
         return Int64(days) * 86400 + Int64(h * 3600 + mi * 60 + min(sec, 60)) - Int64(offsetMinutes * 60)
     }
 
+    /// `parse` on an ASCII value without line feeds, step for step as `parseCharacters` reads it; tokens are
+    /// ranges of `b`.
+    static func parse(ascii b: UnsafeBufferPointer<UInt8>) -> Int64? {
+        let end = ByteSearch.index(of: 0x28, in: b, from: 0, to: b.count) ?? b.count  // trailing "(CET)" comments
+        if let iso = parseISO(ascii: b, end) { return iso }
+        var tokens: [Range<Int>] = []
+        for t in split(b, 0..<end, at: { $0 == 0x20 || $0 == 0x09 || $0 == 0x2C || $0 == 0x0D }) {
+            // "04-Mar-2025" is three tokens
+            let dashed = split(b, t, at: { $0 == 0x2D }, keepEmpty: true)
+            if dashed.count == 3, int(b, dashed[0]) != nil, monthIndex(b, dashed[1]) != nil, int(b, dashed[2]) != nil {
+                tokens += dashed
+            } else {
+                tokens.append(t)
+            }
+        }
+        if let f = tokens.first, ASCII.lower(b[f.lowerBound]) >= 0x61, ASCII.lower(b[f.lowerBound]) <= 0x7A, monthIndex(b, f) == nil {
+            tokens.removeFirst()  // day name
+        }
+        guard tokens.count >= 4 else { return nil }
+        var day: Int?, month: Int?, year: Int?
+        // "12 Mar 2024" or "Mar 12 2024" (asctime-like)
+        if let d = int(b, tokens[0]), let m = monthIndex(b, tokens[1]) { day = d; month = m; year = int(b, tokens[2]) }
+        else if let m = monthIndex(b, tokens[0]), let d = int(b, tokens[1]) {
+            day = d; month = m
+            year = int(b, tokens[2]) ?? tokens.dropFirst(3).lazy.compactMap { int(b, $0) }.first
+        }
+        guard var y = year, let mo = month, let d = day, (1...31).contains(d) else { return nil }
+        if y < 50 { y += 2000 } else if y < 1000 { y += 1900 }
+        let timeIndex = tokens.firstIndex { ByteSearch.index(of: 0x3A, in: b, from: $0.lowerBound, to: $0.upperBound) != nil }
+            ?? tokens.indices.dropFirst(2).first { k in
+                let parts = split(b, tokens[k], at: { $0 == 0x2E })
+                return parts.count >= 2 && parts.allSatisfy { int(b, $0) != nil }
+            }
+        guard let ti = timeIndex else { return nil }
+        let hms = split(b, tokens[ti], at: { $0 == 0x3A || $0 == 0x2E }).map { int(b, $0) }
+        guard hms.count >= 2, let h = hms[0], let mi = hms[1], (0...23).contains(h), (0...59).contains(mi) else { return nil }
+        let sec = hms.count > 2 ? (hms[2] ?? 0) : 0
+        var offsetMinutes = 0
+        if ti + 1 < tokens.count {
+            offsetMinutes = zoneOffset(String(decoding: b[tokens[ti + 1]], as: UTF8.self)) ?? 0
+        }
+        let days = daysFromCivil(y, mo + 1, d)
+        return Int64(days) * 86400 + Int64(h * 3600 + mi * 60 + min(sec, 60)) - Int64(offsetMinutes * 60)
+    }
+
+    /// The pieces of `b[r]` between separator bytes (empty ones left out unless `keepEmpty`), as `split` gives them.
+    static func split(_ b: UnsafeBufferPointer<UInt8>, _ r: Range<Int>, at isSeparator: (UInt8) -> Bool,
+                      keepEmpty: Bool = false) -> [Range<Int>]
+    {
+        var out: [Range<Int>] = []
+        var start = r.lowerBound
+        for k in r where isSeparator(b[k]) {
+            if keepEmpty || k > start { out.append(start..<k) }
+            start = k + 1
+        }
+        if keepEmpty || r.upperBound > start { out.append(start..<r.upperBound) }
+        return out
+    }
+
+    /// `Int(String(...))` on ASCII bytes: an optional sign, then decimal digits only; nil on overflow.
+    static func int(_ b: UnsafeBufferPointer<UInt8>, _ r: Range<Int>) -> Int? {
+        var k = r.lowerBound
+        var negative = false
+        if k < r.upperBound && (b[k] == 0x2B || b[k] == 0x2D) { negative = b[k] == 0x2D; k += 1 }
+        guard k < r.upperBound else { return nil }
+        var v = 0
+        while k < r.upperBound {
+            let c = b[k]
+            guard c >= 0x30 && c <= 0x39 else { return nil }
+            let (m, o1) = v.multipliedReportingOverflow(by: 10)
+            let (n, o2) = negative ? m.subtractingReportingOverflow(Int(c - 0x30)) : m.addingReportingOverflow(Int(c - 0x30))
+            guard !o1 && !o2 else { return nil }
+            v = n
+            k += 1
+        }
+        return v
+    }
+
+    /// The month (0...11) whose name the token starts with, in any case.
+    static func monthIndex(_ b: UnsafeBufferPointer<UInt8>, _ r: Range<Int>) -> Int? {
+        guard r.count >= 3 else { return nil }
+        let key = (ASCII.lower(b[r.lowerBound]), ASCII.lower(b[r.lowerBound + 1]), ASCII.lower(b[r.lowerBound + 2]))
+        return monthBytes.firstIndex { $0 == key }
+    }
+
+    static let monthBytes: [(UInt8, UInt8, UInt8)] = months.map { m in
+        let u = Array(m.utf8)
+        return (u[0], u[1], u[2])
+    }
+
     /// "+0100", "-05:00", named zones; military letters and unknown names mean UTC (RFC 5322 4.3).
     static func zoneOffset(_ z0: String) -> Int? {
         var z = z0
@@ -60,6 +163,15 @@ public enum MailDate {
             return z.hasPrefix("-") ? -minutes : minutes
         }
         return zones[z.lowercased()]
+    }
+
+    /// `parseISO` on the ASCII bytes `b[..<end]`.
+    static func parseISO(ascii b: UnsafeBufferPointer<UInt8>, _ end: Int) -> Int64? {
+        var lo = 0, hi = end
+        while lo < hi && b[lo].isASCIISpace { lo += 1 }
+        while hi > lo && b[hi - 1].isASCIISpace { hi -= 1 }
+        guard hi - lo >= 16, b[lo + 4] == 0x2D else { return nil }  // not ISO: no String made
+        return parseISO(String(decoding: b[lo..<hi], as: UTF8.self))
     }
 
     /// "2025-03-04T08:30:00Z", "2025-03-04 09:30:00 +0100".

@@ -161,11 +161,14 @@ struct TextExtractor {
             if bytes.isEmpty { continue }
             var label = c.part.contentType.charset ?? ""
             if label.isEmpty && c.isHTML { label = HTMLText.sniffCharset(bytes) ?? "" }
-            if !label.isEmpty && !Charset.isKnown(label) {
+            // CR and LF are bytes of their own in the built-in charsets: there line ends are made LF before decoding.
+            let early = !c.isHTML && Charset.keepsLineEnds(label)
+            let (text, known) = Charset.decodeReporting(early ? bytes.withUnsafeBufferPointer(TextExtractor.normalizeLineEnds) ?? bytes : bytes,
+                                                        label: label)
+            if !label.isEmpty && !known {
                 warnings.append("unknown charset \"\(label.prefix(40))\" in part \(c.part.path.isEmpty ? "1" : c.part.path); read as UTF-8/windows-1252")
             }
-            let text = Charset.decode(bytes, label: label)
-            out.append(c.isHTML ? HTMLText.toText(text) : TextExtractor.normalizeLineEnds(text))
+            out.append(c.isHTML ? HTMLText.toText(text) : early ? text : TextExtractor.normalizeLineEnds(text))
         }
         return out
     }
@@ -180,34 +183,50 @@ struct TextExtractor {
     }
 
     static func trimBlankLines(_ s: String) -> String {
-        let u = Array(s.utf8)
-        var lo = 0, hi = u.count
+        var str = s
         // Leading blank lines go (indentation of the first line stays), trailing whitespace goes.
-        var k = 0
-        while k < hi && (u[k] == 0x20 || u[k] == 0x09 || u[k] == 0x0A || u[k] == 0x0D) {
-            if u[k] == 0x0A { lo = k + 1 }
-            k += 1
+        let cut = str.withUTF8 { u -> Range<Int>? in
+            var lo = 0, hi = u.count
+            var k = 0
+            while k < hi && (u[k] == 0x20 || u[k] == 0x09 || u[k] == 0x0A || u[k] == 0x0D) {
+                if u[k] == 0x0A { lo = k + 1 }
+                k += 1
+            }
+            if k == hi { return nil }
+            while hi > lo && (u[hi - 1] == 0x20 || u[hi - 1] == 0x09 || u[hi - 1] == 0x0A || u[hi - 1] == 0x0D) { hi -= 1 }
+            return lo..<hi
         }
-        if k == hi { return "" }
-        while hi > lo && (u[hi - 1] == 0x20 || u[hi - 1] == 0x09 || u[hi - 1] == 0x0A || u[hi - 1] == 0x0D) { hi -= 1 }
-        return lo == 0 && hi == u.count ? s : String(decoding: u[lo..<hi], as: UTF8.self)
+        guard let cut else { return "" }
+        if cut.lowerBound == 0 && cut.upperBound == s.utf8.count { return s }
+        // Cut at ASCII bytes: a piece of the string, not bytes to validate again.
+        let u = s.utf8
+        let a = u.index(u.startIndex, offsetBy: cut.lowerBound)
+        return String(s[a..<u.index(a, offsetBy: cut.count)])
     }
 
+    /// CR and CRLF made LF.
     static func normalizeLineEnds(_ s: String) -> String {
-        guard s.utf8.contains(0x0D) else { return s }
+        var str = s
+        return str.withUTF8(normalizeLineEnds).map { String(decoding: $0, as: UTF8.self) } ?? s
+    }
+
+    /// The bytes with CR and CRLF made LF (memchr finds each CR, the runs between are copied whole), or nil
+    /// when there is no CR.
+    static func normalizeLineEnds(_ b: UnsafeBufferPointer<UInt8>) -> [UInt8]? {
+        guard var cr = ByteSearch.index(of: 0x0D, in: b, from: 0, to: b.count) else { return nil }
         var out = [UInt8]()
-        out.reserveCapacity(s.utf8.count)
-        var prevCR = false
-        for b in s.utf8 {
-            if b == 0x0D {
-                out.append(0x0A)
-                prevCR = true
-            } else {
-                if !(b == 0x0A && prevCR) { out.append(b) }
-                prevCR = false
-            }
+        out.reserveCapacity(b.count)
+        var i = 0
+        while true {
+            out.append(contentsOf: UnsafeBufferPointer(rebasing: b[i..<cr]))
+            out.append(0x0A)
+            i = cr + 1
+            if i < b.count && b[i] == 0x0A { i += 1 }
+            guard let next = ByteSearch.index(of: 0x0D, in: b, from: i, to: b.count) else { break }
+            cr = next
         }
-        return String(decoding: out, as: UTF8.self)
+        out.append(contentsOf: UnsafeBufferPointer(rebasing: b[i..<b.count]))
+        return out
     }
 
     static func transferDecode(_ part: MIMEPart, raw: [UInt8]) -> [UInt8] {
@@ -224,15 +243,13 @@ struct TextExtractor {
         let r = part.bodyRange.clamped(to: 0..<raw.count)
         switch part.transferEncoding {
         case "base64":
-            let table = Base64.table
-            return raw.withUnsafeBufferPointer { buf in
-                var n = 0
-                for i in r {
-                    let b = buf[i]
-                    if b == 0x3D { break }
-                    if table[Int(b)] != 0xFF { n += 1 }
+            return Base64.table.withUnsafeBufferPointer { table in
+                raw.withUnsafeBufferPointer { buf in
+                    // Up to the first "=", the bytes of the alphabet counted.
+                    let end = ByteSearch.index(of: 0x3D, in: buf, from: r.lowerBound, to: r.upperBound) ?? r.upperBound
+                    guard let base = buf.baseAddress, let t = table.baseAddress, r.lowerBound < end else { return 0 }
+                    return Base64.alphabetCount(base + r.lowerBound, end - r.lowerBound, table: t) * 3 / 4
                 }
-                return n * 3 / 4
             }
         case "quoted-printable": return QuotedPrintable.decode(raw[r]).count
         default: return r.count

@@ -10,41 +10,68 @@
 ///
 /// Works on UTF-8 bytes; patterns compare ASCII case-insensitively.
 public enum QuoteStripper {
-    typealias Line = ArraySlice<UInt8>
+    /// A line or part of one: a range of the text's UTF-8 bytes, read through a pointer (no reference counting).
+    struct Line {
+        let base: UnsafePointer<UInt8>
+        var lo: Int
+        var hi: Int
+
+        var count: Int { hi - lo }
+        var isEmpty: Bool { lo == hi }
+        var first: UInt8? { lo < hi ? base[lo] : nil }
+        var last: UInt8? { lo < hi ? base[hi - 1] : nil }
+        var startIndex: Int { lo }
+        var endIndex: Int { hi }
+        subscript(_ k: Int) -> UInt8 { base[k] }
+        func dropFirst() -> Line { Line(base: base, lo: Swift.min(lo + 1, hi), hi: hi) }
+        func dropLast() -> Line { Line(base: base, lo: lo, hi: Swift.max(hi - 1, lo)) }
+        func contains(_ b: UInt8) -> Bool {
+            ByteSearch.index(of: b, in: UnsafeBufferPointer(start: base, count: hi), from: lo, to: hi) != nil
+        }
+        func allSatisfy(_ p: (UInt8) -> Bool) -> Bool {
+            for k in lo..<hi where !p(base[k]) { return false }
+            return true
+        }
+    }
 
     public static func newText(_ text: String) -> String {
-        let bytes = Array(text.utf8)
-        var lines: [Line] = []
-        lines.reserveCapacity(bytes.count / 40 + 1)
-        var start = 0
-        for (k, b) in bytes.enumerated() where b == 0x0A {
-            lines.append(bytes[start..<k])
-            start = k + 1
-        }
-        lines.append(bytes[start..<bytes.count])
+        var s = text
+        return s.withUTF8 { buf -> String in
+            guard let base = buf.baseAddress, !buf.isEmpty else { return "" }
+            var lines: [Line] = []
+            lines.reserveCapacity(buf.count / 40 + 1)
+            var start = 0
+            while let k = ByteSearch.index(of: 0x0A, in: buf, from: start, to: buf.count) {
+                lines.append(Line(base: base, lo: start, hi: k))
+                start = k + 1
+            }
+            lines.append(Line(base: base, lo: start, hi: buf.count))
+            // Each line trimmed once; the tests below look at the trimmed lines.
+            let trims = lines.map(trimmed)
 
-        var kept: [Line] = []
-        var i = 0
-        while i < lines.count {
-            let t = trimmed(lines[i])
-            if t.first == 0x3E {  // ">"
-                i += 1
-                continue
-            }
-            if isSignatureSeparator(lines[i]) || isSeparator(t) || isMobileFooter(t) || isOutlookHeaderBlock(lines, at: i) {
-                break
-            }
-            if let headerLines = replyHeaderLength(lines, at: i) {
-                if let n = nextNonBlank(lines, after: i + headerLines - 1), trimmed(lines[n]).first == 0x3E {
-                    i += headerLines  // bottom posting or interleaved: the quote below is dropped line by line
+            var kept: [Line] = []
+            var i = 0
+            while i < lines.count {
+                let t = trims[i]
+                if t.first == 0x3E {  // ">"
+                    i += 1
                     continue
                 }
-                break
+                if isSignatureSeparator(lines[i]) || isSeparator(t) || isMobileFooter(t) || isOutlookHeaderBlock(trims, at: i) {
+                    break
+                }
+                if let headerLines = replyHeaderLength(trims, at: i) {
+                    if let n = nextNonBlank(trims, after: i + headerLines - 1), trims[n].first == 0x3E {
+                        i += headerLines  // bottom posting or interleaved: the quote below is dropped line by line
+                        continue
+                    }
+                    break
+                }
+                kept.append(lines[i])
+                i += 1
             }
-            kept.append(lines[i])
-            i += 1
+            return tidy(kept, text: text, buf: buf)
         }
-        return tidy(kept)
     }
 
     @inline(__always)
@@ -59,7 +86,7 @@ public enum QuoteStripper {
         while hi > lo {
             if isSpace(s[hi - 1]) { hi -= 1 } else if hi - 2 >= lo && s[hi - 2] == 0xC2 && s[hi - 1] == 0xA0 { hi -= 2 } else { break }
         }
-        return s[lo..<hi]
+        return Line(base: s.base, lo: lo, hi: hi)
     }
 
     @inline(__always)
@@ -103,10 +130,11 @@ public enum QuoteStripper {
 
     static func patterns(_ list: [String]) -> [[UInt8]] { list.map { Array($0.utf8) } }
 
-    static func nextNonBlank(_ lines: [Line], after k: Int) -> Int? {
+    /// The next line after `k` that is not blank (`trims`: the trimmed lines).
+    static func nextNonBlank(_ trims: [Line], after k: Int) -> Int? {
         var j = k + 1
-        while j < lines.count {
-            if !trimmed(lines[j]).isEmpty { return j }
+        while j < trims.count {
+            if !trims[j].isEmpty { return j }
             j += 1
         }
         return nil
@@ -160,21 +188,25 @@ public enum QuoteStripper {
 
     /// "From: ..." followed within six lines by at least two of Sent/Date/To/Subject (or the German
     /// Von/Gesendet/An/Betreff), possibly after an underscore line.
-    static func isOutlookHeaderBlock(_ lines: [Line], at i: Int) -> Bool {
+    static func isOutlookHeaderBlock(_ trims: [Line], at i: Int) -> Bool {
         var start = i
-        let first = trimmed(lines[i])
+        let first = trims[i]
         guard let f = first.first else { return false }
         if first.count >= 10 && (f == 0x5F || f == 0x2D) && first.allSatisfy({ $0 == 0x5F || $0 == 0x2D }) {
-            guard let n = nextNonBlank(lines, after: i) else { return false }
+            guard let n = nextNonBlank(trims, after: i) else { return false }
             start = n
         }
-        let head = trimmed(lines[start])
-        guard let h = head.first, [0x66, 0x76, 0x64, 0x2A].contains(lower(h)) else { return false }
+        let head = trims[start]
+        guard let h = head.first else { return false }
+        switch lower(h) {
+        case 0x66, 0x76, 0x64, 0x2A: break  // f v d *
+        default: return false
+        }
         guard outlookFrom.contains(where: { hasPrefix(head, $0) }) else { return false }
         var hits = 0
         var j = start + 1
-        while j < lines.count && j <= start + 6 {
-            let l = trimmed(lines[j])
+        while j < trims.count && j <= start + 6 {
+            let l = trims[j]
             if outlookFields.contains(where: { hasPrefix(l, $0) }) { hits += 1 }
             j += 1
         }
@@ -182,17 +214,19 @@ public enum QuoteStripper {
     }
 
     /// Number of lines (1 or 2) of a reply header starting at `i`, or nil.
-    static func replyHeaderLength(_ lines: [Line], at i: Int) -> Int? {
-        let t = trimmed(lines[i])
+    static func replyHeaderLength(_ trims: [Line], at i: Int) -> Int? {
+        let t = trims[i]
         guard !t.isEmpty, t.count < 400 else { return nil }
         if t.last == 0x3A {
             return isReplyHeader(t) ? 1 : nil
         }
         // Mailers wrap long headers: "On Mon, 3 Mar 2025 at 10:00, Jane Doe <jane@example.com>\nwrote:".
-        guard i + 1 < lines.count else { return nil }
-        let n = trimmed(lines[i + 1])
+        guard i + 1 < trims.count else { return nil }
+        let n = trims[i + 1]
         guard n.last == 0x3A, n.count < 200, startsLikeReplyHeader(t) else { return nil }
-        return isReplyHeader(t + [0x20] + n) ? 2 : nil
+        let joined = Array(UnsafeBufferPointer(start: t.base + t.lo, count: t.count)) + [0x20]
+            + Array(UnsafeBufferPointer(start: n.base + n.lo, count: n.count))
+        return joined.withUnsafeBufferPointer { isReplyHeader(Line(base: $0.baseAddress!, lo: 0, hi: $0.count)) } ? 2 : nil
     }
 
     static let replyStarts = patterns(["on ", "am ", "le ", "el "])
@@ -219,8 +253,17 @@ public enum QuoteStripper {
     }
 
     /// Joins kept lines: trailing blanks removed, at most one blank line in a row, trimmed at both ends.
-    static func tidy(_ lines: [Line]) -> String {
-        var out: [UInt8] = []
+    /// `text` is the whole text, `buf` its UTF-8 (which the lines point into). The result is put together from
+    /// stretches of `text` (as long as the text between two kept lines is just their line breaks, one stretch
+    /// goes on): pieces of a String need no UTF-8 validation, bytes turned into a String would.
+    static func tidy(_ lines: [Line], text: String, buf: UnsafeBufferPointer<UInt8>) -> String {
+        let u = text.utf8
+        func piece(_ lo: Int, _ hi: Int) -> Substring {
+            let a = u.index(u.startIndex, offsetBy: lo)
+            return text[a..<u.index(a, offsetBy: hi - lo)]
+        }
+        var out = ""
+        var run: (lo: Int, hi: Int)?  // the stretch of text not yet added to `out`
         var blank = false
         for l in lines {
             var hi = l.endIndex
@@ -229,10 +272,23 @@ public enum QuoteStripper {
                 blank = true
                 continue
             }
-            if !out.isEmpty { out.append(0x0A); if blank { out.append(0x0A) } }
-            out.append(contentsOf: l[l.startIndex..<hi])
+            if let r = run {
+                let breaks = blank ? 2 : 1
+                if l.lo - r.hi == breaks && buf[r.hi] == 0x0A && buf[l.lo - 1] == 0x0A {
+                    run = (r.lo, hi)
+                } else {
+                    out.append(contentsOf: piece(r.lo, r.hi))
+                    out.append(blank ? "\n\n" : "\n")
+                    run = (l.lo, hi)
+                }
+            } else {
+                run = (l.lo, hi)
+            }
             blank = false
         }
-        return String(decoding: out, as: UTF8.self)
+        guard let r = run else { return "" }
+        if out.isEmpty { return String(piece(r.lo, r.hi)) }
+        out.append(contentsOf: piece(r.lo, r.hi))
+        return out
     }
 }

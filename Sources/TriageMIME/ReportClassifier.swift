@@ -58,7 +58,7 @@ public enum ReportClassifier {
         }
 
         // 2. Lists and bulk mail.
-        let listFields = h.fields.filter { $0.name.lowercased().hasPrefix("list-") }.map(\.name)
+        let listFields = h.fields.filter { ReportClassifier.isListField($0.name) }.map(\.name)
         if !listFields.isEmpty {
             r.isList = true
             r.signals.append("\(listFields[0]) present")
@@ -100,10 +100,11 @@ public enum ReportClassifier {
 
         // 4. Bounces without the standard structure.
         if r.kind == .none {
-            if let signal = heuristicFeedback(h, envelope: envelope, text: text) {
+            let body = BodySample(text)
+            if let signal = heuristicFeedback(h, envelope: envelope, body: body) {
                 r.kind = .feedbackReport
                 r.signals.append(signal)
-            } else if let signal = heuristicBounce(h, envelope: envelope, text: text) {
+            } else if let signal = heuristicBounce(h, envelope: envelope, body: body) {
                 r.kind = .deliveryStatus
                 r.signals.append(signal)
             }
@@ -138,8 +139,18 @@ public enum ReportClassifier {
         "i am out of the office", "ich bin nicht im büro", "ich bin außer haus",
     ]
 
+    static let autoReplyPrefixBytes = (["auto:", "[auto-reply]", "[autoreply]"] + autoReplySubjects).map { Array($0.utf8) }
+
     /// "Out of Office: ...", "Automatische Antwort: ...", "AUTO: ..." (Lotus Notes).
     public static func isAutoReplySubject(_ subject: String) -> Bool {
+        // An ASCII subject (most) is compared on its bytes, ASCII-lowercased; others by character, lowercased.
+        var ascii = subject
+        if let hit = ascii.withUTF8({ b -> Bool? in
+            guard !b.contains(where: { $0 >= 0x80 }) else { return nil }
+            return autoReplyPrefixBytes.contains { p in p.count <= b.count && zip(p, b).allSatisfy { $0 == ASCII.lower($1) } }
+        }) {
+            return hit
+        }
         let lower = subject.lowercased()
         if lower.hasPrefix("auto:") || lower.hasPrefix("[auto-reply]") || lower.hasPrefix("[autoreply]") { return true }
         return autoReplySubjects.contains { lower.hasPrefix($0) }
@@ -180,37 +191,58 @@ public enum ReportClassifier {
     static let bounceBodyBytes = bounceBody.map { Array($0.utf8) }
     static let dsnFieldBytes = ["final-recipient:", "action: failed", "diagnostic-code:"].map { Array($0.utf8) }
 
-    /// The first 8 KiB of the text, ASCII-lowercased, for phrase tests.
+    /// "List-Id", "List-Unsubscribe", ...: the name starts with "list-" in any case.
+    static func isListField(_ name: String) -> Bool {
+        let u = name.utf8
+        guard u.count >= 5 else { return false }
+        return zip(u, "list-".utf8).allSatisfy { ASCII.lower($0) == $1 }
+    }
+
+    /// The first 8 KiB of the text, ASCII-lowercased, for phrase tests (built once per message).
     struct BodySample {
         let bytes: [UInt8]
         init(_ text: String) {
-            bytes = text.utf8.prefix(8192).map { $0 >= 0x41 && $0 <= 0x5A ? $0 | 0x20 : $0 }
+            var t = text
+            bytes = t.withUTF8 { b in
+                let n = min(b.count, 8192)
+                return [UInt8](unsafeUninitializedCapacity: n) { out, count in
+                    for k in 0..<n { out[k] = ASCII.lower(b[k]) }
+                    count = n
+                }
+            }
         }
 
         func contains(_ p: [UInt8]) -> Bool { ByteSearch.contains(bytes, p) }
     }
 
+    /// The first non-empty piece between "@"s (as `split(separator: "@").first` gives it), lowercased.
     static func localPart(_ address: String) -> String {
-        (address.split(separator: "@").first.map(String.init) ?? address).lowercased()
+        let u = address.utf8
+        guard let lo = u.firstIndex(where: { $0 != 0x40 }) else { return address.lowercased() }
+        return address[lo..<(u[lo...].firstIndex(of: 0x40) ?? u.endIndex)].lowercased()
     }
 
-    static func heuristicBounce(_ h: HeaderBlock, envelope: MessageEnvelope, text: String) -> String? {
+    /// The bounce sender names with "+" and "-" after them (a local part that starts so is a bounce sender).
+    static let bounceSenderPrefixes = bounceSenders.flatMap { [$0 + "+", $0 + "-"] }
+
+    static let bounceSubjectBytes = bounceSubjects.map { Array($0.utf8) }
+
+    static func heuristicBounce(_ h: HeaderBlock, envelope: MessageEnvelope, body: BodySample) -> String? {
         if let failed = h["X-Failed-Recipients"] { return "X-Failed-Recipients: \(failed.prefix(60))" }
         let fromAddress = envelope.from?.address ?? ""
         let fromName = (envelope.from?.name ?? "").lowercased()
         let local = localPart(fromAddress)
-        let senderLooksLikeBounce = bounceSenders.contains { local == $0 || local.hasPrefix($0 + "+") || local.hasPrefix($0 + "-") }
+        let senderLooksLikeBounce = bounceSenders.contains(local) || bounceSenderPrefixes.contains { local.hasPrefix($0) }
             || fromName.contains("mail delivery") || fromName.contains("mailer-daemon") || fromName.contains("mail administrator")
             || fromName.contains("postmaster") || local.hasSuffix("-admin") || local.hasPrefix("no-reply") || local.hasPrefix("noreply")
         let returnPath = h["Return-Path"]?.trimmingASCIISpace()
         let nullReturnPath = returnPath == "<>" || returnPath == "< >"
-        let subject = envelope.subject.lowercased()
-        let subjectHit = subject.isEmpty ? nil : bounceSubjects.first { subject.contains($0) }
+        let subject = Array(envelope.subject.lowercased().utf8)
+        let subjectHit = subject.isEmpty ? nil : bounceSubjectBytes.indices.first { ByteSearch.contains(subject, bounceSubjectBytes[$0]) }
+            .map { bounceSubjects[$0] }
         guard senderLooksLikeBounce || nullReturnPath || subjectHit != nil else {
-            let body = BodySample(text)
             return dsnFieldBytes.filter { body.contains($0) }.count >= 2 ? "delivery status fields in the body" : nil
         }
-        let body = BodySample(text)
         let bodyHits = bounceBodyBytes.indices.filter { body.contains(bounceBodyBytes[$0]) }.map { bounceBody[$0] }
         if senderLooksLikeBounce && (subjectHit != nil || !bodyHits.isEmpty) {
             return "sender \(fromAddress.isEmpty ? fromName : fromAddress) with \(subjectHit.map { "subject \"\($0)\"" } ?? "body \"\(bodyHits[0])\"")"
@@ -227,9 +259,10 @@ public enum ReportClassifier {
         return nil
     }
 
-    static func heuristicFeedback(_ h: HeaderBlock, envelope: MessageEnvelope, text: String) -> String? {
-        let body = BodySample(text)
-        if body.contains(Array("feedback-type: abuse".utf8)) || body.contains(Array("\"notificationtype\":\"complaint\"".utf8)) {
+    static let feedbackBody = ["feedback-type: abuse", "\"notificationtype\":\"complaint\""].map { Array($0.utf8) }
+
+    static func heuristicFeedback(_ h: HeaderBlock, envelope: MessageEnvelope, body: BodySample) -> String? {
+        if feedbackBody.contains(where: body.contains) {
             return "feedback report fields in the body"
         }
         if envelope.subject.lowercased().hasPrefix("complaint about message from") { return "complaint report subject" }

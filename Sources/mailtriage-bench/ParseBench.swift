@@ -15,10 +15,19 @@ struct ParseBench: ParsableCommand {
     @Option(help: "Passes over the corpus; the best pass is reported.") var rounds = 5
     @Option(help: "Smallest file considered for the slowest-file report (a smaller file's time is per-message overhead, which msg/s shows).")
     var slowestMinBytes = 10_000
+    @Flag(help: "Print what each file parses to (envelope, text, new text, attachments, report, warnings) instead of timing: diff the output of two builds to check that a change keeps behaviour.")
+    var dump = false
 
     func run() throws {
         let files = collect(paths)
         guard !files.isEmpty else { throw ValidationError("no files under \(paths)") }
+        if dump {
+            for f in files {
+                guard let data = FileManager.default.contents(atPath: f) else { continue }
+                print(Self.describe(MIMEParser.parse([UInt8](data)), file: f))
+            }
+            return
+        }
         var best = Double.infinity
         var bytes = 0
         var textChars = 0
@@ -50,6 +59,31 @@ struct ParseBench: ParsableCommand {
             print("  slowest file of \(slowestMinBytes) bytes or more: \(files[s]), \(fileSize[s]) bytes, "
                 + String(format: "%.1f MB/s (%.3f ms, best of %d)", Double(fileSize[s]) / 1e6 / secs, secs * 1e3, rounds))
         }
+    }
+
+    /// One line per field, strings escaped, so a difference between two builds shows as a line of `diff`.
+    static func describe(_ m: ParsedMessage, file: String) -> String {
+        let e = m.envelope
+        func q(_ s: String?) -> String { s.map { String(reflecting: $0) } ?? "nil" }
+        func addr(_ a: MailAddress?) -> String { a.map { "\(q($0.name)) \(q($0.address))" } ?? "nil" }
+        var lines = ["== \(file)",
+                     "message-id \(q(e.messageID))",
+                     "from \(addr(e.from))",
+                     "reply-to \(e.replyTo.map(addr).joined(separator: " | "))",
+                     "to \(e.to.map(addr).joined(separator: " | "))",
+                     "subject \(q(e.subject))",
+                     "date \(e.date.map(String.init) ?? "nil")",
+                     "in-reply-to \(e.inReplyTo.map(q).joined(separator: " "))",
+                     "references \(e.references.map(q).joined(separator: " "))",
+                     "source \(m.textSource.rawValue) parts \(m.partCount) depth \(m.depth)",
+                     "text \(q(m.text))",
+                     "new-text \(q(m.newText))"]
+        for a in m.attachments {
+            lines.append("attachment \(a.part) \(q(a.name)) \(a.mimeType) \(a.size) \(q(a.disposition)) tnef \(a.isTNEF)")
+        }
+        lines.append("report \(m.report.kind.rawValue) list \(m.report.isList) bulk \(m.report.isBulk) \(m.report.signals.joined(separator: ","))")
+        lines += m.warnings.map { "warning \(q($0))" }
+        return lines.joined(separator: "\n")
     }
 
     func collect(_ paths: [String]) -> [String] {

@@ -53,6 +53,11 @@ import Testing
         ("=?windows-1252?q?=80_5?=", "€ 5"),
         ("=?utf-8*de?q?Hallo?=", "Hallo"),
         ("=?koi8-r?b?8NLJ18XU?=", "Привет"),
+        ("=?utf-8?q?a b?= =?utf-8?q?c?=", "=?utf-8?q?a b?= c"),
+        ("x =?utf-8?qq?a?= =?utf-8?q?b?=", "x =?utf-8?qq?a?= b"),
+        ("=?=?utf-8?q?a?=", "=?a"),
+        ("a=?b?c", "a=?b?c"),
+        ("=?utf-8?q??=", ""),
     ])
     func decodes(input: String, expected: String) {
         #expect(EncodedWords.decode(input) == expected)
@@ -146,5 +151,72 @@ import Testing
     @Test func anOrdinarySubjectIsKeptWhole() {
         let m = MIMEParser.parse(Array("From: a@example.org\r\nSubject: =?utf-8?q?Gr=C3=BC=C3=9Fe?=\r\n\r\nx\r\n".utf8))
         #expect(m.envelope.subject == "Grüße" && !m.warnings.contains { $0.hasPrefix("Subject of") })
+    }
+}
+
+/// An address field of hundreds of kilobytes is read from its first 64 KB, with a warning.
+@Suite struct LongAddressFieldTests {
+    @Test func aHugeToFieldIsCutWithAWarning() {
+        let list = (0..<10_000).map { "user\($0)@example.org" }.joined(separator: ",\r\n ")  // about 250 KB, folded
+        let raw = Array("From: a@example.org\r\nTo: \(list)\r\nSubject: x\r\n\r\nHallo\r\n".utf8)
+        let m = MIMEParser.parse(raw)
+        #expect(m.envelope.to.count > 2_000 && m.envelope.to.count < 4_000)
+        #expect(m.envelope.to.allSatisfy { $0.address.hasPrefix("user") && $0.address.hasSuffix("@example.org") })
+        #expect(m.warnings.contains { $0.hasPrefix("To field of ") })
+    }
+
+    @Test func anOrdinaryToFieldIsReadWhole() {
+        let m = MIMEParser.parse(Array("From: a@example.org\r\nTo: b@example.org, \"C, D\" <c@example.org>\r\n\r\nx\r\n".utf8))
+        #expect(m.envelope.to.map(\.address) == ["b@example.org", "c@example.org"])
+        #expect(!m.warnings.contains { $0.contains("field of") })
+    }
+}
+
+/// Byte-level helpers keep the results of the character-level code they replaced.
+@Suite struct ByteLevelTests {
+    @Test func trimmingKeepsACombiningMarkWithItsSpace() {
+        #expect(" \t a b \r\n".trimmingASCIISpace() == "a b")
+        #expect(" \u{301}x ".trimmingASCIISpace() == " \u{301}x")
+        #expect(" \r\n ".trimmingASCIISpace() == "")
+    }
+
+    @Test func singleLineFoldsControlsAndUnicodeLineBreaks() {
+        #expect(MessageEnvelope.singleLine("a\r\n\tb\u{2028}c\u{85} d\u{7F}") == "a b c  d")
+        #expect(MessageEnvelope.singleLine("  plain  ") == "plain")
+    }
+
+    @Test func lineEndsBecomeLF() {
+        #expect(TextExtractor.normalizeLineEnds("a\r\nb\rc\n\r\r\nd\r") == "a\nb\nc\n\n\nd\n")
+        #expect(TextExtractor.normalizeLineEnds("no breaks") == "no breaks")
+    }
+
+    @Test func lenientUTF8RepairsOnlyTheBadBytes() {
+        #expect(Charset.decodeUTF8Lenient([0x61, 0xC3, 0xBC, 0xFC, 0x62, 0xE2, 0x82, 0x41, 0xAC]) == "aüüb\u{E2}\u{201A}A\u{AC}")
+        #expect(Charset.decodeWindows1252([0x41, 0x80, 0x42, 0xE9]) == "A€Bé")
+    }
+
+    @Test func messageIDsAndABoundaryWithAnEncodedWord() {
+        #expect(MessageEnvelope.messageIDs(in: "<a@b> <c\r\n @d>  <>") == ["a@b", "c@d"])
+        let raw = "Content-Type: multipart/mixed; boundary=\"=?utf-8?q?x?=\"\r\n\r\n--=?utf-8?q?x?=\r\n\r\nHallo\r\n--=?utf-8?q?x?=--\r\n"
+        let m = MIMEParser.parse(Array(raw.utf8))
+        #expect(m.root.contentType.boundary == "=?utf-8?q?x?=")
+        #expect(m.text == "Hallo" && m.partCount == 2)
+    }
+}
+
+/// The byte reading of Date fields gives what the character reading gives, on real and broken dates.
+@Suite struct DateBytesTests {
+    @Test(arguments: [
+        "Tue, 4 Mar 2025 09:30:00 +0100", "Tue,4 Mar 2025 09:30:00 +0100", "4 March 2025 09:30 +0100",
+        "Tue Mar  4 08:30:00 2025", "Tue, 04 Mar 2025 03:30:00 EST", "Tue, 04 Mar 2025 09:30:00 +01:00",
+        "04-Mar-2025 09:30:00 +0100", "2025-03-04T08:30:00Z", " 2025-03-04 09:30:00 +0100 ", "Tue, 4 Mar 2025 09.30.00 +0100",
+        "Tue, 4 Mar 2025 08:30:00 A", "Sun, 22 Nov 26 10:00 GMT", "Sun, 22 Nov 2026 10:00:00 +0000 (UTC)", "", "yesterday",
+        "32 Nov 2026 10:00:00", "Sun, 22 Foo 2026 10:00:00", "Mon, 3 Mar 2025 10:00:00 ++123", "Mon, 3 Mar 2025 10:00:00 +-100",
+        "Mon, 3 Mar 2025 25:00:00 +0000", "Mon, 3 Mar 2025 10:61 +0000", "3 Mar 99999999999999999999 10:00 +0000",
+        "Mar 3 10:00:00 CET 2025", "Mon,, 3 -Mar- 2025 10:00:00 +0000", "Mon, 3 Mar 2025 10..00 +0000", "Mon, 3 Mar 2025\r10:00 PST",
+        "mon 3 mar 2025 1.2.3", "3-Mar-2025", "Mon, 3 Mar 2025 10:00:00 -05:30", "Mon, 3 Mar +2025 -10:00 +0000", "x 3 Mar 2025 10:00",
+    ])
+    func sameAsByCharacters(input: String) {
+        #expect(MailDate.parse(input) == MailDate.parseCharacters(input))
     }
 }
