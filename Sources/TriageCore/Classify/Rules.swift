@@ -1,3 +1,5 @@
+import Foundation
+
 /// An operator-written rule from the rules file: conditions on the message, and what follows when they
 /// all hold.
 public struct ClassificationRule: Sendable {
@@ -30,19 +32,25 @@ public struct ClassificationRule: Sendable {
     }
 }
 
-/// A compiled regular expression (case-insensitive) from a rules file.
+/// A compiled regular expression (case-insensitive, ICU syntax) from a rules file. ICU through Foundation, not
+/// Swift's `Regex`: on a 1 KB mail a pattern with alternations and bounded gaps took 6 ms with `Regex` and
+/// 0.2 ms with ICU (still a hundred phrase tests: rules put an `any` in front of a pattern).
 public final class RulePattern: @unchecked Sendable {
     public let source: String
-    let regex: Regex<AnyRegexOutput>
+    let regex: NSRegularExpression
 
     /// Throws with the engine's message when the pattern is not valid.
     public init(_ source: String) throws {
         self.source = source
-        regex = try Regex(source).ignoresCase()
+        do {
+            regex = try NSRegularExpression(pattern: source, options: [.caseInsensitive])
+        } catch {
+            throw TriageError(.config, "not a valid regular expression")
+        }
     }
 
     public func matches(_ s: String) -> Bool {
-        (try? regex.firstMatch(in: s)) != nil
+        regex.firstMatch(in: s, range: NSRange(s.startIndex..., in: s)) != nil
     }
 }
 
@@ -116,9 +124,20 @@ struct RuleText {
 
     /// One pass over the bytes, no substrings, no sorting.
     static func wordHashes(_ t: [UInt8]) -> WordHashSet {
-        var set = WordHashSet(capacityFor: t.count / 4 + 1)
+        var set = WordHashSet(capacityFor: t.count / 2 + 1)
         LanguageDetector.forEachWordHash(t) { set.insert($0) }
+        // Also the first four letters of every longer word, for prefix phrases ("mitarbeiter*").
+        t.withUnsafeBufferPointer { buf in
+            Morphology.forEachWord(buf) { w in if w.count >= 4 { set.insert(prefixHash(UnsafeBufferPointer(rebasing: w[..<4]))) } }
+        }
         return set
+    }
+
+    /// A word's first four bytes, hashed apart from whole words.
+    static func prefixHash(_ p: some Collection<UInt8>) -> UInt32 {
+        var h = FeatureExtractor.mix(FeatureExtractor.fnvOffset, 5)
+        for b in p { h = FeatureExtractor.mix(h, b) }
+        return h
     }
 
     /// A needle " word " (one whole word) as its hash, else nil.
@@ -157,26 +176,30 @@ struct RuleText {
     func inEither(_ p: Needle) -> Bool { inSubject(p) || inBody(p) }
 }
 
-/// A phrase prepared for fast tests: one whole word is a hash lookup; a phrase is scanned for only
-/// when its first word occurs; a prefix ("passw*") is scanned for.
+/// A phrase prepared for fast tests: one whole word is a hash lookup; a phrase is scanned for only when
+/// each of its whole words occurs in the text; a prefix ("passw*") is scanned for.
 struct Needle: Sendable {
     let bytes: [UInt8]
     let wordHash: UInt32?
-    let firstWordHash: UInt32?
+    /// The hashes of the phrase's complete words (not a trailing prefix): all must occur for a match.
+    let wordHashes: [UInt32]
 
     init(_ phrase: String) {
         bytes = RuleText.needle(phrase)
         wordHash = RuleText.singleWordHash(bytes)
-        if wordHash == nil, bytes.last == 0x20, let sp = bytes.dropFirst().firstIndex(of: 0x20) {
-            firstWordHash = LanguageDetector.wordHash(bytes[1..<sp])
-        } else {
-            firstWordHash = nil
+        var words = Array(bytes.dropFirst()).split(separator: 0x20, omittingEmptySubsequences: false).map(Array.init)
+        if bytes.last != 0x20, !words.isEmpty { words.removeLast() }  // a prefix ("passw*"): its last word is partial
+        var hashes = wordHash == nil ? words.filter { !$0.isEmpty }.map { LanguageDetector.wordHash($0) } : []
+        // A prefix of four letters or more: a word starting with its first four must occur.
+        if bytes.last != 0x20, let start = bytes.lastIndex(of: 0x20), bytes.count - start - 1 >= 4 {
+            hashes.append(RuleText.prefixHash(bytes[(start + 1)..<(start + 5)]))
         }
+        wordHashes = hashes
     }
 
     func found(in text: [UInt8], words: WordHashSet) -> Bool {
         if let h = wordHash { return words.contains(h) }
-        if let f = firstWordHash, !words.contains(f) { return false }
+        for h in wordHashes where !words.contains(h) { return false }
         return RuleText.contains(text, bytes)
     }
 }
@@ -236,6 +259,7 @@ struct WordHashSet: Sendable {
 
     /// A table of at least `2n` slots. For a text of `b` bytes, `n = b / 4 + 1` keeps ordinary text (a word
     /// per six bytes or so) under a third full and always leaves a slot free (at most a word per two bytes).
+    /// `RuleText` asks for `b / 2 + 1`: it also keeps the four-letter prefix of every longer word.
     init(capacityFor n: Int) {
         var size = 16
         while size < 2 * n { size <<= 1 }

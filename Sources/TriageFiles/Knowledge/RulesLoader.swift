@@ -92,6 +92,13 @@ public enum RulesLoader {
                 err(k, "contains a phrase with no letters or digits")
             }
             if when.isEmpty { err(nil, "\(label) has no condition (it would match every message)") }
+            if !(when.regex.isEmpty && when.subjectRegex.isEmpty && when.bodyRegex.isEmpty)
+                && when.any.isEmpty && when.all.isEmpty && when.subjectAny.isEmpty && when.bodyAny.isEmpty
+                && when.senders.isEmpty && when.mailboxes.isEmpty
+            {
+                diags.append(ConfigDiagnostic(.warning, file: file, line: locator.line(for: ["rule", "\(i)"]), keyPath: label,
+                                              "a regular expression runs on every message: add an `any` (or `subject_any`, `body_any`) of words it needs so it runs only on mail that has them"))
+            }
             var rule = ClassificationRule(name: name, when: when)
             if let c = t["category"] {
                 if let s = c.string, categories.contains(s) { rule.category = s }
