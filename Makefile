@@ -14,7 +14,7 @@ PREFIX ?= /usr/local
 SYSCONFDIR ?= /etc
 SWIFT_TEST_FLAGS ?=
 
-.PHONY: deps build release test demo bench bench-answers bench-analyze bench-ingest bench-parse fuzz man install install-check uninstall clean
+.PHONY: deps build release test demo bench bench-answers bench-analyze bench-hostile bench-ingest bench-parse fuzz man install install-check uninstall clean
 
 deps:
 	@Tests/Servers/install-deps.sh
@@ -42,7 +42,7 @@ demo: build
 	@Tests/Servers/demo.sh "$(DEMO_DIR)" "$$(swift build --show-bin-path)"
 
 # Ingest throughput against the local Dovecot, beside Python's imaplib in the same run.
-bench: bench-ingest bench-parse bench-classify bench-answers bench-analyze
+bench: bench-ingest bench-parse bench-classify bench-answers bench-analyze bench-hostile
 
 # Classifier figures (issue 4): our eval on the shared datasets beside a scikit-learn peer, and speed.
 bench-classify: release
@@ -71,6 +71,12 @@ bench-ingest: release
 bench-parse: release
 	@WITH_BENCH=1 Tests/Servers/install-deps.sh; \
 	Benchmarks/parse.sh "$$(swift build -c release --show-bin-path)" "$(SHARED)/datasets/mime"
+
+# Hostile input (issue 15): a 50 MB message, 1,000-level nesting, 100,000 parts, a 1 MB header line, NUL bytes,
+# a header only: decided by `mailtriage classify`, with time and peak RSS.
+bench-hostile: release
+	@WITH_BENCH=1 Tests/Servers/install-deps.sh; \
+	Benchmarks/hostile.sh "$$(swift build -c release --show-bin-path)"
 
 # libFuzzer over the MIME parser, seeded with our fixtures and the shared corpus (FUZZ_SECONDS=60).
 # New inputs go to $(FUZZ_DIR)/corpus, a crashing input to $(FUZZ_DIR)/crash-*.

@@ -22,7 +22,11 @@ struct ClassifyBench: ParsableCommand {
     func run() throws {
         let kb = try TrainingData.knowledgeBase(at: knowledgeBase)
         if let path = speedOnly {
+            let t0 = DispatchTime.now().uptimeNanoseconds
             guard let loaded = try ModelStore.load(path) else { throw ValidationError("no model at \(path)") }
+            let loadMs = Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e6
+            let size = (try? FileManager.default.attributesOfItem(atPath: path)[.size] as? Int) ?? 0
+            print(String(format: "mailtriage: model %.1f MiB, load %.1f ms", Double(size) / 1048576, loadMs))
             try speed(loaded, kb: kb)
             return
         }
