@@ -21,6 +21,17 @@ import Glibc
 
     static var servers: String { AnswerIntegrationTests.repo + "/Tests/Servers" }
 
+    /// Waits for `tickets` tickets, ends `serve` with SIGTERM (it must exit 0) and returns its stderr.
+    static func stopAfter(tickets: Int, _ s: TestSetup, _ process: Process, _ stderr: () -> String) -> String {
+        let done = waitFor(30) { storeInt(s, "SELECT count(*) FROM ticket") == tickets }
+        kill(process.processIdentifier, SIGTERM)
+        process.waitUntilExit()
+        let err = stderr()
+        #expect(done, "\(err)")
+        #expect(process.terminationStatus == 0)
+        return err
+    }
+
     /// `serve` at notice level on the setup's config, once its first poll is recorded; the caller kills it.
     static func serveUntilFirstPoll(_ s: TestSetup) throws -> (Process, () -> String) {
         let (process, _, errPath) = try CLI.start(["serve", "--config", s.configPath, "--log-level", "notice"])
@@ -206,12 +217,7 @@ import Glibc
         #expect(retried)
         #expect(storeInt(s, "SELECT count(*) FROM message") == 5)
         #expect(try proxy.control("forward") == "ok")
-        let done = waitFor(30) { storeInt(s, "SELECT count(*) FROM ticket") == 10 }
-        kill(process.processIdentifier, SIGTERM)
-        process.waitUntilExit()
-        let err = stderr()
-        #expect(done, "\(err)")
-        #expect(process.terminationStatus == 0)
+        let err = Self.stopAfter(tickets: 10, s, process, stderr)
         #expect(storeInt(s, "SELECT count(*) FROM message") == 10 && storeInt(s, "SELECT count(DISTINCT message_id) FROM message") == 10)
         #expect(try server.count(user, search: "KEYWORD $Triaged") == 10)
         let failedLines = FaultIntegrationTests.lines(err).filter { $0.contains("poll failed") }
@@ -260,12 +266,7 @@ import Glibc
         let flaggedWhileLong = try server.count(user, search: "KEYWORD $Triaged")
         let heldLong = long.process.isRunning
         try long.waitUntilReleased()
-        let done = waitFor(30) { storeInt(s, "SELECT count(*) FROM ticket") == 10 }
-        kill(process.processIdentifier, SIGTERM)
-        process.waitUntilExit()
-        let err = stderr()
-        #expect(done, "\(err)")
-        #expect(process.terminationStatus == 0)
+        let err = Self.stopAfter(tickets: 10, s, process, stderr)
         #expect(heldLong && storedWhileLong == 5 && flaggedWhileLong == 5, "stored \(String(describing: storedWhileLong)), flagged \(flaggedWhileLong) while locked")
         #expect(storeInt(s, "SELECT count(*) FROM message") == 10 && storeInt(s, "SELECT count(DISTINCT message_id) FROM message") == 10)
         #expect(storeInt(s, "SELECT count(*) FROM ticket") == 10)

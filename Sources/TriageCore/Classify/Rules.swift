@@ -125,10 +125,12 @@ struct RuleText {
     /// One pass over the bytes, no substrings, no sorting.
     static func wordHashes(_ t: [UInt8]) -> WordHashSet {
         var set = WordHashSet(capacityFor: t.count / 2 + 1)
-        LanguageDetector.forEachWordHash(t) { set.insert($0) }
-        // Also the first four letters of every longer word, for prefix phrases ("mitarbeiter*").
+        // Every word, and the first four letters of every longer word for prefix phrases ("mitarbeiter*").
         t.withUnsafeBufferPointer { buf in
-            Morphology.forEachWord(buf) { w in if w.count >= 4 { set.insert(prefixHash(UnsafeBufferPointer(rebasing: w[..<4]))) } }
+            Morphology.forEachWord(buf) { w in
+                set.insert(LanguageDetector.wordHash(w))
+                if w.count >= 4 { set.insert(prefixHash(UnsafeBufferPointer(rebasing: w[..<4]))) }
+            }
         }
         return set
     }
