@@ -28,10 +28,11 @@ let package = Package(
         .systemLibrary(name: "CCurl", pkgConfig: "libcurl", providers: [.apt(["libcurl4-openssl-dev"])]),
         .systemLibrary(name: "CStemmer", providers: [.apt(["libstemmer-dev"])]),
         .systemLibrary(name: "CCrypto", pkgConfig: "libcrypto", providers: [.apt(["libssl-dev"])]),
+        .systemLibrary(name: "CPCRE2", pkgConfig: "libpcre2-8", providers: [.apt(["libpcre2-dev"])]),
         .target(name: "TriageMIME", swiftSettings: shared),
         // Optimised in debug builds too: the daemon trains its models at start-up when none is saved, and an
         // unoptimised trainer takes a minute where the optimised one takes seconds (tests start it often).
-        .target(name: "TriageCore", dependencies: ["TriageMIME", "CStemmer"],
+        .target(name: "TriageCore", dependencies: ["TriageMIME", "CStemmer", "CPCRE2"],
                 swiftSettings: shared + [.unsafeFlags(["-O"], .when(configuration: .debug))]),
         .target(
             name: "TriageMail",

@@ -7,7 +7,7 @@ set -euo pipefail
 # systemd (systemd-analyze) check the installed man page and unit; chromium (with a font) opens the page
 # `analyze --html` writes, headless, for a screenshot. WITH_BENCH=1 (the make bench-* targets) adds curl, GNU time
 # and libgmime-3.0-dev (GMime 3, the C peer Benchmarks/parse.sh builds).
-NEED="pkg-config g++ libcurl4-openssl-dev libssl-dev libsqlite3-dev libstemmer-dev dovecot-imapd python3-aiosmtpd python3-prometheus-client tmux man-db systemd openssl ca-certificates chromium fonts-dejavu-core"
+NEED="pkg-config g++ libcurl4-openssl-dev libssl-dev libsqlite3-dev libstemmer-dev libpcre2-dev dovecot-imapd python3-aiosmtpd python3-prometheus-client tmux man-db systemd openssl ca-certificates chromium fonts-dejavu-core"
 [ "${WITH_BENCH:-0}" = 1 ] && NEED="$NEED curl time libgmime-3.0-dev"
 missing=()
 for p in $NEED; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done

@@ -216,8 +216,27 @@ enum Toy {
         #expect(!p.matches(no, RuleText(no), language: "de"))
     }
 
-    @Test func invalidRegexIsReported() {
-        #expect(throws: (any Error).self) { try RulePattern("(unclosed") }
+    @Test func invalidRegexIsReported() throws {
+        let error = try #require(throws: TriageError.self) { try RulePattern("(unclosed") }
+        #expect(error.message.contains("offset 9"), "\(error.message)")
+    }
+
+    @Test func patternsAreUnicodeAwareAndCaseInsensitive() throws {
+        let outage = try RulePattern(#"\bst(ö|oe)rung\b"#)
+        #expect(outage.matches("Seit heute STÖRUNG im Netz"))
+        #expect(!outage.matches("Störungsmeldung"))  // no word boundary inside a compound
+        #expect(try RulePattern(#"\bgrüße\b"#).matches("Viele GRÜßE, Anna"))
+        #expect(try RulePattern(#"(\w+\s+){0,3}?nicht(?!\s+werden)"#).matches("geht leider nicht"))
+        #expect(try !RulePattern(#"zugestellt(?!\s+werden)"#).matches("soll morgen zugestellt werden"))
+    }
+
+    @Test func patternsReadTheFirst32KBAndCutBetweenCharacters() throws {
+        // One byte, then two-byte letters: the 32 KB limit falls inside the last ä, which is left out whole.
+        let filler = "x" + String(repeating: "ä", count: RulePattern.maxTextBytes / 2)
+        #expect(!(try RulePattern("kündigung").matches(filler + " kündigung")))
+        #expect(try RulePattern("kündigung").matches("kündigung " + filler))
+        #expect(try RulePattern("ä$").matches(filler))
+        #expect(try RulePattern(#"^xä+$"#).matches(filler))
     }
 }
 

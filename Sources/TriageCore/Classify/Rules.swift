@@ -1,3 +1,4 @@
+import CPCRE2
 import Foundation
 
 /// An operator-written rule from the rules file: conditions on the message, and what follows when they
@@ -32,25 +33,60 @@ public struct ClassificationRule: Sendable {
     }
 }
 
-/// A compiled regular expression (case-insensitive, ICU syntax) from a rules file. ICU through Foundation, not
-/// Swift's `Regex`: on a 1 KB mail a pattern with alternations and bounded gaps took 6 ms with `Regex` and
-/// 0.2 ms with ICU (still a hundred phrase tests: rules put an `any` in front of a pattern).
+/// A compiled regular expression from a rules file: Perl-compatible (PCRE2 from the system, UTF-8, Unicode
+/// classes, case-insensitive), compiled to machine code once. ICU through Foundation took 0.2 ms a pattern on a
+/// 1 KB mail and a third of the decision (case folding and UTF-16 copies per call); Swift's `Regex` took 6 ms.
+/// PCRE2 reads the UTF-8 bytes as they are. Patterns see at most the first `maxTextBytes` of a text.
 public final class RulePattern: @unchecked Sendable {
     public let source: String
-    let regex: NSRegularExpression
+    /// Immutable after init; PCRE2 allows one compiled pattern to be matched from many threads.
+    private let code: OpaquePointer
+    public static let maxTextBytes = 32 * 1024
 
-    /// Throws with the engine's message when the pattern is not valid.
+    /// Throws with the engine's message and the offset in the pattern when the pattern is not valid.
     public init(_ source: String) throws {
         self.source = source
-        do {
-            regex = try NSRegularExpression(pattern: source, options: [.caseInsensitive])
-        } catch {
-            throw TriageError(.config, "not a valid regular expression")
+        var errorCode: Int32 = 0
+        var errorOffset = 0
+        let options = UInt32(PCRE2_UTF | PCRE2_UCP | PCRE2_CASELESS)
+        let compiled = source.utf8CString.withUnsafeBufferPointer { p in
+            p.withMemoryRebound(to: UInt8.self) { u in
+                pcre2_compile_8(u.baseAddress, u.count - 1, options, &errorCode, &errorOffset, nil)
+            }
         }
+        guard let compiled else {
+            var buffer = [UInt8](repeating: 0, count: 256)
+            let n = pcre2_get_error_message_8(errorCode, &buffer, buffer.count)
+            let message = n > 0 ? String(decoding: buffer.prefix(Int(n)), as: UTF8.self) : "error \(errorCode)"
+            throw TriageError(.config, "not a valid regular expression (\(message) at offset \(errorOffset))")
+        }
+        code = compiled
+        // Machine code when the platform has a JIT; the interpreter otherwise (same results).
+        _ = pcre2_jit_compile_8(code, UInt32(PCRE2_JIT_COMPLETE))
     }
 
+    deinit { pcre2_code_free_8(code) }
+
     public func matches(_ s: String) -> Bool {
-        regex.firstMatch(in: s, range: NSRange(s.startIndex..., in: s)) != nil
+        var s = s
+        return s.withUTF8 { matches(utf8: $0) }
+    }
+
+    /// Valid UTF-8 (a Swift string's bytes); longer texts are cut at a character boundary.
+    public func matches(utf8 text: UnsafeBufferPointer<UInt8>) -> Bool {
+        var n = text.count
+        if n > RulePattern.maxTextBytes {
+            n = RulePattern.maxTextBytes
+            while n > 0 && text[n] & 0xC0 == 0x80 { n -= 1 }
+        }
+        guard let data = pcre2_match_data_create_from_pattern_8(code, nil) else { return false }
+        defer { pcre2_match_data_free_8(data) }
+        let empty: [UInt8] = [0]
+        let rc = empty.withUnsafeBufferPointer { e in
+            pcre2_match_8(code, n == 0 ? e.baseAddress : text.baseAddress, n, 0, UInt32(PCRE2_NO_UTF_CHECK), data, nil)
+        }
+        // A negative result is "no match" or a limit hit by a pathological pattern: neither is a match.
+        return rc > 0
     }
 }
 
@@ -173,6 +209,16 @@ struct RuleText {
         return false
     }
 
+    /// Subject and body as one text for `regex`, joined once per message (only when a rule gets that far).
+    private let joined = Joined()
+    private final class Joined { var text: String? }
+    func subjectAndBody(_ input: ClassifierInput) -> String {
+        if let t = joined.text { return t }
+        let t = input.subject + "\n" + input.body
+        joined.text = t
+        return t
+    }
+
     func inSubject(_ p: Needle) -> Bool { p.found(in: subject, words: subjectWords) }
     func inBody(_ p: Needle) -> Bool { p.found(in: body, words: bodyWords) }
     func inEither(_ p: Needle) -> Bool { inSubject(p) || inBody(p) }
@@ -233,7 +279,7 @@ struct CompiledRule: Sendable {
         if !w.subjectRegex.allSatisfy({ $0.matches(input.subject) }) { return false }
         if !w.bodyRegex.allSatisfy({ $0.matches(input.body) }) { return false }
         if !w.regex.isEmpty {
-            let both = input.subject + "\n" + input.body
+            let both = text.subjectAndBody(input)
             if !w.regex.allSatisfy({ $0.matches(both) }) { return false }
         }
         return true
