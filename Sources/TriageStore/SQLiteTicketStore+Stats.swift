@@ -107,25 +107,37 @@ extension SQLiteTicketStore {
 }
 
 extension SQLiteTicketStore {
-    /// The message each ticket was created from, with the stored decision, oldest first: what `replay` decides
-    /// again. Reads only.
-    public func ticketMessages(since: Int64? = nil, limit: Int? = nil) throws -> [(message: StoredMessage, decision: DecisionRecord?)] {
-        try read("ticket messages") { db in
-            var sql = """
-                SELECT t.id, t.decision, m.mailbox, r.raw, m.size, m.truncated, m.fetch_error, m.pre_baseline, m.received_at
-                FROM ticket t JOIN message m ON m.id = t.message_row JOIN message_raw r ON r.message_row = m.id
-                """
-            var args: [any DatabaseValueConvertible] = []
-            if let since { sql += " WHERE t.received_at >= ?"; args.append(since) }
-            sql += " ORDER BY t.id"
-            if let limit { sql += " LIMIT \(max(0, limit))" }
-            let decoder = JSONDecoder()
-            return try Row.fetchAll(db, sql: sql, arguments: StatementArguments(args)).map { r in
-                let raw: Data = r["raw"]
-                let m = StoredMessage(id: r["id"], mailbox: r["mailbox"], raw: [UInt8](raw), size: r["size"], truncated: r["truncated"],
-                                      fetchError: r["fetch_error"], preBaseline: r["pre_baseline"], attempts: 1, receivedAt: r["received_at"])
-                return (m, (r["decision"] as String?).flatMap { try? decoder.decode(DecisionRecord.self, from: Data($0.utf8)) })
+    /// The message each ticket was created from, with the stored decision, newest first: what `replay`
+    /// decides again. Only tickets received on or after `since`, at most `limit` (the most recent). Read
+    /// `pageSize` tickets at a time, each page in its own short read (keyset paging on the ticket number), so
+    /// memory holds one page whatever the size of the store and the daemon's writes are not held up. Reads only.
+    public func forEachTicketMessage(since: Int64? = nil, limit: Int? = nil, pageSize: Int = 100,
+                                     _ body: (_ message: StoredMessage, _ decision: DecisionRecord?) throws -> Void) throws
+    {
+        var below = Int64.max
+        var left = limit.map { max(0, $0) } ?? Int.max
+        let decoder = JSONDecoder()
+        while left > 0 {
+            let page = try read("ticket messages") { db in
+                var sql = """
+                    SELECT t.id, t.decision, m.mailbox, r.raw, m.size, m.truncated, m.fetch_error, m.pre_baseline, m.received_at
+                    FROM ticket t JOIN message m ON m.id = t.message_row JOIN message_raw r ON r.message_row = m.id
+                    WHERE t.id < ?
+                    """
+                var args: [any DatabaseValueConvertible] = [below]
+                if let since { sql += " AND t.received_at >= ?"; args.append(since) }
+                sql += " ORDER BY t.id DESC LIMIT \(min(max(1, pageSize), left))"
+                return try Row.fetchAll(db, sql: sql, arguments: StatementArguments(args)).map { r -> (StoredMessage, DecisionRecord?) in
+                    let raw: Data = r["raw"]
+                    let m = StoredMessage(id: r["id"], mailbox: r["mailbox"], raw: [UInt8](raw), size: r["size"], truncated: r["truncated"],
+                                          fetchError: r["fetch_error"], preBaseline: r["pre_baseline"], attempts: 1, receivedAt: r["received_at"])
+                    return (m, (r["decision"] as String?).flatMap { try? decoder.decode(DecisionRecord.self, from: Data($0.utf8)) })
+                }
             }
+            guard let last = page.last else { return }
+            for (m, d) in page { try body(m, d) }
+            below = last.0.id
+            left -= page.count
         }
     }
 }
