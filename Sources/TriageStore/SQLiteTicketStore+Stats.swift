@@ -24,17 +24,17 @@ extension SQLiteTicketStore {
             if let group { clauses.append("sla_group = ?"); args.append(group) }
             if !clauses.isEmpty { sql += " WHERE " + clauses.joined(separator: " AND ") }
             // Shadow answers and what agents sent (their replies and approved drafts), as text.
-            var shadowRaw: [Int64: [UInt8]] = [:], agentRaw: [Int64: [UInt8]] = [:]
-            for r in try Row.fetchAll(db, sql: "SELECT ticket_id, raw FROM outbox WHERE state = ? ORDER BY id", arguments: [OutboxState.shadow.rawValue]) {
+            var shadowRaw: [Int64: (raw: [UInt8], entry: String)] = [:], agentRaw: [Int64: (raw: [UInt8], entry: String)] = [:]
+            for r in try Row.fetchAll(db, sql: "SELECT ticket_id, raw, kb_entry FROM outbox WHERE state = ? ORDER BY id", arguments: [OutboxState.shadow.rawValue]) {
                 let raw: Data = r["raw"]
-                shadowRaw[r["ticket_id"]] = [UInt8](raw)
+                shadowRaw[r["ticket_id"]] = ([UInt8](raw), r["kb_entry"])
             }
             for r in try Row.fetchAll(db, sql: """
-                SELECT o.ticket_id, o.raw FROM outbox o WHERE o.message_id IN
+                SELECT o.ticket_id, o.raw, o.kb_entry FROM outbox o WHERE o.message_id IN
                   (SELECT json_extract(detail, '$.message_id') FROM event WHERE kind IN (?, ?)) ORDER BY o.id
                 """, arguments: [EventKind.agentReplied.rawValue, EventKind.draftApproved.rawValue]) {
                 let raw: Data = r["raw"]
-                if agentRaw[r["ticket_id"]] == nil { agentRaw[r["ticket_id"]] = [UInt8](raw) }
+                if agentRaw[r["ticket_id"]] == nil { agentRaw[r["ticket_id"]] = ([UInt8](raw), r["kb_entry"]) }
             }
             let decoder = JSONDecoder()
             return try Row.fetchAll(db, sql: sql + " ORDER BY id", arguments: StatementArguments(args)).map { r in
@@ -49,10 +49,12 @@ extension SQLiteTicketStore {
                                    answerEntry: (r["answer_entry"] as String?) ?? draft?.2, automatic: automatic.contains(id), shadow: shadow.contains(id),
                                    draft: draft?.0, rejection: draft?.1, firstResponse: r["first_responded_at"], firstResponseDue: r["first_response_due"],
                                    repliedAfterAnswer: replied.contains(id), loopRefusals: refused)
-                if let raw = shadowRaw[id] {
+                if let shadow = shadowRaw[id] {
                     row.shadowCategory = record?.category
-                    row.shadowText = MIMEParser.parse(raw).text
-                    row.agentText = agentRaw[id].map { MIMEParser.parse($0).text }
+                    row.shadowText = MIMEParser.parse(shadow.raw).text
+                    row.shadowEntry = shadow.entry
+                    row.agentText = agentRaw[id].map { MIMEParser.parse($0.raw).text }
+                    row.agentEntry = agentRaw[id]?.entry
                 }
                 return row
             }
