@@ -70,17 +70,21 @@ extension SQLiteTicketStore {
     }
 
     /// Writes a ticket's new decision in place, in one transaction: the bytes fetched again (if any), the
-    /// ticket's fields, its service level, a draft, and the automatic answer, which is queued only while the
-    /// ticket is open, has no answer and no agent (checked again inside the transaction, so two runs never
-    /// answer twice). Acknowledgements are not sent again. Event `ticket.reprocessed` records before and after.
+    /// ticket's fields and its service level; and, only while the ticket is open, has no answer, no draft and no
+    /// agent (checked again inside the transaction, so two runs never answer twice), what the daemon writes for
+    /// a new ticket with this decision (`recordAnswer`, `queueAnswer`): the draft, the shadow answer, the
+    /// automatic answer, and the decision's state. Acknowledgements are not sent again. Event
+    /// `ticket.reprocessed` records before and after.
     public func applyReprocessed(_ d: TriageDecision, ticket id: Int64, refetched: (raw: [UInt8], size: Int, truncated: Bool)?) throws -> ReprocessOutcome {
         try write("reprocess") { db in
             let t = now()
             guard let before = try Row.fetchOne(db, sql: """
                 SELECT state, category, degree, first_responded_at, answer_entry, assignee,
-                       (\(Self.answersSQL("ticket.id"))) AS answers
+                       (\(Self.answersSQL("ticket.id"))) AS answers,
+                       (SELECT count(*) FROM draft WHERE ticket_id = ticket.id AND state = ?) +
+                       (SELECT count(*) FROM outbox WHERE ticket_id = ticket.id AND state = ?) AS drafted
                 FROM ticket WHERE id = ?
-                """, arguments: StatementArguments(Self.answersArguments + [id])),
+                """, arguments: StatementArguments(Self.answersArguments + [DraftState.pending.rawValue, OutboxState.shadow.rawValue, id])),
                 let state = TicketState(rawValue: before["state"])
             else { throw TriageError(.notFound, "no ticket #\(id)") }
             if let f = refetched {
@@ -89,43 +93,29 @@ extension SQLiteTicketStore {
                                arguments: [f.size, f.truncated, d.messageRowID])
             }
             let untouched = state == .open && (before["first_responded_at"] as Int64?) == nil && (before["answer_entry"] as String?) == nil
-                && (before["answers"] as Int) == 0 && (before["assignee"] as String?) == nil
+                && (before["answers"] as Int) == 0 && (before["assignee"] as String?) == nil && (before["drafted"] as Int) == 0
             var outcome = ReprocessOutcome(ticket: id)
             var newState = state
             let json = JSONEncoder()
             let nt = d.ticket, c = d.classification
-            if let reply = d.reply {
-                if untouched {
-                    try insertOutbox(db, ticket: id, reply, state: .pending, at: t)
-                    try db.execute(sql: "UPDATE ticket SET answer_entry = ?, first_responded_at = ? WHERE id = ?", arguments: [reply.knowledgeEntry, t, id])
-                    try appendEvent(db, kind: .answerQueued, ticket: id, mailbox: nt.mailbox,
-                                    detail: ["entry": reply.knowledgeEntry, "to": reply.recipient, "message_id": reply.messageID, "reprocessed": "true"])
+            if untouched {
+                // What the daemon writes for a new ticket: the draft and the shadow answer, the automatic answer,
+                // and the state the decision gives the ticket (awaiting approval for a draft, answered).
+                try recordAnswer(db, d, ticket: id, at: t)
+                if let reply = d.reply {
+                    try queueAnswer(db, reply, ticket: id, mailbox: nt.mailbox, at: t, detail: ["reprocessed": "true"])
                     outcome.answerQueued = reply.knowledgeEntry
-                    newState = .answered
-                } else {
-                    outcome.answerWithheld = "the ticket was answered or taken by an agent before"
+                }
+                outcome.shadowed = d.shadowReply?.knowledgeEntry
+                outcome.draftPrepared = d.draft?.entry
+                newState = nt.state
+            } else if d.reply != nil || d.draft != nil || d.shadowReply != nil {
+                outcome.answerWithheld = state == .awaitingApproval || (before["drafted"] as Int) > 0 ? "a draft was prepared before"
+                    : "the ticket was answered or taken by an agent before"
+                if d.reply != nil {
                     try appendEvent(db, kind: .answerRefused, ticket: id, mailbox: nt.mailbox,
                                     detail: ["reasons": "reprocessed: " + outcome.answerWithheld!])
                 }
-            } else if let shadow = d.shadowReply, untouched {
-                let recorded = try Int.fetchOne(db, sql: "SELECT count(*) FROM outbox WHERE ticket_id = ? AND state = ?",
-                                                arguments: [id, OutboxState.shadow.rawValue]) ?? 0
-                if recorded == 0 {
-                    try insertOutbox(db, ticket: id, shadow, state: .shadow, at: t)
-                    try appendEvent(db, kind: .answerShadowed, ticket: id, mailbox: nt.mailbox,
-                                    detail: ["entry": shadow.knowledgeEntry, "to": shadow.recipient, "message_id": shadow.messageID])
-                }
-                outcome.shadowed = shadow.knowledgeEntry
-            } else if let draft = d.draft, untouched {
-                let pending = try Int.fetchOne(db, sql: "SELECT count(*) FROM draft WHERE ticket_id = ? AND state = ?",
-                                               arguments: [id, DraftState.pending.rawValue]) ?? 0
-                if pending == 0 {
-                    try db.execute(sql: "INSERT INTO draft (ticket_id, kb_entry, body, state, created_at) VALUES (?, ?, ?, ?, ?)",
-                                   arguments: [id, draft.entry, draft.body, DraftState.pending.rawValue, t])
-                    try appendEvent(db, kind: .draftPrepared, ticket: id, mailbox: nt.mailbox, detail: ["entry": draft.entry])
-                }
-                outcome.draftPrepared = draft.entry
-                newState = .awaitingApproval
             }
             try db.execute(sql: """
                 UPDATE ticket SET subject = ?, from_address = ?, from_name = ?, warnings = ?, category = ?, confidence = ?, degree = ?,

@@ -24,17 +24,17 @@ extension SQLiteTicketStore {
             if let group { clauses.append("sla_group = ?"); args.append(group) }
             if !clauses.isEmpty { sql += " WHERE " + clauses.joined(separator: " AND ") }
             // Shadow answers and what agents sent (their replies and approved drafts), as text.
-            var shadowRaw: [Int64: [UInt8]] = [:], agentRaw: [Int64: [UInt8]] = [:]
-            for r in try Row.fetchAll(db, sql: "SELECT ticket_id, raw FROM outbox WHERE state = ? ORDER BY id", arguments: [OutboxState.shadow.rawValue]) {
+            var shadowRaw: [Int64: (raw: [UInt8], entry: String)] = [:], agentRaw: [Int64: (raw: [UInt8], entry: String)] = [:]
+            for r in try Row.fetchAll(db, sql: "SELECT ticket_id, raw, kb_entry FROM outbox WHERE state = ? ORDER BY id", arguments: [OutboxState.shadow.rawValue]) {
                 let raw: Data = r["raw"]
-                shadowRaw[r["ticket_id"]] = [UInt8](raw)
+                shadowRaw[r["ticket_id"]] = ([UInt8](raw), r["kb_entry"])
             }
             for r in try Row.fetchAll(db, sql: """
-                SELECT o.ticket_id, o.raw FROM outbox o WHERE o.message_id IN
+                SELECT o.ticket_id, o.raw, o.kb_entry FROM outbox o WHERE o.message_id IN
                   (SELECT json_extract(detail, '$.message_id') FROM event WHERE kind IN (?, ?)) ORDER BY o.id
                 """, arguments: [EventKind.agentReplied.rawValue, EventKind.draftApproved.rawValue]) {
                 let raw: Data = r["raw"]
-                if agentRaw[r["ticket_id"]] == nil { agentRaw[r["ticket_id"]] = [UInt8](raw) }
+                if agentRaw[r["ticket_id"]] == nil { agentRaw[r["ticket_id"]] = ([UInt8](raw), r["kb_entry"]) }
             }
             let decoder = JSONDecoder()
             return try Row.fetchAll(db, sql: sql + " ORDER BY id", arguments: StatementArguments(args)).map { r in
@@ -49,10 +49,12 @@ extension SQLiteTicketStore {
                                    answerEntry: (r["answer_entry"] as String?) ?? draft?.2, automatic: automatic.contains(id), shadow: shadow.contains(id),
                                    draft: draft?.0, rejection: draft?.1, firstResponse: r["first_responded_at"], firstResponseDue: r["first_response_due"],
                                    repliedAfterAnswer: replied.contains(id), loopRefusals: refused)
-                if let raw = shadowRaw[id] {
+                if let shadow = shadowRaw[id] {
                     row.shadowCategory = record?.category
-                    row.shadowText = MIMEParser.parse(raw).text
-                    row.agentText = agentRaw[id].map { MIMEParser.parse($0).text }
+                    row.shadowText = MIMEParser.parse(shadow.raw).text
+                    row.shadowEntry = shadow.entry
+                    row.agentText = agentRaw[id].map { MIMEParser.parse($0.raw).text }
+                    row.agentEntry = agentRaw[id]?.entry
                 }
                 return row
             }
@@ -107,25 +109,37 @@ extension SQLiteTicketStore {
 }
 
 extension SQLiteTicketStore {
-    /// The message each ticket was created from, with the stored decision, oldest first: what `replay` decides
-    /// again. Reads only.
-    public func ticketMessages(since: Int64? = nil, limit: Int? = nil) throws -> [(message: StoredMessage, decision: DecisionRecord?)] {
-        try read("ticket messages") { db in
-            var sql = """
-                SELECT t.id, t.decision, m.mailbox, r.raw, m.size, m.truncated, m.fetch_error, m.pre_baseline, m.received_at
-                FROM ticket t JOIN message m ON m.id = t.message_row JOIN message_raw r ON r.message_row = m.id
-                """
-            var args: [any DatabaseValueConvertible] = []
-            if let since { sql += " WHERE t.received_at >= ?"; args.append(since) }
-            sql += " ORDER BY t.id"
-            if let limit { sql += " LIMIT \(max(0, limit))" }
-            let decoder = JSONDecoder()
-            return try Row.fetchAll(db, sql: sql, arguments: StatementArguments(args)).map { r in
-                let raw: Data = r["raw"]
-                let m = StoredMessage(id: r["id"], mailbox: r["mailbox"], raw: [UInt8](raw), size: r["size"], truncated: r["truncated"],
-                                      fetchError: r["fetch_error"], preBaseline: r["pre_baseline"], attempts: 1, receivedAt: r["received_at"])
-                return (m, (r["decision"] as String?).flatMap { try? decoder.decode(DecisionRecord.self, from: Data($0.utf8)) })
+    /// The message each ticket was created from, with the stored decision, newest first: what `replay`
+    /// decides again. Only tickets received on or after `since`, at most `limit` (the most recent). Read
+    /// `pageSize` tickets at a time, each page in its own short read (keyset paging on the ticket number), so
+    /// memory holds one page whatever the size of the store and the daemon's writes are not held up. Reads only.
+    public func forEachTicketMessage(since: Int64? = nil, limit: Int? = nil, pageSize: Int = 100,
+                                     _ body: (_ message: StoredMessage, _ decision: DecisionRecord?) throws -> Void) throws
+    {
+        var below = Int64.max
+        var left = limit.map { max(0, $0) } ?? Int.max
+        let decoder = JSONDecoder()
+        while left > 0 {
+            let page = try read("ticket messages") { db in
+                var sql = """
+                    SELECT t.id, t.decision, m.mailbox, r.raw, m.size, m.truncated, m.fetch_error, m.pre_baseline, m.received_at
+                    FROM ticket t JOIN message m ON m.id = t.message_row JOIN message_raw r ON r.message_row = m.id
+                    WHERE t.id < ?
+                    """
+                var args: [any DatabaseValueConvertible] = [below]
+                if let since { sql += " AND t.received_at >= ?"; args.append(since) }
+                sql += " ORDER BY t.id DESC LIMIT \(min(max(1, pageSize), left))"
+                return try Row.fetchAll(db, sql: sql, arguments: StatementArguments(args)).map { r -> (StoredMessage, DecisionRecord?) in
+                    let raw: Data = r["raw"]
+                    let m = StoredMessage(id: r["id"], mailbox: r["mailbox"], raw: [UInt8](raw), size: r["size"], truncated: r["truncated"],
+                                          fetchError: r["fetch_error"], preBaseline: r["pre_baseline"], attempts: 1, receivedAt: r["received_at"])
+                    return (m, (r["decision"] as String?).flatMap { try? decoder.decode(DecisionRecord.self, from: Data($0.utf8)) })
+                }
             }
+            guard let last = page.last else { return }
+            for (m, d) in page { try body(m, d) }
+            below = last.0.id
+            left -= page.count
         }
     }
 }

@@ -370,16 +370,7 @@ public final class SQLiteTicketStore: TicketRepository, ProcessingRepository, Ou
                             detail: ["cites": "\(linked)", "from": nt.fromAddress])
         }
         if let sd = d.service { try updateService(db, id, sd) }
-        if let draft = d.draft {
-            try db.execute(sql: "INSERT INTO draft (ticket_id, kb_entry, body, state, created_at) VALUES (?, ?, ?, ?, ?)",
-                           arguments: [id, draft.entry, draft.body, DraftState.pending.rawValue, t])
-            try appendEvent(db, kind: .draftPrepared, ticket: id, mailbox: nt.mailbox, detail: ["entry": draft.entry])
-        }
-        if let a = d.shadowReply {
-            try insertOutbox(db, ticket: id, a, state: .shadow, at: t)
-            try appendEvent(db, kind: .answerShadowed, ticket: id, mailbox: nt.mailbox,
-                            detail: ["entry": a.knowledgeEntry, "to": a.recipient, "message_id": a.messageID])
-        }
+        try recordAnswer(db, d, ticket: id, at: t)
         if let a = d.acknowledgement {
             try insertOutbox(db, ticket: id, a, state: .pending, at: t)
             let promised = d.promisedLater ?? d.service?.firstResponse
@@ -389,15 +380,35 @@ public final class SQLiteTicketStore: TicketRepository, ProcessingRepository, Ou
             ])
         }
         if let a = d.reply {
-            try insertOutbox(db, ticket: id, a, state: .pending, at: t)
-            try db.execute(sql: "UPDATE ticket SET answer_entry = ?, first_responded_at = ? WHERE id = ?", arguments: [a.knowledgeEntry, t, id])
-            try appendEvent(db, kind: .answerQueued, ticket: id, mailbox: nt.mailbox,
-                            detail: ["entry": a.knowledgeEntry, "to": a.recipient, "message_id": a.messageID])
+            try queueAnswer(db, a, ticket: id, mailbox: nt.mailbox, at: t)
         } else if c?.degree == .automatic {
             try appendEvent(db, kind: .answerRefused, ticket: id, mailbox: nt.mailbox, detail: [
                 "reasons": d.reasons.filter(\.refusesAnswer).map(\.description).joined(separator: "; "),
             ])
         }
+    }
+
+    /// The decision's draft for an agent and the answer shadow mode records (both for a `shadow` ticket):
+    /// the same rows and events for a new ticket and for one reprocessed (`applyReprocessed`).
+    func recordAnswer(_ db: Database, _ d: TriageDecision, ticket id: Int64, at t: Int64) throws {
+        if let draft = d.draft {
+            try db.execute(sql: "INSERT INTO draft (ticket_id, kb_entry, body, state, created_at) VALUES (?, ?, ?, ?, ?)",
+                           arguments: [id, draft.entry, draft.body, DraftState.pending.rawValue, t])
+            try appendEvent(db, kind: .draftPrepared, ticket: id, mailbox: d.mailbox, detail: ["entry": draft.entry])
+        }
+        if let a = d.shadowReply {
+            try insertOutbox(db, ticket: id, a, state: .shadow, at: t)
+            try appendEvent(db, kind: .answerShadowed, ticket: id, mailbox: d.mailbox,
+                            detail: ["entry": a.knowledgeEntry, "to": a.recipient, "message_id": a.messageID])
+        }
+    }
+
+    /// An automatic answer into the outbox, the ticket's first response and answer entry, event `answer.queued`.
+    func queueAnswer(_ db: Database, _ a: OutgoingAnswer, ticket id: Int64, mailbox: String, at t: Int64, detail extra: [String: String] = [:]) throws {
+        try insertOutbox(db, ticket: id, a, state: .pending, at: t)
+        try db.execute(sql: "UPDATE ticket SET answer_entry = ?, first_responded_at = ? WHERE id = ?", arguments: [a.knowledgeEntry, t, id])
+        try appendEvent(db, kind: .answerQueued, ticket: id, mailbox: mailbox,
+                        detail: ["entry": a.knowledgeEntry, "to": a.recipient, "message_id": a.messageID].merging(extra) { $1 })
     }
 
     func insertOutbox(_ db: Database, ticket id: Int64, _ a: OutgoingAnswer, state: OutboxState, at t: Int64) throws {

@@ -20,9 +20,9 @@ import Testing
         ["--knowledge-base", repo + "/knowledge-base", "--rules", repo + "/config/rules.toml", "--model", model]
     }
 
-    static func mail(from: String, subject: String, date: String, body: String, extra: String = "") -> String {
+    static func mail(from: String, subject: String, date: String, body: String, extra: String = "", id: String? = nil) -> String {
         "Return-Path: <\(from)>\nFrom: Kim Kunde <\(from)>\nTo: support@example.com\nSubject: \(subject)\nDate: \(date)\n"
-            + "Message-ID: <\(UUID().uuidString)@example.org>\nMIME-Version: 1.0\n\(extra)Content-Type: text/plain; charset=utf-8\n\n\(body)\n"
+            + "Message-ID: <\(id ?? UUID().uuidString + "@example.org")>\nMIME-Version: 1.0\n\(extra)Content-Type: text/plain; charset=utf-8\n\n\(body)\n"
     }
 
     static let reset = "Hello,\n\nI forgot my password and cannot log in to my account. How can I reset my password?\n\nThanks\nKim"
@@ -153,9 +153,12 @@ import Testing
         #expect(files + skipped.count == all.count)
         #expect(messages > files, "mbox files hold several messages")
         let o = try #require(j["outcomes"] as? [String: Int])
-        #expect(o.filter { $0.key != "total" }.values.reduce(0, +) == messages)
+        // Every message is a new ticket or a follow-up to an earlier one.
+        let tickets = try #require(j["tickets"] as? Int)
+        #expect(tickets + (j["followUps"] as? Int ?? -1) + (j["automatedFollowUps"] as? Int ?? -1) == messages)
+        #expect(o.filter { $0.key != "total" }.values.reduce(0, +) == tickets && o["total"] == tickets)
         let cats = try #require(j["categories"] as? [[String: Any]])
-        #expect(cats.map { ($0["counts"] as? [String: Int])?["total"] ?? 0 }.reduce(0, +) == messages)
+        #expect(cats.map { ($0["counts"] as? [String: Int])?["total"] ?? 0 }.reduce(0, +) == tickets)
         #expect((o["refused"] ?? 0) > 100, "the corpus is mostly bounces and machine mail")
     }
 
@@ -225,4 +228,60 @@ import Testing
             #expect(bytes.count > 20_000, "a page with charts is not a blank picture (\(bytes.count) bytes)")
         }
     }
+
+    /// The archive as a stream, as the daemon would have seen it: a customer's reply to an earlier message joins
+    /// its ticket, an out-of-office about it is kept there, someone else citing it gets a ticket of their own,
+    /// and with answers configured the per-sender limit refuses the third password answer to one address in a day.
+    @Test func followUpsAndThePerSenderLimitCountAsInTheDaemon() throws {
+        let root = NSTemporaryDirectory() + "mt-analyze-threads-\(UUID().uuidString)"
+        try FileManager.default.createDirectory(atPath: root, withIntermediateDirectories: true)
+        let first = "q1-\(UUID().uuidString)@kunde.example"
+        var mbox = ""
+        func add(_ m: String) { mbox += "From x@kunde.example Mon Jan  5 10:00:00 2026\n" + m + "\n" }
+        add(Self.mail(from: "kim@kunde.example", subject: "Password", date: "Mon, 05 Jan 2026 10:00:00 +0000", body: Self.reset, id: first))
+        add(Self.mail(from: "kim@kunde.example", subject: "Re: Password", date: "Mon, 05 Jan 2026 11:00:00 +0000",
+                      body: "Thanks, that worked.", extra: "In-Reply-To: <\(first)>\nReferences: <\(first)>\n"))
+        add(Self.mail(from: "max@kunde.example", subject: "Out of office: Password", date: "Mon, 05 Jan 2026 11:05:00 +0000",
+                      body: "I am out of the office until Monday.", extra: "Auto-Submitted: auto-replied\nIn-Reply-To: <\(first)>\n"))
+        add(Self.mail(from: "eve@kunde.example", subject: "Fwd: Password", date: "Mon, 05 Jan 2026 12:00:00 +0000", body: Self.reset,
+                      extra: "References: <\(first)>\n"))
+        for h in 13...15 {
+            add(Self.mail(from: "ann@kunde.example", subject: "Password", date: "Mon, 05 Jan 2026 \(h):00:00 +0000", body: Self.reset))
+        }
+        try mbox.write(toFile: root + "/export.mbox", atomically: true, encoding: .utf8)
+
+        let plain = try CLI.run(["analyze"] + Self.classifierArgs + [root + "/export.mbox"])
+        #expect(plain.status == 0, "\(plain.stderr)")
+        #expect(plain.stdout.hasPrefix("7 messages in 1 file ("), "\(plain.stdout)")
+        #expect(plain.stdout.contains("5 new tickets; 2 follow-ups to earlier mail of the archive (1 from the customer, 1 automatic reply kept for information)"),
+                "\(plain.stdout)")
+        let j = try Self.json(try CLI.run(["analyze", "--json"] + Self.classifierArgs + [root + "/export.mbox"]).stdout)
+        #expect(j["messages"] as? Int == 7 && j["tickets"] as? Int == 5 && j["followUps"] as? Int == 1 && j["automatedFollowUps"] as? Int == 1)
+        let o = try #require(j["outcomes"] as? [String: Int])
+        #expect(o["total"] == 5 && o["automatic"] == 5 && o["refused"] == 0, "without answers configured nothing is sent, so no limit: \(o)")
+
+        // With an SMTP server and at most two automatic mails per sender and day.
+        let config = root + "/mailtriage.toml"
+        try """
+            state_dir = "\(root)/state"
+            [smtp]
+            url = "smtp://127.0.0.1:2525"
+            [answers]
+            max_per_sender = 2
+            [[mailbox]]
+            name = "support"
+            url = "imaps://127.0.0.1:993/INBOX"
+            username = "support@example.com"
+            password_file = "/dev/null"
+            address = "support@example.com"
+            """.write(toFile: config, atomically: true, encoding: .utf8)
+        let limited = try CLI.run(["analyze", "--json", "--config", config] + Self.classifierArgs + [root + "/export.mbox"])
+        #expect(limited.status == 0, "\(limited.stderr)")
+        let l = try Self.json(limited.stdout)
+        let lo = try #require(l["outcomes"] as? [String: Int])
+        #expect(lo["total"] == 5 && lo["automatic"] == 4 && lo["refused"] == 1, "\(lo)")
+        let refusals = try #require(l["refusals"] as? [[String: Any]])
+        #expect(refusals.count == 1 && refusals[0]["name"] as? String == "rate_limit" && refusals[0]["count"] as? Int == 1, "\(refusals)")
+    }
 }
+

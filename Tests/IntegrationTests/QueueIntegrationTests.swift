@@ -196,8 +196,10 @@ import Glibc
         let j = try #require(try JSONSerialization.jsonObject(with: Data(stats.stdout.utf8)) as? [String: Any])
         let shadow = try #require(((j["stats"] as? [String: Any])?["shadowPrecision"] as? [String: Any])?["password"] as? [String: Any], "\(stats.stdout)")
         #expect(shadow["cases"] as? Int == 4 && shadow["agreed"] as? Int == 2 && shadow["precision"] as? Double == 0.5, "\(shadow)")
+        // The entry apart from the wording: the edited draft kept it, the rejected one did not.
+        #expect(shadow["sameEntry"] as? Int == 3 && shadow["sameEntryRate"] as? Double == 0.75, "\(shadow)")
         let text = try CLI.run(["stats", "--config", s.configPath])
-        #expect(text.stdout.contains("shadow mode"), "\(text.stdout)")
+        #expect(text.stdout.contains("shadow mode") && text.stdout.contains("2 of 4 agreed: precision 50.0%; same entry 3 of 4 (75.0%)"), "\(text.stdout)")
     }
 
     @Test func aReassignmentIsUsedByTheNextTraining() throws {

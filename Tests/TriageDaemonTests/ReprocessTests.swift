@@ -71,13 +71,32 @@ import TriageFiles
         #expect(try #require(try store.detail(ticket: failed[0])).outbox.filter { $0.entry == "password-reset" }.count == 1)
     }
 
-    @Test func shadowModeRecordsTheAnswerOnce() async throws {
+    @Test func shadowModeLeavesTheTicketAsTheDaemonWouldOnce() async throws {
         let (store, box, failed) = try await Self.setup()
         let r = Reprocessor(store: store, snapshot: Self.withLevels, source: { _ in box })
-        let lines = await r.run([failed[0]]) + (await r.run([failed[0]]))
-        #expect(lines.allSatisfy { $0.after == "password/shadow" && $0.outcome == "shadow: would have answered with password-reset" }, "\(lines)")
+        let first = await r.run([failed[0]])
+        #expect(first[0].after == "password/shadow" && first[0].outcome == "shadow: would have answered with password-reset (the agent's draft)",
+                "\(first)")
+        let again = await r.run([failed[0]])
+        #expect(again[0].outcome == "no answer: a draft was prepared before", "\(again)")
         let d = try #require(try store.detail(ticket: failed[0]))
-        #expect(d.outbox.map(\.state) == [.shadow] && d.summary.state == .open)
+        // The recorded answer is the agent's draft, waiting for approval: what the daemon does with the same mail.
+        #expect(d.outbox.map(\.state) == [.shadow] && d.summary.state == .awaitingApproval, "\(d.summary.state)")
+        #expect(d.drafts.map(\.entry) == ["password-reset"] && d.drafts.map(\.state) == [.pending])
+        #expect(try store.pendingDraft(ticket: failed[0])?.entry == "password-reset", "an agent can approve or reject it")
+
+        let daemon = try SQLiteTicketStore(path: NSTemporaryDirectory() + "mt-reprocess-\(UUID().uuidString)/db.sqlite")
+        _ = try daemon.record([FetchedMessage(mailbox: "support", uidValidity: 1000, uid: 1, raw: Self.mail(1), size: 400, fetchError: nil,
+                                              preBaseline: false, internalDate: 1_795_500_000)],
+                              cursor: MailboxCursor(mailbox: "support", uidValidity: 1000, lastUID: 1, baselineUID: 0))
+        var logger = Logger(label: "t")
+        logger.logLevel = .critical
+        _ = try MessageProcessor(store: daemon, snapshots: SnapshotStore(Self.withLevels), batchSize: 10, logger: logger).drain()
+        let freshID = try #require(try daemon.tickets(TicketQuery()).first?.id)
+        let fresh = try #require(try daemon.detail(ticket: freshID))
+        #expect(fresh.summary.state == d.summary.state && fresh.summary.degree == d.summary.degree)
+        #expect(fresh.outbox.map(\.state) == d.outbox.map(\.state) && fresh.outbox.map(\.entry) == d.outbox.map(\.entry))
+        #expect(fresh.drafts.map(\.entry) == d.drafts.map(\.entry) && fresh.drafts.map(\.state) == d.drafts.map(\.state))
     }
 
     @Test func mailFromBeforeTheFirstPollIsNeverAnswered() async throws {

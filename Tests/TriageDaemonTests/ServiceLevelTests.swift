@@ -319,11 +319,43 @@ import TriageTesting
         let r = try ReplayReport.run(store: store, snapshot: candidate)
         #expect(r.tickets == 3 && r.changed == 1, "\(r)")
         let ids = try store.tickets(TicketQuery()).map(\.id)
-        #expect(r.changes["degree"]?.map(\.ticket) == [ids[0]] && r.changes["degree"]?.first?.after == AutomationDegree.manual.rawValue)
+        #expect(r.changes["degree"]?.examples.map(\.ticket) == [ids[0]] && r.changes["degree"]?.examples.first?.after == AutomationDegree.manual.rawValue)
+        #expect(r.changes["degree"]?.count == 1 && r.changes["degree"]?.moves == ["shadow -> manual": 1], "\(r)")
+        // The shadow answer's entry is no longer offered: a change of entry as well.
+        #expect(r.changes["entry"]?.count == 1 && r.changes["entry"]?.examples.first?.after == "-", "\(r)")
         #expect(r.changes["category"] == nil)
         // Nothing was written.
         let after = try store.counts()
         #expect(after.tickets == before.tickets && after.events == before.events && after.messages == before.messages)
+    }
+
+    /// The tickets are read newest first, a page at a time: every ticket once, whatever the page size; `limit`
+    /// takes the most recent.
+    @Test(arguments: [1, 2, 3, 100])
+    func ticketsAreReadInPagesNewestFirst(pageSize: Int) throws {
+        let store = try SQLiteTicketStore(path: NSTemporaryDirectory() + "mt-replay-\(UUID().uuidString)/db.sqlite")
+        let fetched = (1...5).map { i in
+            let raw = Array("From: c\(i)@kunde.example\r\nTo: support@example.com\r\nSubject: s\(i)\r\nMessage-ID: <p\(i)@x>\r\n\r\nText\r\n".utf8)
+            return FetchedMessage(mailbox: "support", uidValidity: 1, uid: UInt32(i), raw: raw, size: raw.count, preBaseline: false,
+                                  internalDate: 1_795_000_000 + Int64(i) * 86_400)
+        }
+        _ = try store.record(fetched, cursor: MailboxCursor(mailbox: "support", uidValidity: 1, lastUID: 5, baselineUID: 0))
+        _ = try MessageProcessor(store: store, snapshots: SnapshotStore(try ServiceLevelTests.snapshot()), worker: "w", batchSize: 10,
+                                 logger: Logger(label: "t")).drain()
+        let ids = try store.tickets(TicketQuery()).map(\.id)
+        func read(since: Int64? = nil, limit: Int? = nil) throws -> [Int64] {
+            var out: [Int64] = []
+            try store.forEachTicketMessage(since: since, limit: limit, pageSize: pageSize) { m, d in
+                #expect(d != nil, "the stored decision comes along")
+                out.append(m.id)
+            }
+            return out
+        }
+        #expect(try read() == ids.reversed())
+        #expect(try read(limit: 2) == Array(ids.reversed().prefix(2)))
+        #expect(try read(limit: 0).isEmpty)
+        #expect(try read(since: 1_795_000_000 + 4 * 86_400) == Array(ids.reversed().prefix(2)), "received on or after the 4th day")
+        #expect(try read(since: 1_795_000_000 + 2 * 86_400, limit: 10) == Array(ids.reversed().prefix(4)))
     }
 }
 

@@ -128,8 +128,8 @@ import TriageTesting
         _ = try store.record(fetched, cursor: MailboxCursor(mailbox: "support", uidValidity: 1, lastUID: 4, baselineUID: 0))
         let msgs = try store.claimUnprocessed(limit: 10, worker: "w", lease: 60)
         let answer = "Guten Tag, setzen Sie Ihr Passwort über den Link im Kundenbereich zurück. Der Link ist eine Stunde gültig."
-        func mail(_ id: Int64, _ prefix: String, _ text: String) -> OutgoingAnswer {
-            OutgoingAnswer(recipient: "s@kunde.example", envelopeFrom: "", messageID: "\(prefix).\(id)@a.example", knowledgeEntry: "passwort-zuruecksetzen",
+        func mail(_ id: Int64, _ prefix: String, _ text: String, entry: String = "passwort-zuruecksetzen") -> OutgoingAnswer {
+            OutgoingAnswer(recipient: "s@kunde.example", envelopeFrom: "", messageID: "\(prefix).\(id)@a.example", knowledgeEntry: entry,
                            raw: Array("Subject: x\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n\(text)\r\n".utf8))
         }
         var ds = Fixtures.decisions(msgs)
@@ -141,12 +141,15 @@ import TriageTesting
         try store.apply(ds)
         // 1: the agent sends the same answer; 2: something else; 3: the same, but it was an order question; 4: not answered yet.
         try store.reply(ticket: msgs[0].id, agent: "anna", answer: mail(msgs[0].id, "reply", "Hallo! " + answer))
-        try store.reply(ticket: msgs[1].id, agent: "anna", answer: mail(msgs[1].id, "reply", "Ihr Konto war gesperrt, wir haben es entsperrt."))
+        try store.reply(ticket: msgs[1].id, agent: "anna", answer: mail(msgs[1].id, "reply", "Ihr Konto war gesperrt, wir haben es entsperrt.",
+                                                                         entry: OutgoingAnswer.agentEntry))
         try store.recategorize(ticket: msgs[2].id, category: "order_info", actor: "anna")
         try store.reply(ticket: msgs[2].id, agent: "anna", answer: mail(msgs[2].id, "reply", answer))
         let s = QueueStats.compute(try store.statsRows(), now: 0)
         let f = try #require(s.shadowPrecision["password"])
         #expect(f.cases == 3 && f.agreed == 1 && f.precision == 1.0 / 3.0, "\(f)")
+        // The entry apart from the wording: 1 and 3 sent the recorded entry, 2 the agent's own words.
+        #expect(f.sameEntry == 2 && f.sameEntryRate == 2.0 / 3.0, "\(f)")
         #expect(s.automation.shadow == 4)
     }
 }

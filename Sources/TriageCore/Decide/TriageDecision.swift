@@ -131,6 +131,18 @@ public struct DecisionRecord: Sendable, Equatable, Codable {
     public var reasons: [DecisionReason]
 }
 
+extension DecisionRecord {
+    /// The knowledge-base entry the decision puts before the customer or an agent: the automatic answer's,
+    /// the shadow answer's (also the agent's draft), or the draft's (the clear entry, else the best candidate).
+    public var offeredEntry: String? {
+        switch degree {
+        case .automatic?, .shadow?: knowledgeEntry
+        case .semiAutomatic?: state == .awaitingApproval ? knowledgeEntry ?? candidates.first?.id : nil
+        default: nil
+        }
+    }
+}
+
 extension TriageDecision {
     public var record: DecisionRecord {
         DecisionRecord(language: classification?.language, category: classification?.category, confidence: classification?.confidence,

@@ -30,6 +30,8 @@ public struct AnalysisItem: Sendable {
     /// The loop guard's first reason (its kind), when it refused.
     public var refusal: String?
     public var bytes: Int
+    /// What threading and the per-sender limit need (`ArchiveThreads`); nil: a new ticket, no limit.
+    public var thread: ArchiveThreads.Facts?
 
     /// The facts of `decision`. `goodEntry`: the answer model's probability from which an entry counts as a
     /// fitting answer (below it, the message is a knowledge gap).
@@ -139,7 +141,20 @@ public struct GapTerms {
         moechten mit von vom zum zur bei beim auf aus fuer ueber unter nach vor seit bis durch gegen ohne um an am im in \
         ins es er man sich so wie was wer wo wann warum wieso weshalb ob dass da dann denn doch noch schon auch nur sehr \
         mal gerne gern heute leider jetzt bereits wieder immer etwas nichts alle alles diese dieser dieses diesem diesen \
-        jemand einfach gibt geht gehen machen mache macht bitte kurz kurze info information informationen anfrage
+        jemand einfach gibt geht gehen machen mache macht bitte kurz kurze info information informationen anfrage \
+        als also weil wenn falls obwohl damit sondern sowie sobald solange waehrend trotz trotzdem wegen statt dies \
+        jede jeder jedes jeden jedem welche welcher welches welchen welchem deren dessen denen dein deine deinen deinem \
+        deiner ihm ihn euch euer eure euren seid sein seine seinen seinem seiner selbst vielleicht wenigstens mindestens \
+        eigentlich dafuer dazu daran darauf darum davon dabei danach dadurch darf hier dort nun nie niemals oft manchmal \
+        viel viele vielen mehr weniger ganz genau eben halt nein naja andere anderen anderer anderes anders irgendwie \
+        waere waeren haette haetten wuerde wuerden koennten duerfen moegen mag lassen laesst gestern steht stehen bzw usw \
+        since because although though while whether either neither nor unless until upon onto via per within without \
+        anyway anything everything something nothing anyone everyone someone nobody somebody everybody else another \
+        others rather quite really maybe perhaps least almost already always never ever often sometimes yet now \
+        isn aren wasn weren don doesn didn haven hasn hadn won wouldn couldn shouldn can cannot lets etc \
+        better look looking forward hear hearing hope hoping try trying tried seem seems much many lot lots well back \
+        even myself yourself ourselves themselves him she hers having mine whose whatever however therefore thus able \
+        unable sure
         """.split(whereSeparator: { $0 == " " || $0 == "\n" }).map(String.init))
 }
 
@@ -189,6 +204,10 @@ public struct OutcomeCounts: Sendable, Codable, Equatable {
 public struct ArchiveAnalysis: Sendable {
     public var messages = 0
     public var bytes = 0
+    /// Messages that would join an earlier message's ticket (`ArchiveThreads`): customers' replies, and
+    /// automatic replies kept for information. Not tickets: not in the counts below.
+    public var followUps = 0
+    public var automatedFollowUps = 0
     public var outcomes = OutcomeCounts()
     public var categories: [String: OutcomeCounts] = [:]
     public var languages: [String: OutcomeCounts] = [:]
@@ -205,6 +224,7 @@ public struct ArchiveAnalysis: Sendable {
     public var gapMessages = 0
     public private(set) var gapSample: [GapSample] = []
     private var rng: UInt64 = 0x9E37_79B9_7F4A_7C15
+    private var threads: ArchiveThreads
     let sampleSize: Int
     let maxProblems = 50
 
@@ -219,11 +239,21 @@ public struct ArchiveAnalysis: Sendable {
         public var problem: String
     }
 
-    public init(sampleSize: Int = 20_000) { self.sampleSize = sampleSize }
+    /// `threads`: what came before, applied to each item in order (default: threading only, no per-sender limit).
+    public init(sampleSize: Int = 20_000, threads: ArchiveThreads = ArchiveThreads(maxMailsPerSender: nil, window: 0)) {
+        self.sampleSize = sampleSize
+        self.threads = threads
+    }
 
     public mutating func add(_ item: AnalysisItem) {
         messages += 1
         bytes += item.bytes
+        var item = item
+        switch threads.apply(&item) {
+        case .followUp: followUps += 1; return
+        case .automatedFollowUp: automatedFollowUps += 1; return
+        case .newTicket: break
+        }
         outcomes.add(item.outcome)
         categories[item.category, default: OutcomeCounts()].add(item.outcome)
         languages[item.language, default: OutcomeCounts()].add(item.outcome)
@@ -356,6 +386,11 @@ public struct AnalysisReport: Sendable, Codable, Equatable {
     public var skippedFiles: [String]
     public var unreadable: [String]
     public var messages: Int
+    /// New tickets: the messages less the follow-ups. The outcomes and the shares are of these.
+    public var tickets: Int
+    /// Replies to an earlier message of the archive from its customer, and automatic replies about one.
+    public var followUps: Int
+    public var automatedFollowUps: Int
     public var bytes: Int
     public var seconds: Double
     public var outcomes: OutcomeCounts
@@ -383,6 +418,9 @@ public struct AnalysisReport: Sendable, Codable, Equatable {
         self.skippedFiles = skippedFiles
         self.unreadable = unreadable
         messages = a.messages
+        tickets = a.outcomes.total
+        followUps = a.followUps
+        automatedFollowUps = a.automatedFollowUps
         bytes = a.bytes
         self.seconds = seconds
         outcomes = a.outcomes
@@ -403,6 +441,6 @@ public struct AnalysisReport: Sendable, Codable, Equatable {
                           hoursTotal: (hours * 10).rounded() / 10, hoursPerMonth: (hours / Double(monthCount) * 10).rounded() / 10)
     }
 
-    /// The share of all messages, in percent with one decimal.
-    public func percent(_ n: Int) -> Double { messages == 0 ? 0 : (Double(n) * 1000 / Double(messages)).rounded() / 10 }
+    /// The share of all new tickets, in percent with one decimal.
+    public func percent(_ n: Int) -> Double { tickets == 0 ? 0 : (Double(n) * 1000 / Double(tickets)).rounded() / 10 }
 }

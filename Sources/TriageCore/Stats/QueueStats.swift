@@ -27,6 +27,10 @@ public struct StatsRow: Sendable, Equatable {
     public var shadowText: String?
     /// What the agent sent (their reply or an approved draft), for comparing with the shadow answer.
     public var agentText: String?
+    /// The entry of the shadow answer, and of what the agent sent (a draft's entry; an agent's own reply is
+    /// `OutgoingAnswer.agentEntry`).
+    public var shadowEntry: String?
+    public var agentEntry: String?
 
     public init(id: Int64, receivedAt: Int64, category: String? = nil, group: String? = nil, language: String? = nil, answerEntry: String? = nil,
                 automatic: Bool = false, shadow: Bool = false, draft: DraftState? = nil, rejection: String? = nil, firstResponse: Int64? = nil,
@@ -114,11 +118,18 @@ public struct QueueStats: Sendable, Equatable, Codable {
         public var cases = 0
         public var agreed = 0
         public var precision: Double?
+        /// Of the cases, how often the agent sent the recorded entry (approved its draft, unchanged or edited),
+        /// whatever the wording; the others were rejected, answered in the agent's own words or with another
+        /// entry's draft (after a recategorisation). `sameEntry / cases`.
+        public var sameEntry = 0
+        public var sameEntryRate: Double?
 
-        public init(cases: Int = 0, agreed: Int = 0, precision: Double? = nil) {
+        public init(cases: Int = 0, agreed: Int = 0, precision: Double? = nil, sameEntry: Int = 0, sameEntryRate: Double? = nil) {
             self.cases = cases
             self.agreed = agreed
             self.precision = precision
+            self.sameEntry = sameEntry
+            self.sameEntryRate = sameEntryRate
         }
     }
 
@@ -177,7 +188,9 @@ public struct QueueStats: Sendable, Equatable, Codable {
                 f.cases += 1
                 let close = r.draft == .approved || (r.draft != .rejected && r.agentText.map { similarity(shadow, $0) >= 0.5 } == true)
                 if r.category == decided && close { f.agreed += 1 }
+                if r.draft != .rejected, let e = r.agentEntry, e == r.shadowEntry { f.sameEntry += 1 }
                 f.precision = Double(f.agreed) / Double(f.cases)
+                f.sameEntryRate = Double(f.sameEntry) / Double(f.cases)
                 s.shadowPrecision[decided] = f
             }
             if let reason = r.rejection { s.rejectionReasons["\(r.answerEntry ?? "-"): \(reason)", default: 0] += 1 }

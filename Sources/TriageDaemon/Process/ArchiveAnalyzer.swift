@@ -6,7 +6,8 @@ import TriageMIME
 /// `mailtriage analyze`: every message of an archive parsed and decided with the current configuration (the
 /// daemon's `TriageEngine.decide`), counted in the archive's order. A reader thread streams the files in
 /// batches, `workers` threads parse and decide, and the caller's thread adds the results in order. At most
-/// `2 × workers` batches wait and `workers` are decided at once, so memory does not grow with the archive.
+/// `2 × workers` batches wait to be decided, `workers` are decided at once and `2 × workers` decided ones wait
+/// for their turn, so memory does not grow with the archive.
 public enum ArchiveAnalyzer {
     public struct Options: Sendable {
         public var workers: Int
@@ -17,6 +18,8 @@ public enum ArchiveAnalyzer {
         public var batchMessages = 256
         public var batchBytes = 4 << 20
         public var sampleSize = 20_000
+        /// Message-IDs (and addresses) remembered for threading and the per-sender limit (`ArchiveThreads`).
+        public var threadMemory = 100_000
 
         public init(workers: Int, mailbox: String, maxMessageBytes: Int) {
             self.workers = max(1, workers)
@@ -46,7 +49,7 @@ public enum ArchiveAnalyzer {
         let start = DispatchTime.now().uptimeNanoseconds
         func elapsed() -> Double { Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9 }
         let queue = BatchQueue(capacity: 2 * options.workers)
-        let results = ResultSlots()
+        let results = ResultSlots<BatchResult>(capacity: 2 * options.workers)
         let unreadable = Locked<[String]>([])
 
         let reader = Thread {
@@ -97,7 +100,10 @@ public enum ArchiveAnalyzer {
             t.start()
         }
 
-        var analysis = ArchiveAnalysis(sampleSize: options.sampleSize)
+        // The per-sender limit counts only where answers can be sent, as in the daemon.
+        let guardSettings = snapshot.loopGuard.settings
+        var analysis = ArchiveAnalysis(sampleSize: options.sampleSize, threads: ArchiveThreads(
+            capacity: options.threadMemory, maxMailsPerSender: snapshot.answersEnabled ? guardSettings.maxAnswersPerSender : nil, window: guardSettings.window))
         var next = 0
         while let r = results.take(next, total: { queue.total }) {
             for item in r.items { analysis.add(item) }
@@ -120,8 +126,15 @@ public enum ArchiveAnalyzer {
         var context = DecisionContext()
         context.explain = false
         let d = TriageEngine.decide(incoming, snapshot: snapshot, context: context, now: at)
-        return AnalysisItem.of(d, parsed: parsed, request: incoming.prepared?.body, source: m.source, bytes: m.size, fileTime: m.fileTime,
-                               goodEntry: goodEntry, terms: &terms)
+        var item = AnalysisItem.of(d, parsed: parsed, request: incoming.prepared?.body, source: m.source, bytes: m.size, fileTime: m.fileTime,
+                                   goodEntry: goodEntry, terms: &terms)
+        if let q = incoming.threadQuery, !parsed.headers.fields.isEmpty {
+            let acknowledged = d.reasons.contains { if case .acknowledged = $0 { true } else { false } }
+            item.thread = ArchiveThreads.Facts(messageID: parsed.envelope.messageID, references: q.references, senders: incoming.senders,
+                                               recipient: q.recipient, automated: parsed.report.isAutomated,
+                                               mails: (d.ticket.state == .answered ? 1 : 0) + (acknowledged ? 1 : 0), at: at)
+        }
+        return item
     }
 }
 
@@ -181,24 +194,54 @@ private final class BatchQueue: @unchecked Sendable {
     }
 }
 
-/// Decided batches by index, handed out in order.
-private final class ResultSlots: @unchecked Sendable {
+/// Decided batches by index, handed out in order. At most `capacity` results wait: a worker whose batch is
+/// `capacity` or more ahead of the one the caller waits for waits itself, so a batch that takes long (a huge
+/// message) does not let the results of the ones after it pile up. The worker with the awaited batch is never
+/// held, so this cannot deadlock.
+final class ResultSlots<Value>: @unchecked Sendable {
     private let cond = NSCondition()
-    private var slots: [Int: BatchResult] = [:]
+    private var slots: [Int: Value] = [:]
+    /// The index the caller takes next.
+    private var next = 0
+    let capacity: Int
 
-    func put(_ index: Int, _ r: BatchResult) {
+    init(capacity: Int) { self.capacity = max(1, capacity) }
+
+    /// Stores result `index`, waiting while it is too far ahead.
+    func put(_ index: Int, _ r: Value) {
         cond.lock()
+        while index >= next + capacity { cond.wait() }
         slots[index] = r
         cond.broadcast()
         cond.unlock()
     }
 
-    /// Waits for batch `index`; nil once `total()` says there is no such batch.
-    func take(_ index: Int, total: () -> Int?) -> BatchResult? {
+    /// Stores result `index` if it is not too far ahead; false (and nothing stored) if it is.
+    func tryPut(_ index: Int, _ r: Value) -> Bool {
+        cond.lock()
+        defer { cond.unlock() }
+        guard index < next + capacity else { return false }
+        slots[index] = r
+        cond.broadcast()
+        return true
+    }
+
+    var waiting: Int {
+        cond.lock()
+        defer { cond.unlock() }
+        return slots.count
+    }
+
+    /// Waits for result `index`; nil once `total()` says there is no such batch.
+    func take(_ index: Int, total: () -> Int?) -> Value? {
         cond.lock()
         defer { cond.unlock() }
         while true {
-            if let r = slots.removeValue(forKey: index) { return r }
+            if let r = slots.removeValue(forKey: index) {
+                next = index + 1
+                cond.broadcast()
+                return r
+            }
             if let t = total(), index >= t { return nil }
             // The reader's close does not signal this condition: look again after a short wait.
             _ = cond.wait(until: Date().addingTimeInterval(0.05))

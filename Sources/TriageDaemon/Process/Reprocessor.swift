@@ -84,15 +84,16 @@ public struct Reprocessor: Sendable {
         line.after = "\(d.classification?.category ?? "-")/\(d.degree?.rawValue ?? "-")"
         if dryRun {
             line.outcome += d.reply != nil ? (input.answered ? "an answer would be withheld (answered before)" : "would answer with \(d.knowledgeEntry ?? "")")
-                : d.draft.map { "would prepare a draft from \($0.entry)" } ?? "for a person"
+                : d.shadowReply.map { "shadow: would record the answer from \($0.knowledgeEntry) as the agent's draft" }
+                ?? d.draft.map { "would prepare a draft from \($0.entry)" } ?? "for a person"
             return line
         }
         do {
             let o = try store.applyReprocessed(d, ticket: id, refetched: refetched)
             if let e = o.answerQueued { line.outcome += "answer queued (\(e))" }
             else if let w = o.answerWithheld { line.outcome += "no answer: \(w)" }
+            else if let e = o.shadowed { line.outcome += "shadow: would have answered with \(e) (the agent's draft)" }
             else if let e = o.draftPrepared { line.outcome += "draft from \(e)" }
-            else if let e = o.shadowed { line.outcome += "shadow: would have answered with \(e)" }
             else { line.outcome += "for a person" }
         } catch {
             line.error = "\(error)"

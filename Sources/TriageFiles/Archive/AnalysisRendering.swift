@@ -8,7 +8,8 @@ public enum AnalysisRendering {
     // MARK: CSV
 
     /// One table: `section,name,messages,automatic,semi_automatic,shadow,manual,refused,failed,detail`. Sections:
-    /// total, category, language, group, month (counts per outcome); entry (messages = uses, automatic = answers,
+    /// total, category, language, group, month (counts per outcome, of new tickets); follow_up (customer,
+    /// automatic: messages joining an earlier message's ticket); entry (messages = uses, automatic = answers,
     /// semi_automatic = drafts); gap (messages = estimated, detail = category, language and example subjects).
     public static func csv(_ r: AnalysisReport) -> String {
         var out = "section,name,messages,automatic,semi_automatic,shadow,manual,refused,failed,detail\r\n"
@@ -16,6 +17,9 @@ public enum AnalysisRendering {
             out += ([section, name, "\(c.total)"] + outcomes.map { "\(c[$0])" } + [""]).map(field).joined(separator: ",") + "\r\n"
         }
         row("total", "all", r.outcomes)
+        for (name, n) in [("customer", r.followUps), ("automatic", r.automatedFollowUps)] {
+            out += ["follow_up", name, "\(n)", "", "", "", "", "", "", ""].map(field).joined(separator: ",") + "\r\n"
+        }
         for x in r.categories { row("category", x.name, x.counts) }
         for x in r.languages { row("language", x.name, x.counts) }
         for x in r.groups { row("group", x.name, x.counts) }
@@ -90,7 +94,7 @@ public enum AnalysisRendering {
             .cards{display:flex;flex-wrap:wrap;gap:8px}
             .card{background:#fff;border:1px solid #d0d7de;border-radius:6px;padding:8px 12px;flex:1 1 140px}
             .card b{display:block;font-size:1.4em}
-            .chart{width:100%;height:auto;background:#fff;border:1px solid #d0d7de;border-radius:6px}
+            .chart{width:100%;max-width:\(chartMaxWidth)px;height:auto;background:#fff;border:1px solid #d0d7de;border-radius:6px;display:block}
             .legend span{display:inline-block;margin-right:12px;font-size:.9em}
             .legend i{display:inline-block;width:10px;height:10px;margin-right:4px;border-radius:2px}
             .scroll{overflow-x:auto}
@@ -100,12 +104,16 @@ public enum AnalysisRendering {
             small{color:#57606a}
             </style></head><body><main>
             <h1>\(esc(title))</h1>
-            <p><small>\(num(r.messages)) messages in \(num(r.files)) files, \(String(format: "%.1f", Double(r.bytes) / 1_048_576)) MiB, \
-            decided with the current configuration in \(String(format: "%.1f", r.seconds)) s; generated \(esc(ISO8601DateFormatter().string(from: generated))).</small></p>
+            <p><small>\(num(r.messages)) \(English.noun(r.messages, "message")) in \(num(r.files)) \(English.noun(r.files, "file")), \
+            \(String(format: "%.1f", Double(r.bytes) / 1_048_576)) MiB, decided with the current configuration in \(String(format: "%.1f", r.seconds)) s; \
+            \(num(r.tickets)) new \(English.noun(r.tickets, "ticket")), \(num(r.followUps + r.automatedFollowUps)) \
+            \(English.noun(r.followUps + r.automatedFollowUps, "follow-up")) to earlier mail of the archive (\(num(r.automatedFollowUps)) automatic); \
+            generated \(esc(ISO8601DateFormatter().string(from: generated))).</small></p>
 
             """
         h += "<div class=\"cards\">"
         h += card("messages", num(r.messages))
+        h += card("new tickets", num(r.tickets), sub: "\(num(r.followUps + r.automatedFollowUps)) \(English.noun(r.followUps + r.automatedFollowUps, "follow-up"))")
         for o in outcomes where o != .shadow || r.outcomes.shadow > 0 {
             h += card(label(o), "\(String(format: "%.1f", r.percent(r.outcomes[o])))%", sub: num(r.outcomes[o]))
         }
@@ -117,7 +125,7 @@ public enum AnalysisRendering {
         h += barChart(id: "chart-handling", rows: outcomes.filter { r.outcomes[$0] > 0 }.map { o in
             var c = OutcomeCounts()
             c.add(o, count: r.outcomes[o])
-            return (label(o), c)
+            return (shortLabel(o), c)
         })
         h += "<h2>Categories</h2>\n"
         h += barChart(id: "chart-categories", rows: r.categories.map { ($0.name, $0.counts) })
@@ -136,7 +144,7 @@ public enum AnalysisRendering {
             h += "</table></div>\n"
         }
 
-        h += "<h2 id=\"gaps\">Knowledge gaps</h2>\n<p>\(num(r.gapMessages)) questions from people have no entry that answers them well. The most common, by their words:</p>\n"
+        h += "<h2 id=\"gaps\">Knowledge gaps</h2>\n<p>\(num(r.gapMessages)) \(English.noun(r.gapMessages, "question")) from people \(r.gapMessages == 1 ? "has" : "have") no entry that answers them well. The most common, by their words:</p>\n"
         if r.gaps.isEmpty { h += "<p>No recurring question without an entry.</p>\n" } else {
             h += "<div class=\"scroll\"><table id=\"gaps-table\"><tr><th>asked about</th><th class=\"n\">messages</th><th>category</th><th>language</th><th>for example</th></tr>"
             for g in r.gaps {
@@ -147,8 +155,9 @@ public enum AnalysisRendering {
         }
 
         if !r.problems.isEmpty || !r.unreadable.isEmpty {
-            h += "<h2>Problems</h2>\n<p>\(num(r.outcomes.failed)) messages could not be read, \(num(r.warned)) were read with repairs"
-            h += r.unreadable.isEmpty ? ".</p>\n" : "; \(r.unreadable.count) files could not be opened.</p>\n"
+            h += "<h2>Problems</h2>\n<p>\(num(r.outcomes.failed)) \(English.noun(r.outcomes.failed, "message")) could not be read, "
+                + "\(num(r.warned)) \(r.warned == 1 ? "was" : "were") read with repairs"
+            h += r.unreadable.isEmpty ? ".</p>\n" : "; \(English.count(r.unreadable.count, "file")) could not be opened.</p>\n"
             h += "<div class=\"scroll\"><table><tr><th>message</th><th>handling</th><th>problem</th></tr>"
             for p in r.problems { h += "<tr><td>\(esc(p.source))</td><td>\(esc(label(p.outcome)))</td><td>\(esc(p.problem))</td></tr>" }
             for u in r.unreadable { h += "<tr><td colspan=\"2\">\(esc(u))</td><td>unreadable file</td></tr>" }
@@ -169,6 +178,16 @@ public enum AnalysisRendering {
         }
     }
 
+    /// The handling chart's row names (the legend above it has the long ones).
+    static func shortLabel(_ o: AnalysisItem.Outcome) -> String {
+        switch o {
+        case .semiAutomatic: "draft"
+        case .refused: "loop guard"
+        case .failed: "unreadable"
+        default: label(o)
+        }
+    }
+
     static func card(_ title: String, _ value: String, sub: String? = nil) -> String {
         "<div class=\"card\"><small>\(esc(title))</small><b>\(esc(value))</b>" + (sub.map { "<small>\(esc($0))</small>" } ?? "") + "</div>"
     }
@@ -177,22 +196,30 @@ public enum AnalysisRendering {
         "<p class=\"legend\">" + outcomes.map { "<span><i style=\"background:\(colors[$0] ?? "#999")\"></i>\(esc(label($0)))</span>" }.joined() + "</p>\n"
     }
 
+    /// The charts' coordinates: drawn for a phone's width (a 400 px screen less the page's margins shows them at
+    /// 0.96 of their size, so 13 units are 12.5 px) and grown at most to `chartMaxWidth` on a larger screen.
+    static let chartWidth = 400.0
+    static let chartMaxWidth = 560
+    static let labelSize = 13
+    static let axisSize = 12
+
     /// Horizontal bars, one per row, each split by handling.
     static func barChart(id: String, rows: [(String, OutcomeCounts)]) -> String {
-        let width = 600.0, labelW = 170.0, barH = 22.0, gap = 8.0
+        let width = chartWidth, labelW = 124.0, barH = 22.0, gap = 8.0
         let maxTotal = Double(rows.map(\.1.total).max() ?? 1)
         let height = Double(rows.count) * (barH + gap) + gap
         var s = "<svg class=\"chart\" id=\"\(id)\" role=\"img\" viewBox=\"0 0 \(Int(width)) \(Int(max(height, 30)))\">"
         for (i, (name, c)) in rows.enumerated() {
             let y = gap + Double(i) * (barH + gap)
-            s += "<text x=\"4\" y=\"\(y + barH * 0.7)\" font-size=\"12\">\(esc(String(name.prefix(26))))</text>"
+            let shown = name.count > 16 ? String(name.prefix(15)) + "…" : name
+            s += "<text x=\"4\" y=\"\(y + barH * 0.7)\" font-size=\"\(labelSize)\"><title>\(esc(name))</title>\(esc(shown))</text>"
             var x = labelW
             for o in outcomes where c[o] > 0 {
-                let w = (width - labelW - 60) * Double(c[o]) / maxTotal
+                let w = (width - labelW - 52) * Double(c[o]) / maxTotal
                 s += "<rect x=\"\(fmt(x))\" y=\"\(y)\" width=\"\(fmt(max(w, 1)))\" height=\"\(barH)\" fill=\"\(colors[o] ?? "#999")\"><title>\(esc(name)): \(esc(label(o))) \(c[o])</title></rect>"
                 x += w
             }
-            s += "<text x=\"\(fmt(x + 4))\" y=\"\(y + barH * 0.7)\" font-size=\"12\">\(num(c.total))</text>"
+            s += "<text x=\"\(fmt(x + 4))\" y=\"\(y + barH * 0.7)\" font-size=\"\(labelSize)\">\(num(c.total))</text>"
         }
         return s + "</svg>\n"
     }
@@ -201,24 +228,26 @@ public enum AnalysisRendering {
     static func monthChart(_ months: [AnalysisReport.Row]) -> String {
         let dated = months.filter { !$0.name.hasPrefix("(") }
         guard !dated.isEmpty else { return "<p>No message has a readable date.</p>\n" }
-        let width = 600.0, height = 220.0, bottom = 40.0, left = 40.0
+        let width = chartWidth, height = 200.0, bottom = 30.0, left = 8.0
         let maxTotal = Double(dated.map(\.counts.total).max() ?? 1)
         let slot = (width - left - 10) / Double(dated.count)
         var s = "<svg class=\"chart\" id=\"chart-months\" role=\"img\" viewBox=\"0 0 \(Int(width)) \(Int(height))\">"
-        s += "<text x=\"4\" y=\"14\" font-size=\"11\">\(num(Int(maxTotal)))</text>"
+        s += "<text x=\"4\" y=\"14\" font-size=\"\(axisSize)\">\(num(Int(maxTotal))) \(English.noun(Int(maxTotal), "message"))</text>"
         s += "<line x1=\"\(left)\" y1=\"\(height - bottom)\" x2=\"\(width - 10)\" y2=\"\(height - bottom)\" stroke=\"#57606a\"/>"
-        let every = max(1, dated.count / 12)
+        // A label ("2026-03") is about 50 units wide: at most six of them.
+        let every = max(1, (dated.count + 5) / 6)
         for (i, m) in dated.enumerated() {
             let x = left + Double(i) * slot + slot * 0.1
             let w = max(slot * 0.8, 1)
             let hAll = (height - bottom - 20) * Double(m.counts.total) / maxTotal
             let hAuto = (height - bottom - 20) * Double(m.counts.automatic) / maxTotal
-            s += "<rect x=\"\(fmt(x))\" y=\"\(fmt(height - bottom - hAll))\" width=\"\(fmt(w))\" height=\"\(fmt(hAll))\" fill=\"\(colors[.manual] ?? "#999")\"><title>\(esc(m.name)): \(m.counts.total) messages</title></rect>"
+            s += "<rect x=\"\(fmt(x))\" y=\"\(fmt(height - bottom - hAll))\" width=\"\(fmt(w))\" height=\"\(fmt(hAll))\" fill=\"\(colors[.manual] ?? "#999")\"><title>\(esc(m.name)): \(English.count(m.counts.total, "message"))</title></rect>"
             if hAuto > 0 {
                 s += "<rect x=\"\(fmt(x))\" y=\"\(fmt(height - bottom - hAuto))\" width=\"\(fmt(w))\" height=\"\(fmt(hAuto))\" fill=\"\(colors[.automatic] ?? "#2e7d32")\"><title>\(esc(m.name)): \(m.counts.automatic) automatic</title></rect>"
             }
             if i % every == 0 {
-                s += "<text x=\"\(fmt(x))\" y=\"\(fmt(height - bottom + 14))\" font-size=\"10\">\(esc(m.name))</text>"
+                let center = min(max(left + (Double(i) + 0.5) * slot, 30), width - 30)
+                s += "<text x=\"\(fmt(center))\" y=\"\(fmt(height - bottom + 16))\" font-size=\"\(axisSize)\" text-anchor=\"middle\">\(esc(m.name))</text>"
             }
         }
         return s + "</svg>\n<p class=\"legend\"><span><i style=\"background:\(colors[.manual] ?? "")\"></i>all messages</span><span><i style=\"background:\(colors[.automatic] ?? "")\"></i>automatic</span></p>\n"

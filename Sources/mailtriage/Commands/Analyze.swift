@@ -16,8 +16,10 @@ struct AnalyzeCommand: ParsableCommand {
             mailtriage analyze ~/Maildir/.Support exported-eml/   Maildir folders and folders of message files
             mailtriage analyze --html report.html archive.mbox   also write a page with charts (no scripts, no network)
             Every message is parsed and decided with the current configuration (rules, thresholds, knowledge base,
-            model, service levels), as the daemon would decide it when it arrived (its Date). Nothing is stored
-            or sent. A missing Return-Path is not held against a message (exports drop it; a mailbox has it). Knowledge gaps are the most common questions from people without an entry that answers them
+            model, service levels), as the daemon would decide it when it arrived (its Date), in the archive's
+            order: a reply to a message earlier in the archive from its customer joins that ticket (a follow-up,
+            counted apart), and the loop guard's per-sender limit counts the automatic mails before it (the last
+            100,000 Message-IDs and addresses are remembered). Nothing is stored or sent. A missing Return-Path is not held against a message (exports drop it; a mailbox has it). Knowledge gaps are the most common questions from people without an entry that answers them
             well, grouped by their words. A progress line goes to a terminal's standard error.
             """)
 
@@ -78,10 +80,14 @@ struct AnalyzeCommand: ParsableCommand {
     func printText(_ r: AnalysisReport) {
         func pct(_ n: Int) -> String { String(format: "%5.1f%%", r.percent(n)) }
         let rate = r.seconds > 0 ? Double(r.messages) / r.seconds : 0
-        print("\(r.messages) messages in \(r.files) files (\(String(format: "%.1f", Double(r.bytes) / 1_048_576)) MiB), "
+        print("\(English.count(r.messages, "message")) in \(English.count(r.files, "file")) (\(String(format: "%.1f", Double(r.bytes) / 1_048_576)) MiB), "
               + "\(String(format: "%.1f", r.seconds)) s, \(Int(rate)) messages/s")
-        if !r.skippedFiles.isEmpty { print("\(r.skippedFiles.count) files skipped: not mail (\(r.skippedFiles.prefix(3).joined(separator: ", "))\(r.skippedFiles.count > 3 ? ", ..." : ""))") }
-        print("\nHandling")
+        if !r.skippedFiles.isEmpty {
+            print("\(English.count(r.skippedFiles.count, "file")) skipped: not mail (\(r.skippedFiles.prefix(3).joined(separator: ", "))\(r.skippedFiles.count > 3 ? ", ..." : ""))")
+        }
+        print("\(English.count(r.tickets, "new ticket")); \(English.count(r.followUps + r.automatedFollowUps, "follow-up")) to earlier mail of the archive "
+              + "(\(r.followUps) from the customer, \(English.count(r.automatedFollowUps, "automatic reply", "automatic replies")) kept for information)")
+        print("\nHandling (of the new tickets)")
         let o = r.outcomes
         print("  automatic            \(pct(o.automatic))  \(o.automatic)")
         print("  semi-automatic       \(pct(o.semiAutomatic))  \(o.semiAutomatic)")
@@ -106,7 +112,7 @@ struct AnalyzeCommand: ParsableCommand {
             print("\nEntries used most          answers drafts")
             for e in r.entries { print("  " + Terminal.pad(Terminal.clip(e.entry, 24), 24) + String(format: " %7d %6d", e.answers, e.drafts)) }
         }
-        print("\nKnowledge gaps: \(r.gapMessages) questions from people without a good entry")
+        print("\nKnowledge gaps: \(English.count(r.gapMessages, "question")) from people without a good entry")
         if r.gaps.isEmpty { print("  (no recurring question)") }
         for g in r.gaps {
             print("  ~\(g.messages)  \(g.words.joined(separator: ", "))  [\(g.category), \(g.language)]")

@@ -86,7 +86,7 @@ enum StatsView {
         if !s.shadowPrecision.isEmpty {
             out.append("shadow mode (what mailtriage would have sent, against what the agents did)")
             for (c, f) in s.shadowPrecision.sorted(by: { $0.key < $1.key }) {
-                out.append("  \(c.padding(toLength: 12, withPad: " ", startingAt: 0)) \(f.agreed) of \(f.cases) agreed: precision \(pct(f.precision))")
+                out.append("  \(c.padding(toLength: 12, withPad: " ", startingAt: 0)) \(f.agreed) of \(f.cases) agreed: precision \(pct(f.precision)); same entry \(f.sameEntry) of \(f.cases) (\(pct(f.sameEntryRate)))")
             }
             out.append("")
         }
