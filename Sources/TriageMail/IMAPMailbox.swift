@@ -39,12 +39,20 @@ public final class IMAPMailbox: MailboxSource {
     final class State: @unchecked Sendable {
         var connection: IMAPConnection?
         var lastUIDNext: UInt32 = 0
+        /// When the token the kept connection logged in with is due for renewal (OAuth2).
+        var renewAt: Double?
 
-        /// The kept connection, or a new one.
+        /// The kept connection, or a new one. With OAuth2 the kept one is replaced (LOGOUT, a new login with a
+        /// fresh token) once its token is due for renewal: providers end a session when its token expires.
         func open(_ options: Options, abort: AbortFlag) throws -> IMAPConnection {
-            if let connection { return connection }
+            if let connection {
+                guard let tokens = options.tokens, let due = renewAt, tokens.isDue(due) else { return connection }
+                self.connection = nil
+            }
+            let login = try options.tokens?.login()
+            renewAt = login?.renewAt
             let c = try IMAPConnection(settings: .init(
-                url: options.url, username: options.username, password: options.password, bearer: try options.tokens?.accessToken(),
+                url: options.url, username: options.username, password: options.password, bearer: login?.token,
                 caFile: options.caFile, connectTimeout: options.connectTimeout, responseTimeout: options.responseTimeout, abort: abort))
             connection = c
             return c

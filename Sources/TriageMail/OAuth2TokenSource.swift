@@ -56,8 +56,20 @@ public final class OAuth2TokenSource: Sendable {
 
     /// A token valid for a while yet: the cached one, or a new one from the endpoint.
     public func accessToken() throws -> Secret {
-        if let c = state.withLock({ $0.cached }), c.expires > now() { return c.token }
-        let r = try request(try form())
+        try login().token
+    }
+
+    /// A token for a new login and when it is due for renewal (seconds on `now`'s clock): a connection logged
+    /// in with it is opened again with a fresh token from then on, before the provider would end its session.
+    public func login() throws -> (token: Secret, renewAt: Double) {
+        if let c = state.withLock({ $0.cached }), c.expires > now() { return (c.token, c.expires) }
+        let r: Response
+        do {
+            r = try request(try form())
+        } catch let e as TriageError where e.message.contains(": invalid_grant") && adoptStoredRefreshToken() {
+            // Another process with the same configuration (check-config --connect) rotated the token we held.
+            r = try request(try form())
+        }
         let lifetime = Double(max(1, r.expiresIn ?? 3600))
         // Renewed a little before it runs out: a minute, or a fifth of a short lifetime.
         let expires = now() + lifetime - min(60, lifetime / 5)
@@ -66,8 +78,11 @@ public final class OAuth2TokenSource: Sendable {
             if let rotated = r.refreshToken { $0.refreshToken = rotated }
         }
         if let rotated = r.refreshToken, config.grant == .refreshToken { store(rotated) }
-        return r.accessToken
+        return (r.accessToken, expires)
     }
+
+    /// True once a login made with a token due at `renewAt` should be made again with a fresh one.
+    public func isDue(_ renewAt: Double) -> Bool { now() >= renewAt }
 
     /// The server refused the token: the next `accessToken()` asks the endpoint again.
     public func invalidate() {
@@ -112,18 +127,26 @@ public final class OAuth2TokenSource: Sendable {
             let description = (json["error_description"] as? String).map { ": " + String($0.prefix(300)).replacingOccurrences(of: "\r\n", with: " ") } ?? ""
             // A refused client or grant needs the operator; a server-side problem may pass.
             let transient = ["temporarily_unavailable", "server_error", "slow_down"].contains(error)
-            throw TriageError(transient ? .connection : .credential, "token endpoint \(endpoint): \(error)\(description) (HTTP \(status))", transient: transient)
+            throw TriageError(.credential, "token endpoint \(endpoint): \(error)\(description) (HTTP \(status))", transient: transient)
         }
         let transient = status >= 500 || status == 429 || status == 0
-        throw TriageError(transient ? .connection : .credential,
+        throw TriageError(.credential,
                           "token endpoint \(endpoint): HTTP \(status) without an access token\(body.isEmpty ? "" : ": " + String(decoding: body.prefix(200), as: UTF8.self))",
                           transient: transient)
     }
 
-    /// POSTs the form (application/x-www-form-urlencoded) and parses the answer.
+    /// POSTs the form (application/x-www-form-urlencoded) and parses the answer. Every failure has the code
+    /// `credential` (transient or not): whoever logs in can tell a token problem from one of its own server.
     func request(_ form: [(String, String)]) throws -> Response {
-        let (status, body) = try post(config, Self.encode(form))
-        return try Self.parse(status: status, body: body, endpoint: config.tokenURL)
+        let reply: (status: Int, body: [UInt8])
+        do {
+            reply = try post(config, Self.encode(form))
+        } catch var e as TriageError {
+            e.isTransient = e.isTransient || e.code == .connection || e.code == .timeout
+            e.code = .credential
+            throw e
+        }
+        return try Self.parse(status: reply.status, body: reply.body, endpoint: config.tokenURL)
     }
 
     static func curlPost(_ config: OAuth2Config, _ form: String) throws -> (status: Int, body: [UInt8]) {
@@ -148,6 +171,23 @@ public final class OAuth2TokenSource: Sendable {
         return (status, curl.buffers.body)
     }
 
+    /// Takes the store file's refresh token when it differs from the one in use; true if it did.
+    func adoptStoredRefreshToken() -> Bool {
+        guard config.grant == .refreshToken, let path = config.refreshTokenStore,
+              let stored = Self.readStoredToken(path), stored != state.withLock({ $0.refreshToken })
+        else { return false }
+        state.withLock { $0.refreshToken = stored }
+        return true
+    }
+
+    /// The token in a store file (without its line end), nil when there is none or it cannot be read.
+    public static func readStoredToken(_ path: String) -> Secret? {
+        guard let data = FileManager.default.contents(atPath: path) else { return nil }
+        var s = String(decoding: data, as: UTF8.self)
+        while s.hasSuffix("\n") || s.hasSuffix("\r") { s.removeLast() }
+        return s.isEmpty ? nil : Secret(s)
+    }
+
     /// Writes a rotated refresh token to the store file: a temporary file (0600) beside it, then renamed.
     func store(_ token: Secret) {
         guard let path = config.refreshTokenStore else {
@@ -161,10 +201,19 @@ public final class OAuth2TokenSource: Sendable {
         }
     }
 
+    /// The new file keeps the old one's owner and group: run as root (`sudo mailtriage check-config --connect`),
+    /// a plain rename would leave a root-owned file the daemon's user cannot read.
     static func writeSecretFile(_ text: String, to path: String) throws {
         let tmp = path + ".tmp-\(getpid())"
         let fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o600)
         guard fd >= 0 else { throw TriageError(.io, "cannot create \(tmp): \(String(cString: strerror(errno)))") }
+        var old = stat()
+        if stat(path, &old) == 0, old.st_uid != geteuid() || old.st_gid != getegid(), fchown(fd, old.st_uid, old.st_gid) != 0 {
+            let why = String(cString: strerror(errno))
+            close(fd)
+            unlink(tmp)
+            throw TriageError(.io, "cannot give the new \(path) its owner \(old.st_uid):\(old.st_gid) back (\(why)): left unchanged")
+        }
         var ok = true
         text.utf8CString.withUnsafeBufferPointer { buf in
             let n = buf.count - 1

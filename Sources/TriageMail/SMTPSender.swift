@@ -47,6 +47,10 @@ public final class SMTPSender: MailSender {
     /// The connection, touched only on `thread`.
     final class State: @unchecked Sendable {
         var curl: CurlHandle?
+        /// When the token the kept connection logged in with is due for renewal (OAuth2).
+        var renewAt: Double?
+        /// The server's last reply code in the last transfer (0: it said nothing).
+        var lastReplyCode = 0
     }
 
     let settings: SMTPSettings
@@ -86,14 +90,16 @@ public final class SMTPSender: MailSender {
     }
 
     /// A handle for the server: URL with the EHLO name, TLS, timeouts and the login (password, token or none).
-    static func handle(_ settings: SMTPSettings, abort: AbortFlag) throws -> CurlHandle {
+    static func handle(_ settings: SMTPSettings, abort: AbortFlag, state: State? = nil) throws -> CurlHandle {
+        let login = try settings.tokens?.login()
+        state?.renewAt = login?.renewAt
         let h = try CurlHandle()
         h.buffers.abort = abort
         var base = settings.url
         while base.hasSuffix("/") { base.removeLast() }
         ccurl_setopt_string(h.handle, CURLOPT_URL, base + "/" + settings.heloName)
         h.configureTransport(username: settings.username ?? "", password: settings.password ?? Secret(""),
-                             bearer: try settings.tokens?.accessToken(), caFile: settings.caFile,
+                             bearer: login?.token, caFile: settings.caFile,
                              requireStartTLS: settings.requireStartTLS && settings.url.lowercased().hasPrefix("smtp:"),
                              connectTimeout: settings.connectTimeout, responseTimeout: settings.responseTimeout)
         if settings.username == nil {
@@ -106,13 +112,21 @@ public final class SMTPSender: MailSender {
     static func send(_ message: [UInt8], from: String, to recipients: [String], settings: SMTPSettings, state: State,
                      abort: AbortFlag) throws -> Int
     {
-        do {
-            return try sendOnce(message, from: from, to: recipients, settings: settings, state: state, abort: abort)
-        } catch let e as TriageError where e.code == .authentication && settings.tokens != nil {
-            // The server refused the access token (revoked, or expired early): one more try with a new one.
-            settings.tokens?.invalidate()
-            state.curl = nil
-            return try sendOnce(message, from: from, to: recipients, settings: settings, state: state, abort: abort)
+        var kept = state.curl != nil, newToken = false
+        while true {
+            do {
+                return try sendOnce(message, from: from, to: recipients, settings: settings, state: state, abort: abort)
+            } catch let e as TriageError where kept && e.code == .connection && state.lastReplyCode == 0 {
+                // The server closed the kept connection while it sat idle, before it said anything about this
+                // message: once more on a new connection (nothing of the message can have been accepted).
+                kept = false
+            } catch let e as TriageError where e.code == .authentication && settings.tokens != nil && !newToken {
+                // The server refused the access token (revoked, or expired early): one more try with a new one.
+                settings.tokens?.invalidate()
+                state.curl = nil
+                kept = false
+                newToken = true
+            }
         }
     }
 
@@ -124,9 +138,12 @@ public final class SMTPSender: MailSender {
             throw TriageError(.serverRefused, "refusing an envelope address with spaces, controls or brackets: \(r.debugDescription)")
         }
         if abort.isSet { throw TriageError(.connection, "SMTP \(settings.url): shutting down", transient: true) }
+        // A connection logged in with a token due for renewal logs in again with a fresh one (a provider may
+        // end a session when its token expires).
+        if state.curl != nil, let tokens = settings.tokens, let due = state.renewAt, tokens.isDue(due) { state.curl = nil }
         let h: CurlHandle
         if let c = state.curl { h = c } else {
-            h = try handle(settings, abort: abort)
+            h = try handle(settings, abort: abort, state: state)
             ccurl_setopt_long(h.handle, CURLOPT_UPLOAD, 1)
             state.curl = h
         }
@@ -143,12 +160,14 @@ public final class SMTPSender: MailSender {
         curl_slist_free_all(list)
         var reply = 0
         ccurl_getinfo_long(h.handle, CURLINFO_RESPONSE_CODE, &reply)
+        state.lastReplyCode = reply
         if code == CURLE_OK { return reply }
         let said = lastReply(h.buffers.header)
         // A failed transfer may leave the connection in an unknown state: start afresh next time.
         state.curl = nil
         var err = TriageError.curl(code, text, context: "SMTP \(settings.url)", serverSaid: said)
-        if reply >= 500 && reply < 600 { err.isTransient = false; err.code = .serverRefused }
+        // A refused login (535) stays a login failure: it is the connection's problem, not this message's.
+        if reply >= 500 && reply < 600 && !err.isLoginFailure { err.isTransient = false; err.code = .serverRefused }
         if reply >= 400 && reply < 500 { err.isTransient = true }
         throw err
     }

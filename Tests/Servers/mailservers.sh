@@ -109,7 +109,7 @@ start)
   "${AS[@]}" /usr/bin/python3 "$D/bin/oauth_server.py" "$D" --port "$OAUTH_PORT" > "$D/oauth/oauth-server.log" 2>&1 &
   echo $! > "$D/oauth-server.pid"
   "${AS[@]}" /usr/bin/python3 "$D/bin/smtp_oauth.py" "$D" --port "$SMTP_OAUTH_PORT" \
-      --introspect "https://127.0.0.1:$OAUTH_PORT/introspect" > "$D/oauth/smtp-oauth.log" 2>&1 &
+      --introspect "https://127.0.0.1:$OAUTH_PORT/introspect" --idle-timeout 3 > "$D/oauth/smtp-oauth.log" 2>&1 &
   echo $! > "$D/smtp-oauth.pid"
   wait_port "$IMAP_PORT"; wait_port "$IMAPS_PORT"; wait_port "$SMTP_PORT"; wait_port "$OAUTH_PORT"; wait_port "$SMTP_OAUTH_PORT"
   echo "mail servers up in $D: imap://127.0.0.1:$IMAP_PORT (STARTTLS), imaps://127.0.0.1:$IMAPS_PORT, smtp://127.0.0.1:$SMTP_PORT," \

@@ -7,6 +7,7 @@ Serves HTTPS on 127.0.0.1 with DIR/tls/server.pem + server.key:
                        client_assertion, as Microsoft Entra ID's "certificate credentials")
   POST /introspect     RFC 7662 introspection (what Dovecot's oauth2 passdb and smtp_oauth.py ask)
   POST /admin/revoke   client_id=...: the client and every token it holds stop working
+  POST /admin/restore  client_id=...: a revoked client works again (its spent refresh tokens stay spent)
   POST /admin/expire   every access token issued so far is expired from now on
   GET  /admin/stats    counters as JSON
 Clients and refresh tokens come from DIR/oauth/clients.json and DIR/oauth/clients.d/*.json, read again whenever
@@ -109,6 +110,8 @@ class State:
             "client_assertions": {"accepted": 0, "rejected": 0},
             "introspections": {"total": 0, "active": 0, "inactive": 0},
             "failures": {"total": 0},
+            "token_requests": {},   # client id -> requests at the token endpoint, answered or refused
+            "introspections_by_client": {},   # client id -> {"active": n, "inactive": n} for its known tokens
         }
 
     def count_failure(self, error):
@@ -315,7 +318,8 @@ class Handler(BaseHTTPRequestHandler):
 
     def do_POST(self):
         self.route({"/token": self.token, "/introspect": self.introspect,
-                    "/admin/revoke": self.admin_revoke, "/admin/expire": self.admin_expire})
+                    "/admin/revoke": self.admin_revoke, "/admin/restore": self.admin_restore,
+                    "/admin/expire": self.admin_expire})
 
     def route(self, table):
         st = self.server.state
@@ -361,6 +365,9 @@ class Handler(BaseHTTPRequestHandler):
                 raise OAuthError(400, "invalid_request", "client_id in the body differs from the Authorization header")
         else:
             cid, secret = form.get("client_id"), form.get("client_secret")
+        if cid:
+            with st.lock:
+                st.stats["token_requests"][cid] = st.stats["token_requests"].get(cid, 0) + 1
         grant = form.get("grant_type")
         if not grant:
             raise OAuthError(400, "invalid_request", "grant_type is missing")
@@ -411,7 +418,7 @@ class Handler(BaseHTTPRequestHandler):
             raise OAuthError(401, "invalid_client", f"client {cid} has been revoked")
 
         scope = form.get("scope")
-        lifetime = int(cfg.get("lifetime", 3600))
+        lifetime = int(client.get("lifetime", cfg.get("lifetime", 3600)))   # a client's own, for short-lived tokens
         rotate = bool(cfg.get("rotate_refresh_tokens", True))
         nbytes = int(cfg.get("token_bytes", 32))
         body = {}
@@ -568,6 +575,9 @@ class Handler(BaseHTTPRequestHandler):
             elif not client_is_usable(cfg, st, info["client"]):
                 why = f"client {info['client']} revoked or removed"
             st.stats["introspections"]["inactive" if why else "active"] += 1
+            if info is not None:
+                per = st.stats["introspections_by_client"].setdefault(info["client"], {"active": 0, "inactive": 0})
+                per["inactive" if why else "active"] += 1
         if why:
             return self.reply(200, {"active": False}, f"inactive token={tok[:6]}… ({why}) asked by {form.get('client_id') or '-'}")
         body = {"active": True, "username": info["user"], "sub": info["user"], "client_id": info["client"],
@@ -591,6 +601,16 @@ class Handler(BaseHTTPRequestHandler):
                 del st.refresh[rt]
             live = sum(1 for a in st.access.values() if a["client"] == cid)
         self.reply(200, {"revoked": cid, "access_tokens": live, "refresh_tokens": len(gone)}, f"revoked client={cid}")
+
+    def admin_restore(self):
+        cid = self.form().get("client_id")
+        if not cid:
+            raise OAuthError(400, "invalid_request", "client_id is missing")
+        st = self.server.state
+        with st.lock:
+            was = cid in st.revoked
+            st.revoked.discard(cid)
+        self.reply(200, {"restored": cid, "was_revoked": was}, f"restored client={cid}")
 
     def admin_expire(self):
         self.form()

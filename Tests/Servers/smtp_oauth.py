@@ -176,6 +176,8 @@ def main():
     p.add_argument("--mechanisms", default=os.environ.get("SMTP_OAUTH_MECHS", "XOAUTH2"),
                    help="SASL mechanisms to offer, comma-separated, out of XOAUTH2 and OAUTHBEARER")
     p.add_argument("--scope", default="https://mail.google.com/", help="the scope named in error challenges")
+    p.add_argument("--idle-timeout", type=float, default=float(os.environ.get("SMTP_OAUTH_IDLE_TIMEOUT", "300")),
+                   help="seconds before an idle connection is closed (short: a client's next message logs in again)")
     a = p.parse_args()
     d = os.path.abspath(a.dir)
     url = a.introspect or f"https://127.0.0.1:{os.environ.get('OAUTH_PORT', '10443')}/introspect"
@@ -196,7 +198,7 @@ def main():
 
     def factory():
         return OAuthSMTP(handler, hostname="localhost", tls_context=tls, require_starttls=True,
-                         auth_required=True, auth_require_tls=True, auth_exclude_mechanism=exclude)
+                         auth_required=True, auth_require_tls=True, auth_exclude_mechanism=exclude, timeout=a.idle_timeout)
 
     loop = asyncio.new_event_loop()
     asyncio.set_event_loop(loop)

@@ -255,6 +255,9 @@ extension String {
         ("grant = \"client_credentials\"\nclient_id = \"x\"\ntenant = \"contoso.example\"\nclient_secret_file = \"SECRET\"", "mailbox[0].oauth2.scope", "missing key"),
         ("grant = \"refresh_token\"\nclient_id = \"x\"\nprovider = \"google\"", "mailbox[0].oauth2.refresh_token_file", "missing key"),
         ("grant = \"refresh_token\"\nprovider = \"google\"\nrefresh_token_file = \"SECRET\"", "mailbox[0].oauth2.client_id", "missing key"),
+        // A credential is read-only: the rotated token needs a file of its own.
+        ("grant = \"refresh_token\"\nclient_id = \"x\"\nprovider = \"google\"\nclient_secret_file = \"SECRET\"\nrefresh_token_credential = \"rt\"",
+         "mailbox[0].oauth2.refresh_token_store", "missing key"),
     ])
     func mistakesNameTheKey(oauth: String, key: String, message: String) {
         let e = firstError(text(oauth.replacingOccurrences(of: "SECRET", with: secretFile)))

@@ -68,6 +68,25 @@ actor ScriptedSender: MailSender {
         #expect(try store.tickets(TicketQuery()).first?.state == .answered)
     }
 
+    /// A refused login, token or TLS handshake is no answer's fault: the pass stops and the answer stays queued
+    /// as it was (no attempt counted, no error on the ticket).
+    @Test(arguments: [TriageError(.authentication, "SMTP smtp://x: login denied (server said: 535 5.7.8)"),
+                      TriageError(.credential, "token endpoint https://t.example/token: invalid_client (HTTP 401)"),
+                      TriageError(.credential, "token endpoint https://t.example/token: Couldn't connect to server", transient: true),
+                      TriageError(.tls, "SMTP smtp://x: TLS failed: certificate expired")])
+    func aLoginFailureLeavesTheAnswerQueued(error: TriageError) async throws {
+        let (store, dir) = try Self.storeWithAnswer()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let sender = ScriptedSender([error])
+        let r = try await Self.outbox(store, sender) { Int64(Date().timeIntervalSince1970) }.runOnce(all: true)
+        #expect(r.outage == error && r.sent + r.failed + r.retrying == 0)
+        #expect(try store.outboxCounts() == [.pending: 1])
+        #expect(try store.dueAnswers(now: nil, limit: 10).map(\.attempts) == [0])
+        let t = try #require(try store.tickets(TicketQuery()).first)
+        #expect(t.state == .answered && t.answerError == nil)
+        #expect(try await Self.outbox(store, sender) { Int64(Date().timeIntervalSince1970) }.runOnce(all: true).sent == 1)
+    }
+
     @Test func permanentRefusalReturnsTheTicketToTheQueue() async throws {
         let (store, dir) = try Self.storeWithAnswer()
         defer { try? FileManager.default.removeItem(atPath: dir) }

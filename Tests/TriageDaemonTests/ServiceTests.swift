@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 import Logging
 import ServiceLifecycle
 import ServiceLifecycleTestKit
@@ -97,18 +98,25 @@ import Glibc
         #expect(try store.counts().tickets == 6)
     }
 
+    /// An outbox service passing every 10 s on `clock` (the outbox's time follows it), and its passes.
+    static func outboxService(_ store: SQLiteTicketStore, _ sender: ScriptedSender, clock: MockClock, logger: Logger)
+        -> (OutboxService, AsyncStream<OutboxReport>)
+    {
+        let t0 = Int64(Date().timeIntervalSince1970)
+        var outbox = OutboxSender(store: store, sender: sender, maxRetryDelay: .seconds(3600), logger: logger)
+        outbox.now = { t0 + clock.now.offset.components.seconds }
+        var service = OutboxService(outbox: outbox, interval: .seconds(10), clock: clock)
+        let (passes, cont) = AsyncStream.makeStream(of: OutboxReport.self)
+        service.onPass = { cont.yield($0) }
+        return (service, passes)
+    }
+
     @Test func outboxRetriesOnTheClock() async throws {
         let (store, dir) = try OutboxTests.storeWithAnswer()
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let clock = MockClock()
         let sender = ScriptedSender([TriageError(.connection, "connection refused", transient: true)])
-        let t0 = Int64(Date().timeIntervalSince1970)
-        var outbox = OutboxSender(store: store, sender: sender, maxRetryDelay: .seconds(3600), logger: Self.quiet)
-        outbox.now = { t0 + clock.now.offset.components.seconds }
-        var service = OutboxService(outbox: outbox, interval: .seconds(10), clock: clock)
-        let (passes, cont) = AsyncStream.makeStream(of: OutboxReport.self)
-        service.onPass = { cont.yield($0) }
-        let running = service
+        let (running, passes) = Self.outboxService(store, sender, clock: clock, logger: Self.quiet)
         await testGracefulShutdown { trigger in
             await withDiscardingTaskGroup { group in
                 group.addTask { try? await running.run() }
@@ -127,6 +135,44 @@ import Glibc
         }
         #expect(await sender.count() == 1)
         #expect(try store.outboxCounts() == [.sent: 1])
+    }
+
+    /// A login failure while sending (the token endpoint refusing the client) is an outage: every answer stays
+    /// queued untouched, one error line for the outage, passes back off (10 s, 20 s), and sending resumes
+    /// when logging in works again.
+    @Test func aLoginOutageKeepsTheAnswersQueuedAndBacksOff() async throws {
+        let (store, dir) = try OutboxTests.storeWithAnswer()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let clock = MockClock()
+        let refused = TriageError(.credential, "token endpoint https://t.example/token: invalid_client: revoked (HTTP 401)")
+        let sender = ScriptedSender([refused, refused, refused])
+        let lines = RecordingLog()
+        let (running, passes) = Self.outboxService(store, sender, clock: clock, logger: lines.logger)
+        await testGracefulShutdown { trigger in
+            await withDiscardingTaskGroup { group in
+                group.addTask { try? await running.run() }
+                var it = passes.makeAsyncIterator()
+                #expect(await it.next()?.outage == refused)
+                #expect((try? store.outboxCounts()) == [.pending: 1])
+                for wait in [10, 20] as [Int64] {  // backed off: the waits double
+                    await clock.waitForSleepers(1)
+                    #expect(clock.deadlines == [clock.now.offset + .seconds(wait)])
+                    clock.advance(by: .seconds(wait))
+                    #expect(await it.next()?.outage == refused)
+                }
+                await clock.waitForSleepers(1)
+                clock.advance(by: .seconds(40))
+                #expect(await it.next()?.sent == 1)
+                trigger.triggerGracefulShutdown()
+            }
+        }
+        #expect(await sender.count() == 1)
+        #expect(try store.outboxCounts() == [.sent: 1])
+        let t = try #require(try store.tickets(TicketQuery()).first)
+        #expect(t.state == .answered && t.answerError == nil)
+        let errors = lines.lines.withLock { $0 }.filter { $0.level == .error }
+        #expect(errors.count == 1 && errors.first?.text.contains("invalid_client: revoked") == true, "\(errors)")
+        #expect(lines.lines.withLock { $0 }.contains { $0.level == .notice && $0.text.hasPrefix("sending answers again") })
     }
 
     @Test func notifierFeedsTheWatchdogOnlyWhileTheLoopsMakeProgress() async throws {
@@ -215,5 +261,29 @@ import Glibc
         #expect(s.reveal() == "hunter2")
         #expect("\(s)" == "<redacted>" && String(describing: s) == "<redacted>" && String(reflecting: s) == "<redacted>")
         #expect(!"\([s])".contains("hunter2") && !"\(Optional(s) as Any)".contains("hunter2"))
+    }
+}
+
+/// Log lines kept for a test to count: level and message with its metadata.
+final class RecordingLog: Sendable {
+    struct Line: Sendable { var level: Logger.Level; var text: String }
+    let lines = Mutex<[Line]>([])
+
+    var logger: Logger {
+        Logger(label: "test") { _ in Handler(sink: self) }
+    }
+
+    struct Handler: LogHandler {
+        let sink: RecordingLog
+        var metadata: Logger.Metadata = [:]
+        var logLevel: Logger.Level = .trace
+        subscript(metadataKey key: String) -> Logger.Metadata.Value? {
+            get { metadata[key] }
+            set { metadata[key] = newValue }
+        }
+        func log(event: LogEvent) {
+            let meta = (event.metadata ?? [:]).sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " ")
+            sink.lines.withLock { $0.append(Line(level: event.level, text: "\(event.message) \(meta)")) }
+        }
     }
 }

@@ -1,4 +1,7 @@
 import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
 import Synchronization
 import Testing
 import TriageCore
@@ -67,16 +70,85 @@ import TriageCore
     }
 
     @Test func theProvidersErrorIsReported() {
-        do {
-            _ = try OAuth2TokenSource.parse(status: 401, body: Array(#"{"error":"invalid_client","error_description":"AADSTS7000215: Invalid client secret provided."}"#.utf8),
-                                            endpoint: "https://login.example.com/token")
-            Issue.record("no error")
-        } catch let e as TriageError {
-            #expect(e.code == .credential && !e.isTransient)
-            #expect(e.message == "token endpoint https://login.example.com/token: invalid_client: AADSTS7000215: Invalid client secret provided. (HTTP 401)")
-        } catch { Issue.record("\(error)") }
+        let e = #expect(throws: TriageError.self) {
+            try OAuth2TokenSource.parse(status: 401, body: Array(#"{"error":"invalid_client","error_description":"AADSTS7000215: Invalid client secret provided."}"#.utf8),
+                                        endpoint: "https://login.example.com/token")
+        }
+        #expect(e?.code == .credential && e?.isTransient == false)
+        #expect(e?.message == "token endpoint https://login.example.com/token: invalid_client: AADSTS7000215: Invalid client secret provided. (HTTP 401)")
         #expect((try? OAuth2TokenSource.parse(status: 503, body: Array("busy".utf8), endpoint: "x")) == nil)
-        do { _ = try OAuth2TokenSource.parse(status: 503, body: [], endpoint: "x") } catch let e as TriageError { #expect(e.isTransient) } catch {}
+        let busy = #expect(throws: TriageError.self) { try OAuth2TokenSource.parse(status: 503, body: [], endpoint: "x") }
+        #expect(busy?.isTransient == true && busy?.code == .credential)
+        let later = #expect(throws: TriageError.self) {
+            try OAuth2TokenSource.parse(status: 503, body: Array(#"{"error":"temporarily_unavailable"}"#.utf8), endpoint: "x")
+        }
+        #expect(later?.isTransient == true && later?.isLoginFailure == true)
+    }
+
+    /// The endpoint out of reach is a token failure too (code `credential`, transient), so whoever logs in can
+    /// tell it from a failure of its own server.
+    @Test func anUnreachableEndpointIsATransientTokenFailure() {
+        let s = OAuth2TokenSource(Self.config(.clientCredentials), clientSecret: "s", refreshToken: nil, now: { 0 },
+                                  post: { _, _ in throw TriageError(.connection, "token endpoint x: Couldn't connect to server", transient: true) })
+        let e = #expect(throws: TriageError.self) { try s.accessToken() }
+        #expect(e?.code == .credential && e?.isTransient == true && e?.isAboutTheConnection == true)
+    }
+
+    /// A login made with a token is renewed when the token is: `login()` tells when, `isDue` says when it is.
+    @Test func aLoginIsDueWhenItsTokenIs() throws {
+        let e = Endpoint(), clock = Clock()
+        e.replies.withLock { $0 = [(200, #"{"access_token":"t1","expires_in":10}"#), (200, #"{"access_token":"t2","expires_in":10}"#)] }
+        let s = OAuth2TokenSource(Self.config(.clientCredentials), clientSecret: "s", refreshToken: nil, now: { clock.now }, post: e.post)
+        let first = try s.login()
+        #expect(first.token.reveal() == "t1" && first.renewAt == clock.now + 8)
+        clock.advance(7.9)
+        #expect(!s.isDue(first.renewAt))
+        #expect(try s.login().token.reveal() == "t1")
+        clock.advance(0.1)
+        #expect(s.isDue(first.renewAt))
+        #expect(try s.login().token.reveal() == "t2")
+    }
+
+    /// Another process (check-config --connect) rotated the refresh token and stored it: the token we held is
+    /// refused as used, and the stored one is taken instead of failing.
+    @Test func aTokenRotatedByAnotherProcessIsTakenFromTheStore() throws {
+        let dir = NSTemporaryDirectory() + "mt-oauth-\(UUID().uuidString)"
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let store = dir + "/refresh-token"
+        try "r2\n".write(toFile: store, atomically: true, encoding: .utf8)
+        let e = Endpoint()
+        e.replies.withLock { $0 = [(400, #"{"error":"invalid_grant","error_description":"used refresh token"}"#),
+                                   (200, #"{"access_token":"a2","expires_in":60}"#)] }
+        let s = OAuth2TokenSource(Self.config(.refreshToken, store: store), clientSecret: nil, refreshToken: "r1", now: { 0 }, post: e.post)
+        #expect(try s.accessToken().reveal() == "a2")
+        let forms = e.requests.withLock { $0 }
+        #expect(forms.count == 2 && forms[0].hasSuffix("refresh_token=r1") && forms[1].hasSuffix("refresh_token=r2"))
+        // The same token in the store: refused for good, no loop.
+        let again = OAuth2TokenSource(Self.config(.refreshToken, store: store), clientSecret: nil, refreshToken: "r2", now: { 0 }, post: e.post)
+        e.replies.withLock { $0 = [(400, #"{"error":"invalid_grant"}"#)] }
+        let refused = #expect(throws: TriageError.self) { try again.accessToken() }
+        #expect(refused?.code == .credential && e.requests.withLock { $0 }.count == 3)
+    }
+
+    /// Run as root (sudo mailtriage check-config --connect), a rotation keeps the file its owner and group, so
+    /// the daemon's user can still read it.
+    @Test(.enabled(if: geteuid() == 0, "changing a file's owner needs root"))
+    func aStoredTokenKeepsItsFilesOwner() throws {
+        let dir = NSTemporaryDirectory() + "mt-oauth-\(UUID().uuidString)"
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let path = dir + "/refresh-token"
+        try "r1\n".write(toFile: path, atomically: true, encoding: .utf8)
+        #expect(chown(path, 65534, 65534) == 0)
+        try OAuth2TokenSource.writeSecretFile("r2\n", to: path)
+        let attrs = try FileManager.default.attributesOfItem(atPath: path)
+        #expect((attrs[.ownerAccountID] as? NSNumber)?.intValue == 65534 && (attrs[.groupOwnerAccountID] as? NSNumber)?.intValue == 65534)
+        #expect((attrs[.posixPermissions] as? NSNumber)?.intValue == 0o600)
+        #expect(try String(contentsOfFile: path, encoding: .utf8) == "r2\n")
+        // A new file belongs to whoever writes it.
+        try OAuth2TokenSource.writeSecretFile("n\n", to: dir + "/new")
+        #expect((try FileManager.default.attributesOfItem(atPath: dir + "/new")[.ownerAccountID] as? NSNumber)?.intValue == Int(geteuid()))
     }
 
     @Test func theTokenIsNeverPrinted() throws {

@@ -21,10 +21,16 @@ public struct TriageError: Error, Sendable, Equatable, CustomStringConvertible {
 
     public var description: String { message }
 
-    /// A failure of the connection rather than of one message (transient, or a TLS reset, a login or a
-    /// timeout): it ends the cycle and is retried; it never counts against a message's download attempts.
+    /// A failure of the connection rather than of one message (transient, or a TLS reset, a login, a token
+    /// or a timeout): it ends the cycle and is retried; it never counts against a message's download attempts.
     public var isAboutTheConnection: Bool {
-        isTransient || [.tls, .connection, .timeout, .authentication].contains(code)
+        isTransient || [.tls, .connection, .timeout, .authentication, .credential].contains(code)
+    }
+
+    /// A failure to log in (refused login or token, token endpoint, TLS): an outage of the connection that
+    /// no message is to blame for. Sending waits for it to end instead of failing answers.
+    public var isLoginFailure: Bool {
+        [.tls, .authentication, .credential].contains(code)
     }
 
     /// A limit error carries the limit and the actual value in its message.

@@ -8,12 +8,16 @@ public struct OutboxReport: Sendable, Equatable {
     public var sent = 0
     public var retrying = 0
     public var failed = 0
+    /// The pass stopped at a failure to log in (token, login, TLS): the answers stay queued as they were.
+    public var outage: TriageError?
     public init() {}
 }
 
 /// Sends queued answers. A transient failure (connection refused, timeout, 4xx) is retried with
-/// exponential backoff; a permanent one (5xx, TLS, login) marks the answer failed with the server's text
-/// and puts the ticket back into the manual queue. An answer is marked sent only after the server
+/// exponential backoff; a permanent one (5xx) marks the answer failed with the server's text and puts the
+/// ticket back into the manual queue. A failure to log in (the token endpoint refusing or unreachable, the
+/// server refusing the login, TLS) is no answer's fault: the pass stops, every answer stays queued untouched,
+/// and `OutboxService` backs off until logging in works again. An answer is marked sent only after the server
 /// accepted it; a crash between the server's reply and that commit re-sends it once (rare, documented).
 public struct OutboxSender: Sendable {
     public let store: any OutboxRepository
@@ -41,6 +45,9 @@ public struct OutboxSender: Sendable {
                 _ = try await sender.send(item.raw, from: item.envelopeFrom, to: [item.recipient])
                 try await storeCalls.run { try store.answerOutcome(item, .accepted, error: nil) }
                 report.sent += 1
+            } catch let e as TriageError where e.isLoginFailure {
+                report.outage = e
+                break
             } catch let e as TriageError where e.isTransient {
                 let delay = min(Int64(30) << min(item.attempts, 16), maxRetryDelay.components.seconds)
                 let retryAt = now() + delay
@@ -80,9 +87,22 @@ public struct OutboxService: Service {
     }
 
     public func run() async throws {
+        // A login outage is logged once (again only when its kind changes); passes back off until it ends.
+        var tracker = FailureTracker()
+        let backoff = Backoff(base: interval, cap: max(interval, outbox.maxRetryDelay))
         while !Task.isCancelled && !Task.isShuttingDownGracefully {
-            await pass()
-            do { try await cancelWhenGracefulShutdown { try await clock.sleep(for: interval) } } catch { break }
+            let report = await pass()
+            if let e = report.outage {
+                let delay = backoff.delay(afterFailures: tracker.failures + 1)
+                if tracker.failed(FailureTracker.kind(of: e)) {
+                    outbox.logger.error("cannot send answers, they stay queued; retrying with backoff (logged again only if the error changes)",
+                                        metadata: ["error": "\(e.message)", "retry_in": "\(DurationText.format(delay))"])
+                }
+            } else if report.sent + report.failed > 0, let down = tracker.recovered() {
+                outbox.logger.notice("sending answers again", metadata: ["failed_passes": "\(down)"])
+            }
+            let wait = tracker.failures == 0 ? interval : backoff.delay(afterFailures: tracker.failures)
+            do { try await cancelWhenGracefulShutdown { try await clock.sleep(for: wait) } } catch { break }
         }
         // Drain: one more pass for what is due now, cut off after `drainTime`.
         let sender = outbox.sender, drainClock = clock, drainTime = drainTime
@@ -96,16 +116,19 @@ public struct OutboxService: Service {
         }
     }
 
-    func pass() async {
+    @discardableResult
+    func pass() async -> OutboxReport {
         do {
             let r = try await outbox.runOnce()
             if r.sent + r.failed > 0 {
                 outbox.logger.info("outbox pass", metadata: ["outbox.accepted": "\(r.sent)", "outbox.refused": "\(r.failed)", "outbox.retrying": "\(r.retrying)"])
             }
             onPass?(r)
+            return r
         } catch {
             outbox.logger.error("outbox pass failed", metadata: ["error": "\(error)"])
             onPass?(OutboxReport())
+            return OutboxReport()
         }
     }
 }

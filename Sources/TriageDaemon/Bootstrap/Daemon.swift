@@ -100,6 +100,7 @@ public final class Daemon: Sendable {
             do {
                 let r = try await outbox.runOnce(all: true)
                 lines.append("outbox: \(r.sent) sent, \(r.retrying) waiting for a retry, \(r.failed) refused by the server")
+                if let e = r.outage { errors.append("outbox: cannot send, the answers stay queued: \(e.message)") }
             } catch {
                 errors.append("outbox: \((error as? TriageError)?.message ?? "\(error)")")
             }

@@ -26,6 +26,19 @@ public enum Logins {
         return settings
     }
 
+    /// The refresh token to start with: the one last stored (`refresh_token_store`, which holds the newest
+    /// after a rotation) when that file exists, else the configured file or credential, which may be older.
+    static func refreshToken(_ o: OAuth2Config) throws -> Secret? {
+        guard o.grant == .refreshToken else { return nil }
+        if let store = o.refreshTokenStore, FileManager.default.fileExists(atPath: store) {
+            guard let t = OAuth2TokenSource.readStoredToken(store) else {
+                throw TriageError(.credential, "cannot read the stored refresh token \(store) (refresh_token_store): it must be readable by the daemon's user and not empty")
+            }
+            return t
+        }
+        return try o.refreshToken.map { try SecretReader.read($0) }
+    }
+
     static func tokens(_ o: OAuth2Config, logger: Logger?, owner: String) throws -> OAuth2TokenSource {
         var certificate: ClientCertificate?
         if let path = o.clientCertificate, let key = o.clientKey {
@@ -33,7 +46,7 @@ public enum Logins {
             certificate = try ClientCertificate(certificatePEM: [UInt8](pem), keyPEM: try SecretReader.read(key))
         }
         return OAuth2TokenSource(o, clientSecret: try o.clientSecret.map { try SecretReader.read($0) },
-                                 refreshToken: try o.refreshToken.map { try SecretReader.read($0) }, certificate: certificate,
+                                 refreshToken: try refreshToken(o), certificate: certificate,
                                  warn: { logger?.warning("\(owner): \($0)") })
     }
 }

@@ -598,7 +598,9 @@ struct Validator {
             refresh = r
             if !rOK { ok = false }
             if case .credential = r, f.refresh_token_store == nil {
-                report(.warning, q + ["refresh_token_store"], "a refresh token the provider rotates cannot be written back to a credential: set refresh_token_store")
+                report(.error, q + ["refresh_token_store"],
+                       "missing key: a refresh token the provider rotates cannot be written back to a credential; give a file the daemon may write")
+                ok = false
             }
         } else if f.refresh_token_file != nil || f.refresh_token_credential != nil {
             report(.warning, q + ["refresh_token_file"], "not used with grant = \"client_credentials\"")
