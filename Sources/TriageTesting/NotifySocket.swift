@@ -40,8 +40,9 @@ public final class NotifySocket {
     }
 
     /// The next datagram without holding a thread while waiting (the sender may be a task of this process).
-    /// Generous: on two busy cores, tests that train models can hold the cooperative pool for many seconds.
-    public func next(timeout: Duration = .seconds(60)) async -> String? {
+    /// Generous: on two busy cores, tests that train models can hold the cooperative pool for a minute and more
+    /// (seen at a load of 20-30); only a failing test waits this long.
+    public func next(timeout: Duration = .seconds(240)) async -> String? {
         let deadline = ContinuousClock.now + timeout
         var buf = [UInt8](repeating: 0, count: 4096)
         while ContinuousClock.now < deadline {
