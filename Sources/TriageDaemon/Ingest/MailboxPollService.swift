@@ -64,6 +64,7 @@ public struct MailboxPollService: Service {
                 // Logged once by the watch; not a failure of the mailbox (its recovery is not "reachable again").
                 fullCycles += 1
                 await ingestor.source.disconnect()
+                liveness?.failed("mailbox \(name)", (error as? TriageError)?.message ?? "disk full")
                 onCycle?(nil)
             } catch {
                 if Task.isShuttingDownGracefully { break }

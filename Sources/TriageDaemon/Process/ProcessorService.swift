@@ -73,8 +73,8 @@ public struct ProcessorService: Service {
         defer { liveness?.idle("processor") }
         do {
             let r = try await thread.run { try processor.drain(shouldStop: { stopping.isSet }) }
-            if r.tickets + r.joined > 0 { disk?.wrote() }
             if r.tickets + r.joined > 0 {
+                disk?.wrote()
                 processor.logger.info("messages processed", metadata: [
                     "tickets": "\(r.tickets)", "joined": "\(r.joined)", "answers": "\(r.answers)",
                 ])
