@@ -74,7 +74,7 @@ let package = Package(
             ],
             path: "Sources/mailtriage-bench",
             swiftSettings: shared),
-        .testTarget(name: "TriageMIMETests", dependencies: ["TriageMIME"], swiftSettings: shared),
+        .testTarget(name: "TriageMIMETests", dependencies: ["TriageMIME", "TriageCore"], swiftSettings: shared),
         .testTarget(name: "TriageCoreTests", dependencies: ["TriageCore", "TriageTesting"], swiftSettings: shared),
         .testTarget(name: "TriageMailTests", dependencies: ["TriageMail"], swiftSettings: shared),
         .testTarget(name: "TriageStoreTests", dependencies: ["TriageStore", "TriageTesting"], swiftSettings: shared),

@@ -1,4 +1,7 @@
 import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
 public import TriageCore
 
 /// The figures as a Prometheus text file in the state directory, for node_exporter's textfile collector:
@@ -55,11 +58,30 @@ public enum MetricsFile {
     }
 
     /// Writes `text` to `path` atomically (temporary file in the same directory, then rename).
+    /// A full disk or quota (ENOSPC, EDQUOT) fails with `.diskFull`.
     public static func write(_ text: String, to path: String) throws {
         let tmp = path + ".tmp.\(getpid())"
-        guard FileManager.default.createFile(atPath: tmp, contents: Data(text.utf8), attributes: [.posixPermissions: 0o644]) else {
-            throw TriageError(.io, "cannot write \(tmp)")
+        func failed(_ what: String) -> TriageError {
+            let e = errno
+            unlink(tmp)
+            return TriageError(TriageError.code(forWriteErrno: e, fallback: .io), "cannot \(what) \(tmp): \(String(cString: strerror(e)))",
+                               transient: true)
         }
+        let fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
+        guard fd >= 0 else { throw failed("create") }
+        let bytes = Array(text.utf8)
+        var done = 0
+        while done < bytes.count {
+            let n = bytes[done...].withUnsafeBytes { Glibc.write(fd, $0.baseAddress, $0.count) }
+            if n < 0 && errno == EINTR { continue }
+            guard n > 0 else {
+                let e = failed("write")
+                close(fd)
+                throw e
+            }
+            done += n
+        }
+        guard close(fd) == 0 else { throw failed("write") }
         guard rename(tmp, path) == 0 else {
             unlink(tmp)
             throw TriageError(.io, "cannot rename \(tmp) to \(path)")

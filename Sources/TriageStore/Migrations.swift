@@ -3,7 +3,7 @@ import GRDB
 /// The schema as named, append-only migrations: never edit one that has shipped, add a new one.
 enum Migrations {
     /// The newest migration: a read-only opener needs the schema to be at least this.
-    static let latest = "2026-12-01-agents"
+    static let latest = "2026-12-02-outbox-send-started"
 
     static var migrator: DatabaseMigrator {
         var m = DatabaseMigrator()
@@ -173,6 +173,14 @@ enum Migrations {
                 ALTER TABLE ticket ADD COLUMN first_responded_at INTEGER;
                 ALTER TABLE ticket ADD COLUMN sla_calendar TEXT;
                 CREATE INDEX ticket_assignee ON ticket(assignee) WHERE assignee IS NOT NULL;
+                """)
+        }
+        m.registerMigration("2026-12-02-outbox-send-started") { db in
+            // Sends begun, committed before each SMTP transaction: more than `attempts` (outcomes recorded) means an
+            // attempt was cut off after the server may have accepted it, the window in which an answer can go out twice.
+            try db.execute(sql: """
+                ALTER TABLE outbox ADD COLUMN send_started INTEGER NOT NULL DEFAULT 0;
+                UPDATE outbox SET send_started = attempts;
                 """)
         }
         return m

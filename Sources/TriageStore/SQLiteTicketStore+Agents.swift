@@ -209,7 +209,7 @@ extension SQLiteTicketStore {
     /// A write for an agent's action: `conflict` and `notFound` come through as they are.
     func writeAction<T>(_ what: String, _ body: (Database) throws -> T) throws -> T {
         do { return try pool.write(body) } catch let e as TriageError { throw e } catch {
-            throw TriageError(.storage, "database \(what) failed: \(error)", transient: true)
+            throw storageError(what, error)
         }
     }
 

@@ -89,14 +89,37 @@ public final class SQLiteTicketStore: TicketRepository, ProcessingRepository, Ou
 
     func write<T>(_ what: String, _ body: (Database) throws -> T) throws -> T {
         do { return try pool.write(body) } catch let e as TriageError { throw e } catch {
-            throw TriageError(.storage, "database \(what) failed: \(error)", transient: true)
+            throw storageError(what, error)
         }
     }
 
     func read<T>(_ what: String, _ body: (Database) throws -> T) throws -> T {
         do { return try pool.read(body) } catch {
-            throw TriageError(.storage, "database \(what) failed: \(error)", transient: true)
+            throw storageError(what, error)
         }
+    }
+
+    /// A failed database call as a transient `TriageError`: `.diskFull` when the file system is full or the
+    /// quota exhausted (SQLite says SQLITE_FULL for ENOSPC, an I/O error with the system's errno for EDQUOT).
+    func storageError(_ what: String, _ error: any Error) -> TriageError {
+        var code = TriageError.Code.storage
+        if let e = error as? DatabaseError {
+            var systemErrno: Int32 = 0
+            if e.resultCode == .SQLITE_IOERR {
+                // The errno of the writer connection's last failed system call (no I/O is done to read it).
+                systemErrno = (try? pool.writeWithoutTransaction { sqlite3_system_errno($0.sqliteConnection) }) ?? 0
+            }
+            code = SQLiteTicketStore.errorCode(primary: e.resultCode.primaryResultCode.rawValue, systemErrno: systemErrno)
+        }
+        let text = code == .diskFull ? "database \(what) failed: the disk holding \(path) is full (\(error))" : "database \(what) failed: \(error)"
+        return TriageError(code, text, transient: true)
+    }
+
+    /// The kind of a failed SQLite call: SQLITE_FULL, or an I/O error whose system error was ENOSPC or EDQUOT, is a full disk.
+    public static func errorCode(primary: Int32, systemErrno: Int32) -> TriageError.Code {
+        if primary == SQLITE_FULL { return .diskFull }
+        if primary == SQLITE_IOERR { return TriageError.code(forWriteErrno: systemErrno, fallback: .storage) }
+        return .storage
     }
 
     static func json(_ dict: [String: String]) -> String {
@@ -234,15 +257,16 @@ public final class SQLiteTicketStore: TicketRepository, ProcessingRepository, Ou
 
     /// Claims up to `limit` unprocessed messages for `worker` until `lease` seconds from now, oldest first;
     /// each claim counts one processing attempt. Messages claimed by another worker whose lease has not
-    /// run out are skipped, so no two workers take the same message.
+    /// run out are skipped, so no two workers take the same message; `worker`'s own unfinished claims (a pass
+    /// that failed to commit) are taken again.
     public func claimUnprocessed(limit: Int, worker: String, lease: Int64) throws -> [StoredMessage] {
         try write("claim") { db in
             let t = now()
             let rows = try Row.fetchAll(db, sql: """
                 SELECT m.id, m.mailbox, r.raw, m.size, m.truncated, m.fetch_error, m.pre_baseline, m.attempts, m.received_at
                 FROM message m JOIN message_raw r ON r.message_row = m.id
-                WHERE m.processed_at IS NULL AND (m.claimed_until IS NULL OR m.claimed_until < ?) ORDER BY m.id LIMIT ?
-                """, arguments: [t, limit])
+                WHERE m.processed_at IS NULL AND (m.claimed_until IS NULL OR m.claimed_until < ? OR m.claimed_by = ?) ORDER BY m.id LIMIT ?
+                """, arguments: [t, worker, limit])
             var out: [StoredMessage] = []
             let claim = try db.cachedStatement(sql: "UPDATE message SET attempts = attempts + 1, claimed_by = ?, claimed_until = ? WHERE id = ?")
             for r in rows {
@@ -255,6 +279,18 @@ public final class SQLiteTicketStore: TicketRepository, ProcessingRepository, Ou
                     receivedAt: r["received_at"]))
             }
             return out
+        }
+    }
+
+    /// Gives back `worker`'s claims on `ids` without counting the attempt: the store failed, not the message.
+    public func unclaim(_ ids: [Int64], worker: String) throws {
+        guard !ids.isEmpty else { return }
+        try write("unclaim") { db in
+            let stmt = try db.cachedStatement(sql: """
+                UPDATE message SET claimed_by = NULL, claimed_until = NULL, attempts = max(0, attempts - 1)
+                WHERE id = ? AND claimed_by = ? AND processed_at IS NULL
+                """)
+            for id in ids { try stmt.execute(arguments: [id, worker]) }
         }
     }
 
@@ -519,14 +555,33 @@ public final class SQLiteTicketStore: TicketRepository, ProcessingRepository, Ou
     public func dueAnswers(now due: Int64?, limit: Int) throws -> [OutboxItem] {
         try read("outbox") { db in
             let rows = try Row.fetchAll(db, sql: """
-                SELECT id, ticket_id, recipient, envelope_from, raw, attempts FROM outbox
+                SELECT id, ticket_id, recipient, envelope_from, raw, attempts, send_started FROM outbox
                 WHERE state = ? AND next_attempt_at <= ? ORDER BY id LIMIT ?
                 """, arguments: [OutboxState.pending.rawValue, due ?? Int64.max, limit])
             return rows.map { r in
                 let raw: Data = r["raw"]
-                return OutboxItem(id: r["id"], ticketID: r["ticket_id"], recipient: r["recipient"], envelopeFrom: r["envelope_from"],
-                                  raw: [UInt8](raw), attempts: r["attempts"])
+                var item = OutboxItem(id: r["id"], ticketID: r["ticket_id"], recipient: r["recipient"], envelopeFrom: r["envelope_from"],
+                                      raw: [UInt8](raw), attempts: r["attempts"])
+                item.interruptedAttempts = max(0, (r["send_started"] as Int) - item.attempts)
+                return item
             }
+        }
+    }
+
+    /// Commits, before the SMTP transaction, that a send of `item` begins. Every outcome also counts in
+    /// `attempts`; an attempt begun whose outcome was never recorded (the daemon stopped between the server's
+    /// acceptance and the commit) stays visible as `send_started > attempts`: the one case in which an
+    /// answer may have gone out twice. A full disk fails here, before anything is sent.
+    public func answerSendStarting(_ item: OutboxItem) throws {
+        try write("outbox send start") { db in
+            try db.cachedStatement(sql: "UPDATE outbox SET send_started = send_started + 1 WHERE id = ?").execute(arguments: [item.id])
+        }
+    }
+
+    public func answerSendNotStarted(_ item: OutboxItem) throws {
+        try write("outbox send not started") { db in
+            try db.cachedStatement(sql: "UPDATE outbox SET send_started = send_started - 1 WHERE id = ? AND send_started > attempts")
+                .execute(arguments: [item.id])
         }
     }
 

@@ -52,14 +52,9 @@ import Glibc
 
     /// Captured messages (aiosmtpd Maildir) sent to `recipient`.
     func captured(to recipient: String, expect n: Int? = nil) -> [ParsedMessage] {
-        let dir = server.dir + "/smtp/captured/new"
         var out: [ParsedMessage] = []
         for _ in 0..<50 {
-            out = ((try? FileManager.default.contentsOfDirectory(atPath: dir)) ?? []).compactMap { f in
-                guard let d = FileManager.default.contents(atPath: dir + "/" + f) else { return nil }
-                let m = MIMEParser.parse([UInt8](d))
-                return m.headers["X-RcptTo"]?.lowercased() == recipient.lowercased() ? m : nil
-            }
+            out = server.captured { $0.lowercased() == recipient.lowercased() }
             if n == nil || out.count >= n! { break }
             usleep(20_000)
         }

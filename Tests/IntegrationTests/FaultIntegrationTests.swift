@@ -32,9 +32,9 @@ import Glibc
         return err
     }
 
-    /// `serve` at notice level on the setup's config, once its first poll is recorded; the caller kills it.
-    static func serveUntilFirstPoll(_ s: TestSetup) throws -> (Process, () -> String) {
-        let (process, _, errPath) = try CLI.start(["serve", "--config", s.configPath, "--log-level", "notice"])
+    /// `serve` at notice level (or `logLevel`) on the setup's config, once its first poll is recorded; the caller kills it.
+    static func serveUntilFirstPoll(_ s: TestSetup, logLevel: String = "notice") throws -> (Process, () -> String) {
+        let (process, _, errPath) = try CLI.start(["serve", "--config", s.configPath, "--log-level", logLevel])
         let stderr = { (try? String(contentsOfFile: errPath, encoding: .utf8)) ?? "" }
         #expect(waitFor(30) { storeInt(s, "SELECT count(*) FROM mailbox_cursor") == 1 }, "no first poll: \(stderr())")
         return (process, stderr)

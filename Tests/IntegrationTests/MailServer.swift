@@ -1,5 +1,6 @@
 import Foundation
 import TriageCore
+import TriageMIME
 @testable import TriageMail
 #if canImport(Glibc)
 import Glibc
@@ -51,6 +52,16 @@ struct MailServer {
         try IMAPConnection(settings: .init(
             url: IMAPURL("imaps://127.0.0.1:\(imapsPort)/\(folder)")!, username: user, password: "test", caFile: caFile,
             connectTimeout: .seconds(10), responseTimeout: .seconds(30)))
+    }
+
+    /// What the SMTP receiver stored (its Maildir) for recipients (`X-RcptTo`) that `recipient` accepts.
+    func captured(recipient: (String) -> Bool) -> [ParsedMessage] {
+        let dir = dir + "/smtp/captured/new"
+        return ((try? FileManager.default.contentsOfDirectory(atPath: dir)) ?? []).compactMap { f in
+            guard let d = FileManager.default.contents(atPath: dir + "/" + f) else { return nil }
+            let m = MIMEParser.parse([UInt8](d))
+            return m.headers["X-RcptTo"].map(recipient) == true ? m : nil
+        }
     }
 
     func count(_ user: String, search: String, folder: String = "INBOX") throws -> Int {

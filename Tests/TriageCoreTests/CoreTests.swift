@@ -1,4 +1,7 @@
 import Testing
+#if canImport(Glibc)
+import Glibc
+#endif
 import TriageTesting
 @testable import TriageCore
 
@@ -96,5 +99,30 @@ import TriageTesting
     @Test func withoutMessageIDTheWholeMessageIsHashed() {
         let raw = Array("Subject: x\r\n\r\nbody".utf8)
         #expect(DedupeKey.compute(raw) == "sha256:" + SHA256.hex(raw))
+    }
+}
+
+@Suite struct DiskFullStateTests {
+    @Test func aFullDiskIsNewsOnceAndItsEndOnce() {
+        var s = DiskFullState(reserve: 1000)
+        #expect(s.mayTry(freeBytes: 0), "not full: writes are tried whatever the free space")
+        let before = s.succeeded()
+        #expect(before == nil)
+        let first = s.failed(), second = s.failed(), third = s.failed()
+        #expect(first && !second && !third, "later failures of the same outage are not logged again")
+        #expect(s.isFull && s.failures == 3)
+        #expect(!s.mayTry(freeBytes: 0) && !s.mayTry(freeBytes: 999))
+        #expect(s.mayTry(freeBytes: 1000) && s.mayTry(freeBytes: nil))
+        let again = s.failed()
+        #expect(!again, "a try that fails again is the same outage")
+        let ended = s.succeeded(), endedTwice = s.succeeded()
+        #expect(ended == 4 && endedTwice == nil && !s.isFull)
+        let next = s.failed()
+        #expect(next, "a new outage is news again")
+    }
+
+    @Test(arguments: [(ENOSPC, TriageError.Code.diskFull), (EDQUOT, .diskFull), (EIO, .io), (EACCES, .io), (0, .io)])
+    func writeErrnosThatMeanAFullDisk(errno: Int32, code: TriageError.Code) {
+        #expect(TriageError.code(forWriteErrno: errno, fallback: .io) == code)
     }
 }

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import TriageMIME
+import TriageCore
 
 func fixture(_ name: String) throws -> [UInt8] {
     let url = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Fixtures/\(name)")
@@ -435,17 +436,5 @@ struct FixtureCase: Sendable, CustomTestStringConvertible {
             parsed += 1
         }
         #expect(parsed == 1_500)
-    }
-}
-
-struct SplitMix {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
     }
 }

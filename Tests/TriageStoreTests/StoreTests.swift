@@ -1,4 +1,7 @@
 import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
 import GRDB
 import Testing
 import TriageCore
@@ -123,5 +126,36 @@ import TriageTesting
         _ = try store.record([fetched(1, uid: 1)], cursor: MailboxCursor(mailbox: "support", uidValidity: 1, lastUID: 1, baselineUID: 0))
         let again = try SQLiteTicketStore(path: dir + "/db.sqlite")
         #expect(try again.counts().messages == 1)
+    }
+}
+
+@Suite struct StorageErrorTests {
+    @Test func aFullDatabaseIsADiskFullError() throws {
+        let store = try SQLiteTicketStore(path: NSTemporaryDirectory() + "mt-full-\(UUID().uuidString)/db.sqlite")
+        _ = try store.record([FetchedMessage(mailbox: "support", uidValidity: 1, uid: 1, raw: Fixtures.message(1), size: 100, preBaseline: false)],
+                             cursor: MailboxCursor(mailbox: "support", uidValidity: 1, lastUID: 1, baselineUID: 0))
+        // The writer may not grow the file any more: SQLite answers SQLITE_FULL, as on a full disk.
+        try store.pool.writeWithoutTransaction { db in
+            let pages = try Int.fetchOne(db, sql: "PRAGMA page_count") ?? 0
+            try db.execute(sql: "PRAGMA max_page_count = \(pages)")
+        }
+        let big = FetchedMessage(mailbox: "support", uidValidity: 1, uid: 2, raw: Fixtures.message(2) + [UInt8](repeating: 0x41, count: 1 << 20), size: 1 << 20,
+                                 preBaseline: false)
+        do {
+            _ = try store.record([big], cursor: MailboxCursor(mailbox: "support", uidValidity: 1, lastUID: 2, baselineUID: 0))
+            Issue.record("recorded beyond the database's limit")
+        } catch let e as TriageError {
+            #expect(e.code == .diskFull && e.isTransient, "\(e)")
+        }
+        #expect(try store.counts().messages == 1 && store.cursor(mailbox: "support")?.lastUID == 1, "nothing of the failed batch is kept")
+    }
+
+    @Test func sqliteResultsAndSystemErrors() {
+        #expect(SQLiteTicketStore.errorCode(primary: ResultCode.SQLITE_FULL.rawValue, systemErrno: 0) == .diskFull)
+        #expect(SQLiteTicketStore.errorCode(primary: ResultCode.SQLITE_IOERR.rawValue, systemErrno: EDQUOT) == .diskFull)
+        #expect(SQLiteTicketStore.errorCode(primary: ResultCode.SQLITE_IOERR.rawValue, systemErrno: ENOSPC) == .diskFull)
+        #expect(SQLiteTicketStore.errorCode(primary: ResultCode.SQLITE_IOERR.rawValue, systemErrno: EIO) == .storage)
+        #expect(SQLiteTicketStore.errorCode(primary: ResultCode.SQLITE_BUSY.rawValue, systemErrno: 0) == .storage)
+        #expect(SQLiteTicketStore.errorCode(primary: ResultCode.SQLITE_CORRUPT.rawValue, systemErrno: ENOSPC) == .storage)
     }
 }

@@ -140,6 +140,9 @@ public struct OutboxItem: Sendable, Equatable {
     public var envelopeFrom: String
     public var raw: [UInt8]
     public var attempts: Int
+    /// Sends begun whose outcome was never recorded (the daemon stopped in between): the server may have
+    /// accepted such an attempt, so sending again may deliver the answer a second time.
+    public var interruptedAttempts = 0
 
     public init(id: Int64, ticketID: Int64, recipient: String, envelopeFrom: String, raw: [UInt8], attempts: Int) {
         self.id = id

@@ -109,8 +109,10 @@ public protocol TicketRepository: Sendable {
 /// needs, and applies decisions.
 public protocol ProcessingRepository: Sendable {
     /// Claims up to `limit` unprocessed messages for `worker` for `lease` seconds, oldest first; each claim
-    /// counts one processing attempt. Messages another worker holds are skipped.
+    /// counts one processing attempt. Messages another worker holds are skipped; the worker's own unfinished claims are taken again.
     func claimUnprocessed(limit: Int, worker: String, lease: Int64) throws -> [StoredMessage]
+    /// Gives back `worker`'s claims on `ids` without counting the attempt (the store failed, not the message).
+    func unclaim(_ ids: [Int64], worker: String) throws
     /// Releases the claims of workers that are gone; returns how many messages were released.
     func releaseClaims(isAlive: (String) -> Bool) throws -> Int
     /// Tickets the message may belong to, with the addresses each belongs to.
@@ -164,6 +166,12 @@ public protocol SLARepository: Sendable {
 public protocol OutboxRepository: Sendable {
     /// Pending answers due by `now` (every pending one when nil), oldest first.
     func dueAnswers(now: Int64?, limit: Int) throws -> [OutboxItem]
+    /// Commits that a send of `item` begins (before the SMTP transaction); throws when it cannot be recorded,
+    /// and then nothing is sent.
+    func answerSendStarting(_ item: OutboxItem) throws
+    /// Takes back a begun send that never reached the message (the login or the token failed): no attempt is
+    /// counted and it does not show as interrupted.
+    func answerSendNotStarted(_ item: OutboxItem) throws
     /// Records one send attempt: accepted, retry later, or refused for good (the ticket goes back to a human).
     func answerOutcome(_ item: OutboxItem, _ outcome: SendOutcome, error: String?) throws
 }

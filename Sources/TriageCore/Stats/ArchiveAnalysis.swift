@@ -223,7 +223,7 @@ public struct ArchiveAnalysis: Sendable {
     /// Questions no entry answers well.
     public var gapMessages = 0
     public private(set) var gapSample: [GapSample] = []
-    private var rng: UInt64 = 0x9E37_79B9_7F4A_7C15
+    private var rng = SplitMix(seed: 0x9E37_79B9_7F4A_7C15)
     private var threads: ArchiveThreads
     let sampleSize: Int
     let maxProblems = 50
@@ -279,13 +279,7 @@ public struct ArchiveAnalysis: Sendable {
         }
     }
 
-    private mutating func next() -> UInt64 {
-        rng &+= 0x9E37_79B9_7F4A_7C15
-        var z = rng
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
+    private mutating func next() -> UInt64 { rng.next() }
 
     /// The knowledge gaps: the sample grouped by the two most telling words of each question (the rarest of
     /// the words it shares with at least one other question), biggest groups first, with the group's size

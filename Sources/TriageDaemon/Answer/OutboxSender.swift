@@ -2,6 +2,7 @@ import Foundation
 public import Logging
 public import ServiceLifecycle
 public import TriageCore
+import Synchronization
 
 /// What one outbox pass did.
 public struct OutboxReport: Sendable, Equatable {
@@ -17,8 +18,11 @@ public struct OutboxReport: Sendable, Equatable {
 /// exponential backoff; a permanent one (5xx) marks the answer failed with the server's text and puts the
 /// ticket back into the manual queue. A failure to log in (the token endpoint refusing or unreachable, the
 /// server refusing the login, TLS) is no answer's fault: the pass stops, every answer stays queued untouched,
-/// and `OutboxService` backs off until logging in works again. An answer is marked sent only after the server
-/// accepted it; a crash between the server's reply and that commit re-sends it once (rare, documented).
+/// and `OutboxService` backs off until logging in works again. Each send is committed as begun before the SMTP
+/// transaction (nothing is sent when that commit fails, e.g. on a full disk), and marked sent only after the
+/// server accepted it. An acceptance that cannot be committed is held in memory and committed before anything
+/// else is sent; only a daemon that dies between the server's reply and that commit sends the answer again
+/// after its restart (the attempt shows as interrupted).
 public struct OutboxSender: Sendable {
     public let store: any OutboxRepository
     public let sender: any MailSender
@@ -27,6 +31,8 @@ public struct OutboxSender: Sendable {
     public var now: @Sendable () -> Int64 = { Int64(Date().timeIntervalSince1970) }
     /// Where the store is called (off the cooperative pool).
     public var storeCalls = BlockingCalls(name: "outbox store")
+    /// Answers the server accepted whose outcome the store has not taken yet.
+    let unrecorded = HeldOutcomes()
 
     public init(store: any OutboxRepository, sender: any MailSender, maxRetryDelay: Duration, logger: Logger) {
         self.store = store
@@ -39,13 +45,23 @@ public struct OutboxSender: Sendable {
     public func runOnce(all: Bool = false) async throws -> OutboxReport {
         var report = OutboxReport()
         let store = store, due = all ? nil : now()
+        // Accepted answers first: until their outcome is committed, nothing else is sent (they stay pending in the store).
+        for item in unrecorded.items {
+            try await storeCalls.run { try store.answerOutcome(item, .accepted, error: nil) }
+            unrecorded.remove(item.id)
+        }
         let items = try await storeCalls.run { try store.dueAnswers(now: due, limit: 500) }
         for item in items {
+            try await storeCalls.run { try store.answerSendStarting(item) }
+            if item.interruptedAttempts > 0 {
+                logger.warning("sending an answer again whose earlier attempt was cut off before its outcome was recorded: the customer may get it twice",
+                               metadata: ["ticket": "\(item.ticketID)", "interrupted": "\(item.interruptedAttempts)"])
+            }
             do {
                 _ = try await sender.send(item.raw, from: item.envelopeFrom, to: [item.recipient])
-                try await storeCalls.run { try store.answerOutcome(item, .accepted, error: nil) }
-                report.sent += 1
             } catch let e as TriageError where e.isLoginFailure {
+                // Nothing reached the server: the begun send is taken back and the answer stays queued as it was.
+                try await storeCalls.run { try store.answerSendNotStarted(item) }
                 report.outage = e
                 break
             } catch let e as TriageError where e.isTransient {
@@ -61,10 +77,27 @@ public struct OutboxSender: Sendable {
                 try await storeCalls.run { try store.answerOutcome(item, .permanentFailure, error: text) }
                 report.failed += 1
                 logger.error("answer refused by the server; ticket back to the queue", metadata: ["ticket": "\(item.ticketID)", "error": "\(text)"])
+                continue
             }
+            do {
+                try await storeCalls.run { try store.answerOutcome(item, .accepted, error: nil) }
+            } catch {
+                unrecorded.add(item)
+                throw error
+            }
+            report.sent += 1
         }
         return report
     }
+}
+
+/// Outbox rows the server accepted whose outcome could not be committed yet (the store failed).
+final class HeldOutcomes: Sendable {
+    private let held = Mutex<[OutboxItem]>([])
+
+    var items: [OutboxItem] { held.withLock { $0 } }
+    func add(_ item: OutboxItem) { held.withLock { $0.append(item) } }
+    func remove(_ id: Int64) { held.withLock { $0.removeAll { $0.id == id } } }
 }
 
 /// Runs outbox passes every `interval` on the injected clock until shutdown; then one last pass for what
@@ -76,6 +109,8 @@ public struct OutboxService: Service {
     let clock: any Clock<Duration>
     /// Called after every pass (tests await it instead of sleeping).
     public var onPass: (@Sendable (OutboxReport) -> Void)?
+    /// While the disk is full nothing is sent (a send must be committed as begun first); logged there, once.
+    public var disk: DiskSpaceWatch?
 
     public init(outbox: OutboxSender, interval: Duration, drainTime: Duration = .seconds(10),
                 clock: any Clock<Duration> = ContinuousClock())
@@ -118,6 +153,10 @@ public struct OutboxService: Service {
 
     @discardableResult
     func pass() async -> OutboxReport {
+        if let disk, !disk.mayWrite() {
+            onPass?(OutboxReport())
+            return OutboxReport()
+        }
         do {
             let r = try await outbox.runOnce()
             if r.sent + r.failed > 0 {
@@ -125,6 +164,9 @@ public struct OutboxService: Service {
             }
             onPass?(r)
             return r
+        } catch let error where disk?.absorb(error, in: "outbox") == true {
+            onPass?(OutboxReport())
+            return OutboxReport()
         } catch {
             outbox.logger.error("outbox pass failed", metadata: ["error": "\(error)"])
             onPass?(OutboxReport())

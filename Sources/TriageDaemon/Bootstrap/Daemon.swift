@@ -23,6 +23,8 @@ public final class Daemon: Sendable {
     public let wakeup = Wakeup()
     /// Whether the loops make progress, for the watchdog and the status line.
     public let liveness = Liveness()
+    /// The disk holding the database: full, the loops stop fetching and writing until there is room again.
+    public let disk: DiskSpaceWatch
     public let logger: Logger
     public let notifier: SystemdNotifier
     let generation = Atomic<Int>(1)
@@ -44,6 +46,7 @@ public final class Daemon: Sendable {
         classifierSource = loaded.classifierSource
         snapshots = SnapshotStore(loaded.snapshot)
         store = try SQLiteTicketStore(path: config.resolvedDatabasePath)
+        disk = DiskSpaceWatch(directory: (config.resolvedDatabasePath as NSString).deletingLastPathComponent, logger: logger)
         var ingestors: [MailboxIngestor] = []
         let wakeup = wakeup
         for mb in config.mailboxes {
@@ -118,17 +121,26 @@ public final class Daemon: Sendable {
     /// in hand, and the outbox drains for a bounded time.
     public func services(clock: any Clock<Duration> = ContinuousClock()) -> [any Service] {
         var services: [any Service] = []
-        if let outbox { services.append(OutboxService(outbox: outbox, interval: min(config.pollInterval, .seconds(30)), clock: clock)) }
+        if let outbox {
+            var service = OutboxService(outbox: outbox, interval: min(config.pollInterval, .seconds(30)), clock: clock)
+            service.disk = disk
+            services.append(service)
+        }
         var processorService = ProcessorService(processor: processor, wakeup: wakeup, interval: min(config.pollInterval, .seconds(60)), clock: clock)
         processorService.liveness = liveness
+        processorService.disk = disk
         services.append(processorService)
-        services.append(SLAWatchService(store: store, snapshots: snapshots, interval: min(config.pollInterval, .seconds(30)), clock: clock,
-                                        logger: logger))
-        services.append(MetricsService(store: store, path: MetricsFile.path(stateDir: config.stateDir), interval: min(config.pollInterval, .seconds(60)),
-                                       clock: clock, logger: logger))
+        var watch = SLAWatchService(store: store, snapshots: snapshots, interval: min(config.pollInterval, .seconds(30)), clock: clock, logger: logger)
+        watch.disk = disk
+        services.append(watch)
+        var metrics = MetricsService(store: store, path: MetricsFile.path(stateDir: config.stateDir), interval: min(config.pollInterval, .seconds(60)),
+                                     clock: clock, logger: logger)
+        metrics.disk = disk
+        services.append(metrics)
         for ing in ingestors {
             var poll = MailboxPollService(ingestor: ing, interval: config.pollInterval, maxBackoff: config.maxBackoff, clock: clock, logger: logger)
             poll.liveness = liveness
+            poll.disk = disk
             services.append(poll)
         }
         if let every = config.classifier.retrainInterval, config.knowledgeBase != nil {

@@ -14,6 +14,8 @@ public struct MailboxPollService: Service {
     public var onCycle: (@Sendable (IngestReport?) -> Void)?
     /// Told when a cycle starts and ends, for the watchdog.
     public var liveness: Liveness?
+    /// The disk the store writes to: while it is full, no cycle runs (nothing is downloaded that could not be recorded).
+    public var disk: DiskSpaceWatch?
 
     public init(ingestor: MailboxIngestor, interval: Duration, maxBackoff: Duration, clock: any Clock<Duration> = ContinuousClock(),
                 logger: Logger)
@@ -34,12 +36,21 @@ public struct MailboxPollService: Service {
 
     func loop() async {
         var tracker = FailureTracker()
+        var fullCycles = 0  // cycles in a row that failed on a full disk: the wait between tries doubles
         let name = ingestor.mailbox.name
         while !Task.isShuttingDownGracefully && !Task.isCancelled {
+            if let disk, !disk.mayWrite() {
+                // The disk is still full: no connection, no download; the free space is looked at again after the wait.
+                let wait = fullCycles == 0 ? interval : backoff.delay(afterFailures: fullCycles)
+                do { try await cancelWhenGracefulShutdown { try await clock.sleep(for: wait) } } catch { break }
+                continue
+            }
             // A reply from the server within the response timeout (plus a margin) is progress; none is a hang.
             liveness?.busy("mailbox \(name)", budget: ingestor.mailbox.responseTimeout + .seconds(5))
             do {
                 let report = try await ingestor.runCycle()
+                fullCycles = 0
+                disk?.wrote()
                 onCycle?(report)
                 if let down = tracker.recovered() {
                     logger.notice("mailbox reachable again", metadata: ["mailbox": "\(name)", "failed_cycles": "\(down)"])
@@ -49,6 +60,12 @@ public struct MailboxPollService: Service {
                         "mailbox": "\(name)", "stored": "\(report.stored)", "duplicates": "\(report.duplicates)",
                     ])
                 }
+            } catch let error where disk?.absorb(error, in: "mailbox \(name)") == true {
+                // Logged once by the watch; not a failure of the mailbox (its recovery is not "reachable again").
+                fullCycles += 1
+                await ingestor.source.disconnect()
+                liveness?.failed("mailbox \(name)", (error as? TriageError)?.message ?? "disk full")
+                onCycle?(nil)
             } catch {
                 if Task.isShuttingDownGracefully { break }
                 let message = (error as? TriageError)?.message ?? "\(error)"
@@ -63,7 +80,8 @@ public struct MailboxPollService: Service {
                 onCycle?(nil)
             }
             liveness?.idle("mailbox \(name)")
-            let wait = tracker.failures == 0 ? interval : backoff.delay(afterFailures: tracker.failures)
+            let failures = max(tracker.failures, fullCycles)
+            let wait = failures == 0 ? interval : backoff.delay(afterFailures: failures)
             do {
                 try await cancelWhenGracefulShutdown { try await clock.sleep(for: wait) }
             } catch {

@@ -58,8 +58,16 @@ public struct MessageProcessor: Sendable {
         while !shouldStop() {
             let batch = try store.claimUnprocessed(limit: batchSize, worker: worker, lease: lease)
             if batch.isEmpty { break }
-            let decisions = try decide(batch)
-            try store.apply(decisions)
+            let decisions: [TriageDecision]
+            do {
+                decisions = try decide(batch)
+                try store.apply(decisions)
+            } catch let e as TriageError where e.code == .storage || e.code == .diskFull {
+                // The store failed (a full disk, a lock held too long), not the messages: their attempts are not counted.
+                // Should this write fail as well, this worker takes its claims again on the next pass.
+                try? store.unclaim(batch.map(\.id), worker: worker)
+                throw e
+            }
             for d in decisions {
                 switch d.action {
                 case .newTicket: report.tickets += 1

@@ -13,6 +13,8 @@ public struct MetricsService: Service {
     let clock: any Clock<Duration>
     let logger: Logger
     let calls = BlockingCalls(name: "metrics")
+    /// While the disk is full the file is not rewritten; a full disk is logged there, once.
+    public var disk: DiskSpaceWatch?
 
     public init(store: SQLiteTicketStore, path: String, interval: Duration, clock: any Clock<Duration> = ContinuousClock(), logger: Logger) {
         self.store = store
@@ -26,7 +28,11 @@ public struct MetricsService: Service {
         var lastError: String?
         while !Task.isCancelled && !Task.isShuttingDownGracefully {
             do {
-                try await write()
+                if disk?.mayWrite() ?? true {
+                    try await write()
+                    lastError = nil
+                }
+            } catch let error where disk?.absorb(error, in: "metrics") == true {
                 lastError = nil
             } catch {
                 let text = (error as? TriageError)?.message ?? "\(error)"

@@ -29,6 +29,8 @@ public struct ProcessorService: Service {
     public var onPass: (@Sendable (ProcessReport) -> Void)?
     /// Told when a pass starts and ends, for the watchdog.
     public var liveness: Liveness?
+    /// While the disk is full no pass runs (the timer looks again); a full disk is logged there, once.
+    public var disk: DiskSpaceWatch?
 
     public init(processor: MessageProcessor, wakeup: Wakeup, interval: Duration, clock: any Clock<Duration> = ContinuousClock()) {
         self.processor = processor
@@ -66,16 +68,20 @@ public struct ProcessorService: Service {
 
     func pass(_ stopping: AbortFlag) async {
         let processor = processor
+        if let disk, !disk.mayWrite() { return }
         liveness?.busy("processor", budget: .seconds(600))
         defer { liveness?.idle("processor") }
         do {
             let r = try await thread.run { try processor.drain(shouldStop: { stopping.isSet }) }
             if r.tickets + r.joined > 0 {
+                disk?.wrote()
                 processor.logger.info("messages processed", metadata: [
                     "tickets": "\(r.tickets)", "joined": "\(r.joined)", "answers": "\(r.answers)",
                 ])
             }
             onPass?(r)
+        } catch let error where disk?.absorb(error, in: "processor") == true {
+            onPass?(ProcessReport())
         } catch {
             processor.logger.error("processing failed; retrying on the next pass", metadata: [
                 "error": "\((error as? TriageError)?.message ?? "\(error)")",

@@ -18,6 +18,8 @@ public struct SLAWatchService: Service {
     public var token: @Sendable () -> String = { String(UInt64.random(in: 0...UInt64.max), radix: 36) }
     /// Called after every pass with the number of warnings and escalations made (tests await it).
     public var onPass: (@Sendable (Int) -> Void)?
+    /// While the disk is full no pass runs; a full disk is logged there, once.
+    public var disk: DiskSpaceWatch?
 
     public init(store: any SLARepository, snapshots: SnapshotStore, interval: Duration, clock: any Clock<Duration> = ContinuousClock(),
                 logger: Logger)
@@ -32,8 +34,13 @@ public struct SLAWatchService: Service {
     public func run() async throws {
         while !Task.isCancelled && !Task.isShuttingDownGracefully {
             do {
+                guard disk?.mayWrite() ?? true else { throw CancellationError() }
                 let made = try await pass()  // not inside `onPass?(...)`: a nil callback would skip the pass
                 onPass?(made)
+            } catch is CancellationError {
+                onPass?(0)  // the disk is full: skipped
+            } catch let error where disk?.absorb(error, in: "sla watch") == true {
+                onPass?(0)
             } catch {
                 logger.error("SLA watch failed; trying again", metadata: ["error": "\(error)"])
                 onPass?(0)
