@@ -130,6 +130,18 @@ import TriageCore
         #expect(SizeValue.parse("512 KiB") == 512 << 10)
         #expect(SizeValue.parse("1000") == 1000)
         #expect(SizeValue.parse("lots") == nil)
+        #expect(SizeValue.parse("99999999999999999999") == nil)
+        #expect(SizeValue.parse("9999999999999GiB") == nil, "an overflow is no size, not a crash")
+    }
+
+    @Test func batchBytesAndMessageSizeAreBounded() throws {
+        #expect(try ConfigLoader.parse(text: good(), file: "m.toml").config.batchBytes == 64 << 20)
+        #expect(try ConfigLoader.parse(text: good(extraTop: "batch_bytes = \"8MiB\""), file: "m.toml").config.batchBytes == 8 << 20)
+        for bad in ["batch_bytes = \"512KiB\"", "batch_bytes = \"2GiB\"", "batch_bytes = \"a lot\"", "max_message_size = \"2GiB\"",
+                    "max_message_size = 9223372036854775807"] {
+            let e = errors(good(extraTop: bad))
+            #expect(e.count == 1 && e.first?.keyPath == String(bad.prefix { $0 != " " }) && e.first?.line == 3, "\(bad): \(e)")
+        }
     }
 }
 
