@@ -174,6 +174,17 @@ import TriageMIME
         #expect(!m.text.contains("\nBcc"))
     }
 
+    @Test(arguments: [String(repeating: "Kunde ", count: 2000), String(repeating: "Jürgen ", count: 2000), "A \"quoted\" name of some length, longer than one header line allows"])
+    func longDisplayNamesAreFoldedAndCut(name: String) {
+        let raw = Self.reply(name: name)
+        let text = String(decoding: raw, as: UTF8.self)
+        #expect(text.components(separatedBy: "\r\n").allSatisfy { $0.utf8.count <= 78 }, "a header line over 78 characters")
+        let m = MIMEParser.parse(raw)
+        let expected = AnswerTemplate.plain(name)
+        #expect(m.envelope.to == [MailAddress(name: expected.count > 200 ? String(expected.prefix(200)) + "…" : expected, address: "j@example.de")])
+        #expect(m.headers.fields.count == 13)
+    }
+
     @Test func subjectsAreTaggedOnceAndEncodedWhenNeeded() {
         #expect(ReplyComposer.subject(original: "AW: Re: Bestellung", ticket: 7) == "Re: Bestellung [#7]")
         #expect(ReplyComposer.subject(original: "Re: Bestellung [#7]", ticket: 7) == "Re: Bestellung [#7]")
@@ -183,6 +194,7 @@ import TriageMIME
         let m = MIMEParser.parse(raw)
         #expect(m.envelope.subject == "Re: " + String(repeating: "Ä", count: 80) + " [#42]")
         #expect(String(decoding: raw, as: UTF8.self).contains("=?utf-8?B?"))
+        #expect(String(decoding: raw, as: UTF8.self).components(separatedBy: "\r\n").allSatisfy { $0.utf8.count <= 78 }, "an encoded Subject line over 78")
     }
 
     @Test func quotedPrintableKeepsEveryByte() {
