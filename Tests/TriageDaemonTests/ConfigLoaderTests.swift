@@ -145,6 +145,48 @@ import TriageCore
     }
 }
 
+/// Inputs `make fuzz` found that stopped the process inside TOMLKit's parser (an assertion) or in the key
+/// locator: each is now a syntax error with its line, in every TOML file we read.
+@Suite struct TOMLCrashInputTests {
+    @Test(arguments: ["[$a]", "[ .a]", "[[$a]]", "[[]]", "[[ ]]", "[#a]", "[=a]", "[\u{01}]", "[é]", "x = 1\n[a]\n[ .b]"])
+    func headersThatDoNotStartWithAKeyAreSyntaxErrors(header: String) {
+        let line = header.split(separator: "\n").count + 1
+        for parse in [{ try ConfigLoader.parse(text: "state_dir = \"/tmp/x\"\n" + header + "\n", file: "m.toml") as Any },
+                      { try RulesLoader.parse(text: "# rules\n" + header + "\n", file: "m.toml", categories: ["password"]) as Any },
+                      { try ServiceLevelsLoader.parse(text: "# levels\n" + header + "\n", file: "m.toml", categories: ["password"]) as Any }] {
+            do {
+                _ = try parse()
+                Issue.record("\(header.debugDescription) was accepted")
+            } catch let e as ConfigError {
+                #expect(e.diagnostics.first?.line == line && e.diagnostics.first?.message.hasPrefix("TOML syntax error") == true, "\(e.diagnostics)")
+            } catch {
+                Issue.record("\(error)")
+            }
+        }
+    }
+
+    @Test func valuesThatLookLikeHeadersAreValues() throws {
+        let text = """
+            a = [
+              [1, 2],
+              [ "x" ],
+            ]
+            b = \"\"\"
+            [$not a header]
+            \"\"\"
+            c = "[$a]"  # [$b]
+            [t]
+            """
+        #expect(TOMLHeaderCheck.badHeader(text) == nil)
+        #expect(TOMLHeaderCheck.badHeader(text + "\n[$x]")?.line == 10)
+        for f in ["mailtriage.toml", "rules.toml", "service-levels.toml"] {
+            let path = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+                .appendingPathComponent("config/" + f).path
+            #expect(TOMLHeaderCheck.badHeader(try String(contentsOfFile: path, encoding: .utf8)) == nil, "\(f)")
+        }
+    }
+}
+
 @Suite struct TOMLKeyLocatorTests {
     @Test func findsKeysInTablesAndArrays() {
         let text = """
