@@ -104,10 +104,10 @@ fuzz-files:
 	@mkdir -p "$(FUZZ_DIR)/config" "$(FUZZ_DIR)/knowledge" && \
 	swift build -c release --product mailtriage-fuzz --scratch-path .build/fuzz-files \
 	  -Xswiftc -sanitize=fuzzer,address -Xswiftc -use-ld=lld -Xlinker --export-dynamic >/dev/null && \
-	bin="$$(swift build -c release --scratch-path .build/fuzz-files --show-bin-path)/mailtriage-fuzz" && \
+	bin="$$(swift build -c release --scratch-path .build/fuzz-files --show-bin-path 2>/dev/null)/mailtriage-fuzz" && \
 	secs=$$(( $(FUZZ_SECONDS) / 3 > 5 ? $(FUZZ_SECONDS) / 3 : 5 )) && \
 	echo "fuzz: configuration loaders, $$secs s" && \
-	{ FUZZ_TARGET=config "$$bin" -max_total_time=$$secs $(FUZZ_FLAGS) -detect_leaks=0 -max_len=16384 -dict=Fuzz/toml.dict \
+	{ ASAN_OPTIONS=detect_leaks=0 FUZZ_TARGET=config "$$bin" -max_total_time=$$secs $(FUZZ_FLAGS) -detect_leaks=0 -max_len=16384 -dict=Fuzz/toml.dict \
 	  -artifact_prefix="$(FUZZ_DIR)/config-" "$(FUZZ_DIR)/config" config 2>&1 | $(FUZZ_REPORT); \
 	  [ $${PIPESTATUS[0]} = 0 ]; } && \
 	echo "fuzz: knowledge-base entries, $$secs s" && \
