@@ -74,6 +74,12 @@ let package = Package(
             ],
             path: "Sources/mailtriage-bench",
             swiftSettings: shared),
+        // libFuzzer targets for the configuration and knowledge-base parsers: built with the fuzzer only by `make fuzz`.
+        .executableTarget(
+            name: "mailtriage-fuzz",
+            dependencies: ["TriageCore", "TriageFiles"],
+            path: "Fuzz/Files",
+            swiftSettings: shared),
         .testTarget(name: "TriageMIMETests", dependencies: ["TriageMIME", "TriageCore"], swiftSettings: shared),
         .testTarget(name: "TriageCoreTests", dependencies: ["TriageCore", "TriageTesting"], swiftSettings: shared),
         .testTarget(name: "TriageMailTests", dependencies: ["TriageMail"], swiftSettings: shared),

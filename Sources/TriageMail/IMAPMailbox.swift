@@ -120,12 +120,12 @@ public final class IMAPMailbox: MailboxSource {
         try await using { c, _ in try c.messageInfo(of: uids) }
     }
 
-    public func fetchMessage(uid: UInt32) async throws -> [UInt8] {
-        try await using { c, _ in try c.fetch(uid: uid, headerOnly: false, limit: Int.max) }
+    public func fetchMessage(uid: UInt32, limit: Int) async throws -> [UInt8] {
+        try await using { c, _ in try c.fetch(uid: uid, headerOnly: false, limit: limit) }
     }
 
     public func fetchHeader(uid: UInt32) async throws -> [UInt8] {
-        try await using { c, _ in try c.fetch(uid: uid, headerOnly: true, limit: 1 << 20) }
+        try await using { c, _ in try c.fetch(uid: uid, headerOnly: true, limit: DownloadRequest.maxHeaderBytes) }
     }
 
     public func download(_ requests: [DownloadRequest]) async -> [DownloadResult] {
@@ -137,7 +137,7 @@ public final class IMAPMailbox: MailboxSource {
                 do {
                     if abort.isSet { throw TriageError(.connection, "\(options.url.serverURL): shutting down", transient: true) }
                     let c = try state.open(options, abort: abort)
-                    out.append(.success(try c.fetch(uid: r.uid, headerOnly: r.headerOnly, limit: r.headerOnly ? min(r.limit, 1 << 20) : r.limit)))
+                    out.append(.success(try c.fetch(uid: r.uid, headerOnly: r.headerOnly, limit: r.headerOnly ? min(r.limit, DownloadRequest.maxHeaderBytes) : r.limit)))
                     progress?()
                 } catch {
                     let e = error as? TriageError ?? TriageError(.io, "\(error)", transient: true)

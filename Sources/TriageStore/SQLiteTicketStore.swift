@@ -259,18 +259,29 @@ public final class SQLiteTicketStore: TicketRepository, ProcessingRepository, Ou
     /// each claim counts one processing attempt. Messages claimed by another worker whose lease has not
     /// run out are skipped, so no two workers take the same message; `worker`'s own unfinished claims (a pass
     /// that failed to commit) are taken again.
-    public func claimUnprocessed(limit: Int, worker: String, lease: Int64) throws -> [StoredMessage] {
+    public func claimUnprocessed(limit: Int, maxBytes: Int, worker: String, lease: Int64) throws -> [StoredMessage] {
         try write("claim") { db in
             let t = now()
-            let rows = try Row.fetchAll(db, sql: """
-                SELECT m.id, m.mailbox, r.raw, m.size, m.truncated, m.fetch_error, m.pre_baseline, m.attempts, m.received_at
-                FROM message m JOIN message_raw r ON r.message_row = m.id
+            // The sizes first (length() of a blob does not read it), then the raw bytes of those that fit.
+            let sized = try Row.fetchAll(db, sql: """
+                SELECT m.id, length(r.raw) AS bytes FROM message m JOIN message_raw r ON r.message_row = m.id
                 WHERE m.processed_at IS NULL AND (m.claimed_until IS NULL OR m.claimed_until < ? OR m.claimed_by = ?) ORDER BY m.id LIMIT ?
                 """, arguments: [t, worker, limit])
+            var ids: [Int64] = [], total = 0
+            for r in sized {
+                let bytes: Int = r["bytes"] ?? 0
+                if !ids.isEmpty && total + bytes > maxBytes { break }
+                ids.append(r["id"])
+                total += bytes
+            }
             var out: [StoredMessage] = []
+            let fetch = try db.cachedStatement(sql: """
+                SELECT m.id, m.mailbox, r.raw, m.size, m.truncated, m.fetch_error, m.pre_baseline, m.attempts, m.received_at
+                FROM message m JOIN message_raw r ON r.message_row = m.id WHERE m.id = ?
+                """)
             let claim = try db.cachedStatement(sql: "UPDATE message SET attempts = attempts + 1, claimed_by = ?, claimed_until = ? WHERE id = ?")
-            for r in rows {
-                let id: Int64 = r["id"]
+            for id in ids {
+                guard let r = try Row.fetchOne(fetch, arguments: [id]) else { continue }
                 try claim.execute(arguments: [worker, t + lease, id])
                 let raw: Data = r["raw"]
                 out.append(StoredMessage(

@@ -68,7 +68,13 @@ public actor InMemoryMailbox: MailboxSource {
         return out
     }
 
-    public func fetchMessage(uid: UInt32) throws -> [UInt8] {
+    public func fetchMessage(uid: UInt32, limit: Int) throws -> [UInt8] {
+        let m = try fetchWhole(uid: uid)
+        if m.count > limit { throw TriageError.limit("UID \(uid): message size", limit: limit, actual: m.count) }
+        return m
+    }
+
+    func fetchWhole(uid: UInt32) throws -> [UInt8] {
         try check()
         if let n = failAfterFetches, fetchCount >= n {
             throw TriageError(.connection, "connection dropped (injected)", transient: true)
@@ -81,7 +87,7 @@ public actor InMemoryMailbox: MailboxSource {
     }
 
     public func fetchHeader(uid: UInt32) throws -> [UInt8] {
-        let m = try fetchMessage(uid: uid)
+        let m = try fetchWhole(uid: uid)
         if let end = m.firstRange(of: [13, 10, 13, 10]) { return Array(m[..<end.upperBound]) }
         return m
     }

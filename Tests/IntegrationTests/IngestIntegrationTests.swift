@@ -201,9 +201,16 @@ import Glibc
         let info = try await box.messageInfo(of: [1])
         #expect(info[1]?.size == m.count)
         #expect(info[1]?.internalDate != nil)
-        #expect(try await box.fetchMessage(uid: 1) == m)
+        #expect(try await box.fetchMessage(uid: 1, limit: m.count) == m)
         let header = try await box.fetchHeader(uid: 1)
         #expect(header.count < 400 && String(decoding: header, as: UTF8.self).hasSuffix("\r\n\r\n"))
+        // A whole fetch is bounded too: beyond the limit it fails instead of reading on.
+        do {
+            _ = try await box.fetchMessage(uid: 1, limit: 50_000)
+            Issue.record("a fetch read beyond its limit")
+        } catch let e as TriageError {
+            #expect(e.code == .limitExceeded, "\(e)")
+        }
     }
 
     @Test func searchOfAnEmptyRangeFindsNothing() async throws {

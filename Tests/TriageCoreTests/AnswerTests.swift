@@ -69,6 +69,50 @@ import TriageMIME
         #expect(g.refusals(Self.facts(cc)).isEmpty)
     }
 
+    @Test(arguments: [
+        "Reply-To: support@example.com",
+        "Reply-To: SUPPORT@Example.COM",
+        "Reply-To: <support+loop@example.com>",
+        "Reply-To: support@example.com.",
+        "Reply-To: \"support\"@example.com",
+        "Reply-To: Anna <anna@example.org>\r\nFrom: Support <Support+x@example.com>",
+    ])
+    func ourOwnMailboxInAnySpellingIsRefused(header: String) throws {
+        let h = Self.ok.replacingOccurrences(of: "From: Anna <anna@example.org>", with: header.contains("From:") ? header : "From: Anna <anna@example.org>\r\n" + header)
+        let r = try Self.guardian().refusals(Self.facts(h))
+        #expect(r.contains { if case .ownAddress = $0 { return true } else { return false } }, "\(r)")
+    }
+
+    @Test(arguments: [
+        "Reply-To: <anna@example.org\r\n bcc@evil.example>",  // a folded line inside the brackets
+        "Reply-To: <anna@example.org,victim@evil.example>",
+        "Reply-To: <anna@evil.example@example.org>",
+        "Reply-To: <anna@[127.0.0.1]>",
+        "Reply-To: <anna@localhost>",
+        "Reply-To: <\"anna bcc\"@example.org>",
+        "Reply-To: <anna@example.org\u{7F}>",
+        "Reply-To: <.anna@example.org>",
+        "Reply-To: <anna@-example.org>",
+        "Reply-To: <" + String(repeating: "a", count: 65) + "@example.org>",
+        "Reply-To: <anna@" + String(repeating: "a", count: 64) + ".example.org>",
+        "Reply-To: <anna@" + String(repeating: "abcdefghi.", count: 25) + "example.org>",
+    ])
+    func addressesThatAreNotPlainAreNotAnswered(header: String) throws {
+        let r = try Self.guardian().refusals(Self.facts(Self.ok + "\r\n" + header))
+        #expect(r.contains { if case .unusableAddress = $0 { return true } else { return false } }, "\(r)")
+    }
+
+    @Test func plainAddressesPass() {
+        for a in ["anna@example.org", "a.b-c+d_e@sub.example.co.uk", "o'brien@example.ie", "jürgen@müller.example", "x@a.bc",
+                  String(repeating: "a", count: 64) + "@" + String(repeating: "b", count: 63) + ".example"] {
+            #expect(MailAddress.isPlainAddrSpec(a), "\(a)")
+        }
+        #expect(!MailAddress.isPlainAddrSpec(""))
+        #expect(!MailAddress.isPlainAddrSpec("anna"))
+        #expect(!MailAddress.isPlainAddrSpec("anna..b@example.org"))
+        #expect(MailAddress.mailboxKey("\"Support+x\"@Example.COM.") == "support@example.com")
+    }
+
     @Test func reportsAndRateLimits() throws {
         let g = try Self.guardian()
         let dsn = Self.ok + "\r\nContent-Type: multipart/report; report-type=delivery-status; boundary=b"
@@ -130,6 +174,17 @@ import TriageMIME
         #expect(!m.text.contains("\nBcc"))
     }
 
+    @Test(arguments: [String(repeating: "Kunde ", count: 2000), String(repeating: "Jürgen ", count: 2000), "A \"quoted\" name of some length, longer than one header line allows"])
+    func longDisplayNamesAreFoldedAndCut(name: String) {
+        let raw = Self.reply(name: name)
+        let text = String(decoding: raw, as: UTF8.self)
+        #expect(text.components(separatedBy: "\r\n").allSatisfy { $0.utf8.count <= 78 }, "a header line over 78 characters")
+        let m = MIMEParser.parse(raw)
+        let expected = AnswerTemplate.plain(name)
+        #expect(m.envelope.to == [MailAddress(name: expected.count > 200 ? String(expected.prefix(200)) + "…" : expected, address: "j@example.de")])
+        #expect(m.headers.fields.count == 13)
+    }
+
     @Test func subjectsAreTaggedOnceAndEncodedWhenNeeded() {
         #expect(ReplyComposer.subject(original: "AW: Re: Bestellung", ticket: 7) == "Re: Bestellung [#7]")
         #expect(ReplyComposer.subject(original: "Re: Bestellung [#7]", ticket: 7) == "Re: Bestellung [#7]")
@@ -139,6 +194,7 @@ import TriageMIME
         let m = MIMEParser.parse(raw)
         #expect(m.envelope.subject == "Re: " + String(repeating: "Ä", count: 80) + " [#42]")
         #expect(String(decoding: raw, as: UTF8.self).contains("=?utf-8?B?"))
+        #expect(String(decoding: raw, as: UTF8.self).components(separatedBy: "\r\n").allSatisfy { $0.utf8.count <= 78 }, "an encoded Subject line over 78")
     }
 
     @Test func quotedPrintableKeepsEveryByte() {

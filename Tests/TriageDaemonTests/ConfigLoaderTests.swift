@@ -130,6 +130,60 @@ import TriageCore
         #expect(SizeValue.parse("512 KiB") == 512 << 10)
         #expect(SizeValue.parse("1000") == 1000)
         #expect(SizeValue.parse("lots") == nil)
+        #expect(SizeValue.parse("99999999999999999999") == nil)
+        #expect(SizeValue.parse("9999999999999GiB") == nil, "an overflow is no size, not a crash")
+    }
+
+    @Test func batchBytesAndMessageSizeAreBounded() throws {
+        #expect(try ConfigLoader.parse(text: good(), file: "m.toml").config.batchBytes == 64 << 20)
+        #expect(try ConfigLoader.parse(text: good(extraTop: "batch_bytes = \"8MiB\""), file: "m.toml").config.batchBytes == 8 << 20)
+        for bad in ["batch_bytes = \"512KiB\"", "batch_bytes = \"2GiB\"", "batch_bytes = \"a lot\"", "max_message_size = \"2GiB\"",
+                    "max_message_size = 9223372036854775807"] {
+            let e = errors(good(extraTop: bad))
+            #expect(e.count == 1 && e.first?.keyPath == String(bad.prefix { $0 != " " }) && e.first?.line == 3, "\(bad): \(e)")
+        }
+    }
+}
+
+/// Inputs `make fuzz` found that stopped the process inside TOMLKit's parser (an assertion) or in the key
+/// locator: each is now a syntax error with its line, in every TOML file we read.
+@Suite struct TOMLCrashInputTests {
+    @Test(arguments: ["[$a]", "[ .a]", "[[$a]]", "[[]]", "[[ ]]", "[#a]", "[=a]", "[\u{01}]", "[é]", "x = 1\n[a]\n[ .b]"])
+    func headersThatDoNotStartWithAKeyAreSyntaxErrors(header: String) {
+        let line = header.split(separator: "\n").count + 1
+        for parse in [{ try ConfigLoader.parse(text: "state_dir = \"/tmp/x\"\n" + header + "\n", file: "m.toml") as Any },
+                      { try RulesLoader.parse(text: "# rules\n" + header + "\n", file: "m.toml", categories: ["password"]) as Any },
+                      { try ServiceLevelsLoader.parse(text: "# levels\n" + header + "\n", file: "m.toml", categories: ["password"]) as Any }] {
+            do {
+                _ = try parse()
+                Issue.record("\(header.debugDescription) was accepted")
+            } catch let e as ConfigError {
+                #expect(e.diagnostics.first?.line == line && e.diagnostics.first?.message.hasPrefix("TOML syntax error") == true, "\(e.diagnostics)")
+            } catch {
+                Issue.record("\(error)")
+            }
+        }
+    }
+
+    @Test func valuesThatLookLikeHeadersAreValues() throws {
+        let text = """
+            a = [
+              [1, 2],
+              [ "x" ],
+            ]
+            b = \"\"\"
+            [$not a header]
+            \"\"\"
+            c = "[$a]"  # [$b]
+            [t]
+            """
+        #expect(TOMLHeaderCheck.badHeader(text) == nil)
+        #expect(TOMLHeaderCheck.badHeader(text + "\n[$x]")?.line == 10)
+        for f in ["mailtriage.toml", "rules.toml", "service-levels.toml"] {
+            let path = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+                .appendingPathComponent("config/" + f).path
+            #expect(TOMLHeaderCheck.badHeader(try String(contentsOfFile: path, encoding: .utf8)) == nil, "\(f)")
+        }
     }
 }
 

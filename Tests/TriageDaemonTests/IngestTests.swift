@@ -80,7 +80,7 @@ import TriageTesting
         var batch: [FetchedMessage] = []
         for uid in try await box.searchUIDs(after: 0) {
             batch.append(FetchedMessage(mailbox: "support", uidValidity: cursor.uidValidity, uid: uid,
-                                        raw: try await box.fetchMessage(uid: uid), size: 1, preBaseline: true))
+                                        raw: try await box.fetchMessage(uid: uid, limit: 1 << 20), size: 1, preBaseline: true))
         }
         var c = cursor
         c.lastUID = 4
@@ -171,6 +171,28 @@ import TriageTesting
         await box.setOutage(TriageError(.connection, "refused", transient: true))
         await #expect(throws: TriageError.self) { try await ingestor().runCycle() }
     }
+
+    @Test func batchesAreBoundedInBytesDownloadingAndProcessing() async throws {
+        let body = String(repeating: "x", count: 1000)
+        for i in 0..<6 { await box.deliver(Fixtures.message(i, body: body)) }
+        let big = await box.deliver(Fixtures.message(6, body: String(repeating: "y", count: 5000)))
+        await box.deliver(Fixtures.message(7, body: body))
+        let batches = Counter()
+        var ing = ingestor(batch: 10)
+        ing.maxBatchBytes = 3000  // two of the small messages (about 1.2 KB each), or the big one alone
+        ing.onRecorded = { batches.add() }
+        let r = try await ing.runCycle()
+        #expect(r.stored == 8)
+        #expect(batches.value == 5, "batches of 2, 2, 2, the big one, 1")
+        // The processor claims by bytes as well, and always at least one message.
+        // (A worker takes its own unfinished claims again: each claim here is another worker's.)
+        #expect(try store.claimUnprocessed(limit: 10, maxBytes: 3000, worker: "a", lease: 60).count == 2)
+        #expect(try store.claimUnprocessed(limit: 10, maxBytes: 100, worker: "b", lease: 60).count == 1)
+        let claims = try (0..<5).map { i in try store.claimUnprocessed(limit: 10, maxBytes: 3000, worker: "w\(i)", lease: 60).map(\.raw.count) }
+        // The fourth and fifth, the sixth alone (the big one would not fit beside it), the big one, the last.
+        #expect(claims.map(\.count) == [2, 1, 1, 1, 0], "\(claims)")
+        #expect(claims[2].first ?? 0 > 5000, "UID \(big): the big message fills a batch of its own")
+    }
 }
 
 @Suite struct FailureTrackerTests {
@@ -200,4 +222,12 @@ import TriageTesting
         var t = FailureTracker()
         #expect(errors.map { t.failed(FailureTracker.kind(of: $0)) } == [true, false, true, false, true])
     }
+}
+
+/// Counts calls from any thread.
+final class Counter: @unchecked Sendable {
+    private let lock = NSLock()
+    private var n = 0
+    func add() { lock.withLock { n += 1 } }
+    var value: Int { lock.withLock { n } }
 }

@@ -62,7 +62,7 @@ import TriageFiles
         #expect(after.summary.state == .answered && after.summary.subject == "Password" && after.summary.category == "password")
         #expect(after.outbox.filter { $0.entry == "password-reset" }.count == 1)
         #expect(after.events.contains { $0.kind == EventKind.ticketReprocessed.rawValue && $0.detail["refetched"] == "true" })
-        let original = try await box.fetchMessage(uid: 1)
+        let original = try await box.fetchMessage(uid: 1, limit: 1 << 20)
         #expect(try store.firstMessage(ticket: failed[0]) == original, "the stored bytes are the server's")
 
         // Again (an operator runs it twice): decided again, but no second answer.

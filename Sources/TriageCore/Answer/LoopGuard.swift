@@ -54,11 +54,14 @@ public struct LoopGuard: Sendable {
 
     public let settings: Settings
     let role: RulePattern?
+    /// `settings.ownAddresses` as `MailAddress.mailboxKey`s.
+    let own: Set<String>
 
     /// Throws when `roleSenderPattern` is not a valid regular expression.
     public init(settings: Settings = Settings()) throws {
         self.settings = settings
         role = settings.roleSenderPattern.isEmpty ? nil : try RulePattern(settings.roleSenderPattern)
+        own = Set(settings.ownAddresses.map(MailAddress.mailboxKey))
     }
 
     /// Every reason not to answer automatically; empty means an automatic answer is allowed.
@@ -84,15 +87,19 @@ public struct LoopGuard: Sendable {
         let returnPath = h["Return-Path"]?.trimmingASCIISpace()
         if returnPath == nil { if settings.requireReturnPath { out.append(.noReturnPath) } } else if returnPath == "<>" || returnPath == "< >" { out.append(.nullReturnPath) }
         // The sender: present, not a role, not us.
+        // Our own addresses in any spelling that reaches the same mailbox (case, "+detail", a trailing dot).
         let sender = (f.envelope.replyTo.first ?? f.envelope.from)?.address.lowercased() ?? ""
         if sender.isEmpty || !sender.contains("@") {
             out.append(.noSenderAddress)
         } else {
+            // An address with white space, controls, quotes, brackets, several "@" or over the SMTP lengths is
+            // not answered: it cannot be written into a header and an envelope unchanged.
+            if !MailAddress.isPlainAddrSpec(sender) { out.append(.unusableAddress(String(sender.prefix(80)))) }
             let local = String(sender[..<sender.lastIndex(of: "@")!])
             if let role, role.matches(local) { out.append(.roleSender(sender)) }
-            if settings.ownAddresses.contains(sender) { out.append(.ownAddress(sender)) }
+            if own.contains(MailAddress.mailboxKey(sender)) { out.append(.ownAddress(sender)) }
         }
-        if let from = f.envelope.from?.address.lowercased(), from != sender, settings.ownAddresses.contains(from) {
+        if let from = f.envelope.from?.address.lowercased(), from != sender, own.contains(MailAddress.mailboxKey(from)) {
             out.append(.ownAddress(from))
         }
         // Our own Message-IDs: our answer came back, or someone replies to an automatic answer of ours.
@@ -128,6 +135,7 @@ public enum LoopRefusal: Sendable, Equatable, Codable, CustomStringConvertible {
     case noReturnPath
     case nullReturnPath
     case noSenderAddress
+    case unusableAddress(String)
     case roleSender(String)
     case ownAddress(String)
     case ownMessageCameBack
@@ -150,6 +158,7 @@ public enum LoopRefusal: Sendable, Equatable, Codable, CustomStringConvertible {
         case .noReturnPath: return "no_return_path"
         case .nullReturnPath: return "null_return_path"
         case .noSenderAddress: return "no_sender_address"
+        case .unusableAddress: return "unusable_address"
         case .roleSender: return "role_sender"
         case .ownAddress: return "own_address"
         case .ownMessageCameBack: return "own_message"
@@ -173,6 +182,7 @@ public enum LoopRefusal: Sendable, Equatable, Codable, CustomStringConvertible {
         case .noReturnPath: return "no Return-Path"
         case .nullReturnPath: return "null Return-Path"
         case .noSenderAddress: return "no usable sender address"
+        case .unusableAddress(let a): return "the reply address \(a.debugDescription) is not a plain address"
         case .roleSender(let s): return "role or machine sender \(s)"
         case .ownAddress(let a): return "sent by our own address \(a)"
         case .ownMessageCameBack: return "our own message came back"

@@ -139,32 +139,41 @@ public struct ReplyComposer: Sendable {
         String(id.unicodeScalars.filter { $0.value > 0x20 && $0.value < 0x7F && $0 != "<" && $0 != ">" }.prefix(250).map(Character.init))
     }
 
-    /// `"Display Name" <addr>` with the name RFC 2047-encoded when needed; the address is checked.
+    /// `"Display Name" <addr>` with the name RFC 2047-encoded when needed or too long for one line (folded, so
+    /// no line passes 78 characters) and cut to `maxDisplayName` characters; the address is checked.
     static func address(_ a: MailAddress) -> String {
         let addr = String(a.address.unicodeScalars.filter { $0.value > 0x20 && $0.value < 0x7F && !"<>\"(),;:\\[]".unicodeScalars.contains($0) }
             .map(Character.init))
-        guard let name = a.name.map(AnswerTemplate.plain), !name.isEmpty else { return "<\(addr)>" }
+        guard var name = a.name.map(AnswerTemplate.plain), !name.isEmpty else { return "<\(addr)>" }
+        if name.count > maxDisplayName { name = String(name.prefix(maxDisplayName)) + "…" }
         if name.unicodeScalars.allSatisfy({ $0.value >= 0x20 && $0.value < 0x7F }) {
             let quoted = name.replacing("\\", with: "\\\\").replacing("\"", with: "\\\"")
-            return "\"\(quoted)\" <\(addr)>"
+            // "From: " or "To: ", the quotes, the space and the brackets around the address.
+            if quoted.utf8.count + addr.utf8.count + 11 <= 78 { return "\"\(quoted)\" <\(addr)>" }
         }
-        return encodeWords(name) + " <\(addr)>"
+        return encodeWords(name, fieldLength: 6) + "\r\n <\(addr)>"
     }
+
+    /// The longest display name written (a customer's name of kilobytes is cut).
+    static let maxDisplayName = 200
 
     /// Unstructured text: ASCII is folded at spaces, anything else becomes RFC 2047 encoded words.
     static func encodeUnstructured(_ text: String, fieldLength: Int) -> String {
         let t = AnswerTemplate.plain(text)
         if t.unicodeScalars.allSatisfy({ $0.value >= 0x20 && $0.value < 0x7F }) && t.count + fieldLength <= 78 { return t }
-        return encodeWords(t)
+        return encodeWords(t, fieldLength: fieldLength)
     }
 
-    /// `=?utf-8?B?...?=` words of at most 75 characters, never splitting a UTF-8 sequence, folded.
-    static func encodeWords(_ text: String) -> String {
+    /// `=?utf-8?B?...?=` words of at most 75 characters, never splitting a UTF-8 sequence, folded so that no
+    /// line passes 78 characters (the first one after a field name of `fieldLength` characters with its ": ").
+    static func encodeWords(_ text: String, fieldLength: Int = 4) -> String {
         var words: [String] = []
         var chunk: [UInt8] = []
+        // 12 characters of "=?utf-8?B?" and "?="; 4 base64 characters for 3 bytes; later lines start with a space.
+        let first = min(45, (78 - fieldLength - 12) / 4 * 3)
         for ch in text {
             let bytes = Array(String(ch).utf8)
-            if chunk.count + bytes.count > 45 {
+            if chunk.count + bytes.count > (words.isEmpty ? first : 45) {
                 words.append("=?utf-8?B?" + base64(chunk) + "?=")
                 chunk = []
             }

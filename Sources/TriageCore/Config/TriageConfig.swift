@@ -16,6 +16,9 @@ public struct TriageConfig: Sendable, Equatable {
     public var maxMessageBytes: Int = 25 * 1024 * 1024
     /// How many messages are committed in one transaction (`batch_size`).
     public var batchSize: Int = 50
+    /// How many bytes of messages one batch holds at most, downloading and processing (`batch_bytes`); a
+    /// batch takes at least one message whatever its size.
+    public var batchBytes: Int = 64 * 1024 * 1024
     /// The mailboxes to poll (`[[mailbox]]`).
     public var mailboxes: [MailboxConfig] = []
     /// The FAQ knowledge base directory (`knowledge_base`).

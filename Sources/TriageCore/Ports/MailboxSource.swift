@@ -21,8 +21,9 @@ public protocol MailboxSource: Sendable {
     func searchUIDs(after: UInt32) async throws -> [UInt32]
     /// RFC822.SIZE and INTERNALDATE of each of `uids` that still exists.
     func messageInfo(of uids: [UInt32]) async throws -> [UInt32: MessageInfo]
-    /// The whole message, byte for byte.
-    func fetchMessage(uid: UInt32) async throws -> [UInt8]
+    /// The whole message, byte for byte; a message larger than `limit` bytes fails with `.limitExceeded`
+    /// without reading more than that.
+    func fetchMessage(uid: UInt32, limit: Int) async throws -> [UInt8]
     /// Only the header section (for messages over the size limit).
     func fetchHeader(uid: UInt32) async throws -> [UInt8]
     /// Flags or moves messages after they are committed to the store.
@@ -44,10 +45,21 @@ public struct DownloadRequest: Sendable, Equatable {
     /// with `.limitExceeded` and nothing more is read.
     public var limit: Int
 
-    public init(uid: UInt32, headerOnly: Bool, limit: Int = Int.max) {
+    public init(uid: UInt32, headerOnly: Bool, limit: Int) {
         self.uid = uid
         self.headerOnly = headerOnly
         self.limit = limit
+    }
+
+    /// The most bytes read of a header section (a larger one fails with `.limitExceeded`).
+    public static let maxHeaderBytes = 1 << 20
+
+    /// A message under the size limit `maxMessageBytes` whole (read up to the limit plus room for a server
+    /// that miscounts its line ends, however small the size it announced), one over it only its header.
+    public init(uid: UInt32, announcedSize: Int, maxMessageBytes: Int) {
+        let headerOnly = announcedSize > maxMessageBytes
+        self.init(uid: uid, headerOnly: headerOnly,
+                  limit: headerOnly ? DownloadRequest.maxHeaderBytes : maxMessageBytes + maxMessageBytes / 16 + 4096)
     }
 }
 
@@ -60,7 +72,7 @@ extension MailboxSource {
         var out: [DownloadResult] = []
         for r in requests {
             do {
-                let raw = r.headerOnly ? try await fetchHeader(uid: r.uid) : try await fetchMessage(uid: r.uid)
+                let raw = r.headerOnly ? try await fetchHeader(uid: r.uid) : try await fetchMessage(uid: r.uid, limit: r.limit)
                 if raw.count > r.limit { throw TriageError.limit("UID \(r.uid): message size", limit: r.limit, actual: raw.count) }
                 out.append(.success(raw))
             } catch {

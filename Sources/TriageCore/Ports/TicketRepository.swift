@@ -108,9 +108,10 @@ public protocol TicketRepository: Sendable {
 /// The processing side of the store: the one processor claims recorded messages, asks what a decision
 /// needs, and applies decisions.
 public protocol ProcessingRepository: Sendable {
-    /// Claims up to `limit` unprocessed messages for `worker` for `lease` seconds, oldest first; each claim
-    /// counts one processing attempt. Messages another worker holds are skipped; the worker's own unfinished claims are taken again.
-    func claimUnprocessed(limit: Int, worker: String, lease: Int64) throws -> [StoredMessage]
+    /// Claims up to `limit` unprocessed messages of at most `maxBytes` raw bytes together (at least one
+    /// message) for `worker` for `lease` seconds, oldest first; each claim counts one processing attempt.
+    /// Messages another worker holds are skipped; the worker's own unfinished claims are taken again.
+    func claimUnprocessed(limit: Int, maxBytes: Int, worker: String, lease: Int64) throws -> [StoredMessage]
     /// Gives back `worker`'s claims on `ids` without counting the attempt (the store failed, not the message).
     func unclaim(_ ids: [Int64], worker: String) throws
     /// Releases the claims of workers that are gone; returns how many messages were released.
@@ -186,4 +187,11 @@ public protocol MailSender: Sendable {
 
 extension MailSender {
     public func abortTransfers() {}
+}
+
+extension ProcessingRepository {
+    /// Claims up to `limit` unprocessed messages, whatever their size.
+    public func claimUnprocessed(limit: Int, worker: String, lease: Int64) throws -> [StoredMessage] {
+        try claimUnprocessed(limit: limit, maxBytes: Int.max, worker: worker, lease: lease)
+    }
 }

@@ -54,11 +54,14 @@ public final class Daemon: Sendable {
             let source = IMAPMailbox(options: try Logins.mailbox(mb, logger: logger), progress: { liveness.beat(loop) })
             var ingestor = MailboxIngestor(mailbox: mb, source: source, store: store,
                                            maxMessageBytes: config.maxMessageBytes, batchSize: config.batchSize, logger: logger)
+            ingestor.maxBatchBytes = config.batchBytes
             ingestor.onRecorded = { wakeup.signal() }
             ingestors.append(ingestor)
         }
         self.ingestors = ingestors
-        processor = MessageProcessor(store: store, snapshots: snapshots, batchSize: config.batchSize, logger: logger)
+        var processor = MessageProcessor(store: store, snapshots: snapshots, batchSize: config.batchSize, logger: logger)
+        processor.maxBatchBytes = config.batchBytes
+        self.processor = processor
         retrainer = Retrainer(configPath: configPath, stateDir: stateDir, store: store, logger: logger)
         if let smtp = config.smtp {
             let domain = config.mailboxes.compactMap(\.address).first.flatMap { $0.split(separator: "@").last.map(String.init) }

@@ -23,8 +23,8 @@ public struct MailboxIngestor: Sendable {
     public var maxMessageBytes: Int
     public var batchSize: Int
     public var logger: Logger
-    /// The most bytes one batch downloads before it is recorded (at least one message).
-    static let maxBatchBytes = 64 << 20
+    /// The most bytes one batch downloads before it is recorded (at least one message; `batch_bytes`).
+    public var maxBatchBytes = TriageConfig().batchBytes
     /// A UID that failed to download this many times becomes a placeholder ticket so it blocks nothing.
     public var maxFetchFailures = 3
     /// Where the store is called (off the cooperative pool).
@@ -72,7 +72,7 @@ public struct MailboxIngestor: Sendable {
             var end = start + 1, bytes = min(info[wanted[start]]!.size, maxMessageBytes)
             while end < wanted.count && end - start < batchSize {
                 let next = min(info[wanted[end]]!.size, maxMessageBytes)
-                if bytes + next > MailboxIngestor.maxBatchBytes { break }
+                if bytes + next > maxBatchBytes { break }
                 bytes += next
                 end += 1
             }
@@ -80,9 +80,7 @@ public struct MailboxIngestor: Sendable {
             start = end
             var batch: [FetchedMessage] = []
             var pendingError: (any Error)?
-            // A whole message is read up to the size limit (plus room for a server that miscounts its line ends),
-            // however small the size it announced.
-            let requests = chunk.map { DownloadRequest(uid: $0, headerOnly: info[$0]!.size > maxMessageBytes, limit: maxMessageBytes + maxMessageBytes / 16 + 4096) }
+            let requests = chunk.map { DownloadRequest(uid: $0, announcedSize: info[$0]!.size, maxMessageBytes: maxMessageBytes) }
             for (request, result) in zip(requests, await source.download(requests)) {
                 switch result {
                 case .failure(let e) where e.isAboutTheConnection:
@@ -92,7 +90,7 @@ public struct MailboxIngestor: Sendable {
                     logger.warning("message larger than the server announced and than the size limit: storing its header only",
                                    metadata: ["mailbox": "\(name)", "imap.uid": "\(request.uid)", "announced": "\(info[request.uid]!.size)",
                                               "limit": "\(maxMessageBytes)"])
-                    let header = await source.download([DownloadRequest(uid: request.uid, headerOnly: true)]).first
+                    let header = await source.download([DownloadRequest(uid: request.uid, headerOnly: true, limit: DownloadRequest.maxHeaderBytes)]).first
                     switch header {
                     case .success(let raw)?:
                         var big = info[request.uid]!

@@ -20,6 +20,8 @@ public struct MessageProcessor: Sendable {
     /// Who holds a claim: "host/pid" in the daemon, so that claims of a dead process can be released.
     public let worker: String
     public var batchSize: Int
+    /// The most bytes of raw messages one batch holds (at least one message; `batch_bytes`).
+    public var maxBatchBytes = TriageConfig().batchBytes
     /// Seconds a claim is held before another worker may take the message.
     public var lease: Int64 = 600
     public let logger: Logger
@@ -56,7 +58,7 @@ public struct MessageProcessor: Sendable {
     public func drain(shouldStop: () -> Bool = { false }) throws -> ProcessReport {
         var report = ProcessReport()
         while !shouldStop() {
-            let batch = try store.claimUnprocessed(limit: batchSize, worker: worker, lease: lease)
+            let batch = try store.claimUnprocessed(limit: batchSize, maxBytes: maxBatchBytes, worker: worker, lease: lease)
             if batch.isEmpty { break }
             let decisions: [TriageDecision]
             do {

@@ -115,8 +115,9 @@ public struct Reprocessor: Sendable {
             guard let info = try await source.messageInfo(of: [uid])[uid] else {
                 return .failure(ReprocessFetchError("UID \(uid) is no longer in the folder"))
             }
-            let headerOnly = info.size > maxBytes
-            guard let r = await source.download([DownloadRequest(uid: uid, headerOnly: headerOnly)]).first else {
+            let request = DownloadRequest(uid: uid, announcedSize: info.size, maxMessageBytes: maxBytes)
+            let headerOnly = request.headerOnly
+            guard let r = await source.download([request]).first else {
                 return .failure(ReprocessFetchError("nothing downloaded"))
             }
             switch r {

@@ -16,6 +16,8 @@ struct ConfigFile: Decodable {
     var max_message_size: SizeValue?
     /// Messages committed per transaction.
     var batch_size: Int?
+    /// Bytes of messages one batch holds at most, in bytes or with a unit ("64MiB").
+    var batch_bytes: SizeValue?
     var mailbox: [MailboxFile]?
     /// The FAQ knowledge base directory.
     var knowledge_base: String?
@@ -27,7 +29,7 @@ struct ConfigFile: Decodable {
     var stats: StatsFile?
 
     enum CodingKeys: String, CodingKey, CaseIterable {
-        case state_dir, database, poll_interval, log_level, max_backoff, max_message_size, batch_size, mailbox, knowledge_base, classifier
+        case state_dir, database, poll_interval, log_level, max_backoff, max_message_size, batch_size, batch_bytes, mailbox, knowledge_base, classifier
         case smtp, answers, service_levels, stats
     }
 }
@@ -205,6 +207,7 @@ struct SizeValue: Decodable {
         case "gib": mult = 1 << 30
         default: return nil
         }
-        return n * mult
+        let (bytes, overflow) = n.multipliedReportingOverflow(by: mult)
+        return overflow ? nil : bytes
     }
 }

@@ -53,6 +53,10 @@ public enum ConfigLoader {
 
 /// Parses TOML text; a syntax error becomes a `ConfigError` with the file, line and column.
 func tomlTable(_ text: String, file: String) throws -> TOMLTable {
+    if let (line, column) = TOMLHeaderCheck.badHeader(text) {
+        throw ConfigError(diagnostics: [ConfigDiagnostic(.error, file: file, line: line, keyPath: "",
+                                                         "TOML syntax error at column \(column): a table header must start with a key")])
+    }
     do {
         return try TOMLTable(string: text)
     } catch let e as TOMLParseError {
@@ -125,7 +129,7 @@ struct Validator {
     /// Expected types by key, for messages: TOMLKit reports a wrong type as a missing key.
     static let expected: [String: String] = [
         "state_dir": "a string", "database": "a string", "poll_interval": "a string", "log_level": "a string", "max_backoff": "a string",
-        "max_message_size": "an integer or a string", "batch_size": "an integer", "mailbox": "an array of [[mailbox]] tables",
+        "max_message_size": "an integer or a string", "batch_size": "an integer", "batch_bytes": "an integer or a string", "mailbox": "an array of [[mailbox]] tables",
         "name": "a string", "url": "a string", "username": "a string", "password_file": "a string",
         "password_credential": "a string", "password": "a string", "ca_file": "a string", "after_processing": "a string",
         "connect_timeout": "a string", "response_timeout": "a string", "address": "a string", "display_name": "a string",
@@ -245,12 +249,17 @@ struct Validator {
         }
         c.maxBackoff = duration(raw.max_backoff, ["max_backoff"], default: c.maxBackoff, min: .seconds(1))
         if let size = raw.max_message_size {
-            if let b = size.bytes, b >= 1024 { c.maxMessageBytes = b } else {
-                report(.error, ["max_message_size"], "\"\(size.text)\" is not a size of at least 1KiB (write e.g. \"25MiB\")")
+            if let b = size.bytes, 1024...(1 << 30) ~= b { c.maxMessageBytes = b } else {
+                report(.error, ["max_message_size"], "\"\(size.text)\" is not a size between 1KiB and 1GiB (write e.g. \"25MiB\")")
             }
         }
         if let b = raw.batch_size {
             if (1...10_000).contains(b) { c.batchSize = b } else { report(.error, ["batch_size"], "must be between 1 and 10000") }
+        }
+        if let size = raw.batch_bytes {
+            if let b = size.bytes, (1 << 20)...(1 << 30) ~= b { c.batchBytes = b } else {
+                report(.error, ["batch_bytes"], "\"\(size.text)\" is not a size between 1MiB and 1GiB (write e.g. \"64MiB\")")
+            }
         }
         if let kb = raw.knowledge_base { c.knowledgeBase = relative(kb) }
         if let sl = raw.service_levels { c.serviceLevelsFile = relative(sl) }

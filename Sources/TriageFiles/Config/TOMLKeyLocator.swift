@@ -20,6 +20,7 @@ public struct TOMLKeyLocator: Sendable {
                 let n = arrayCounts[name, default: -1] + 1
                 arrayCounts[name] = n
                 table = name.split(separator: ".").map(String.init)
+                if table.isEmpty { table = [""] }  // "[[]]": not TOML, but no line is left unread for it
                 table[table.count - 1] += "#\(n)"
                 entries.append(Entry(table: table, key: nil, line: i + 1))
             } else if line.hasPrefix("[") {
