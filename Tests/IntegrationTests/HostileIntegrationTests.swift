@@ -112,7 +112,7 @@ import Glibc
         #expect(calmPeak > 0 && peak <= calmPeak + Self.extraPeakCapKiB, "peak RSS \(peak) KiB, ordinary \(calmPeak) KiB")
 
         // Every hostile message is a ticket with a warning; the 50 MB one is its header, with the reason.
-        let tickets = try store.ticketMessages()
+        let tickets = try store.allTicketMessages()
         for (name, raw) in set {
             // (IMAP has no NUL in a message: Dovecot hands those bytes out as 0x80.)
             let t = tickets.first { name == "nul-bytes" ? !$0.message.raw.isEmpty && $0.message.raw.prefix(4096).allSatisfy { $0 == 0 || $0 == 0x80 }
@@ -207,7 +207,7 @@ import Glibc
 
         // Every attempt is a ticket; the refused ones were refused by the guard, not by the classifier.
         let store = try SQLiteTicketStore(path: s.databasePath)
-        let tickets = try store.ticketMessages()
+        let tickets = try store.allTicketMessages()
         for (k, _, outcome, _) in cases {
             let t = try #require(tickets.first { String(decoding: $0.message.raw, as: UTF8.self).contains("X-Case: \(k)-\(tag)\r\n") },
                                  "\(k): no ticket")
@@ -259,5 +259,14 @@ import Glibc
         for (k, _, outcome, _) in cases {
             if case .answered = outcome { #expect(sent[k] == 1, "\(k): \(sent[k] ?? 0) answers") } else { #expect(sent[k] == nil, "\(k) was answered") }
         }
+    }
+}
+
+extension SQLiteTicketStore {
+    /// Every ticket's first message with its decision, newest first (a test's small store).
+    func allTicketMessages() throws -> [(message: StoredMessage, decision: DecisionRecord?)] {
+        var out: [(message: StoredMessage, decision: DecisionRecord?)] = []
+        try forEachTicketMessage { m, d in out.append((message: m, decision: d)) }
+        return out
     }
 }
