@@ -86,16 +86,19 @@ extension SQLiteTicketStore {
                                       arguments: StatementArguments(states)) {
                 out[r["g"], default: GroupBacklog(waiting: 0, answeredLastWeek: 0)].waiting = r["n"]
             }
-            // First answers by people: not the tickets answered automatically.
-            for r in try Row.fetchAll(db, sql: """
-                SELECT sla_group AS g, count(*) AS n FROM ticket WHERE sla_group IS NOT NULL AND first_responded_at >= ?
-                  AND id NOT IN (SELECT ticket_id FROM event WHERE kind = ? AND ticket_id IS NOT NULL) GROUP BY g
-                """, arguments: [now - 7 * 86_400, EventKind.answerQueued.rawValue]) {
+            for r in try Row.fetchAll(db, sql: Self.answeredLastWeekSQL, arguments: [now - 7 * 86_400, EventKind.answerQueued.rawValue]) {
                 out[r["g"], default: GroupBacklog(waiting: 0, answeredLastWeek: 0)].answeredLastWeek = r["n"]
             }
             return out
         }
     }
+
+    /// First answers by people since a time: not the tickets answered automatically. Runs for every batch
+    /// the processor decides, so it reads only the tickets answered since then.
+    static let answeredLastWeekSQL = """
+        SELECT sla_group AS g, count(*) AS n FROM ticket WHERE sla_group IS NOT NULL AND first_responded_at >= ?
+          AND NOT EXISTS (SELECT 1 FROM event e WHERE e.kind = ? AND e.ticket_id = ticket.id) GROUP BY g
+        """
 
     /// Acknowledgements that promised a later time than the service level (the backlog), for the metrics.
     public func acknowledgementsBeyondServiceLevel() throws -> Int {
