@@ -113,28 +113,32 @@ declare -A WHAT=(
   [stats]="stats" [stats-json]="stats --json"
 )
 declare -A TARGET=([list]=100 [list-filtered]=100 [show]=100)
-printf '%-36s %12s %12s %12s %12s %8s\n' "$N tickets, $RUNS runs" "ours median" "ours p95" "sqlite3 med" "sqlite3 p95" "ratio"
-for k in list list-filtered show stats stats-json; do
+printf '%-36s %12s %12s %12s %12s %8s %16s\n' "$N tickets, $RUNS runs" "ours median" "ours p95" "sqlite3 med" "sqlite3 p95" "ratio" "CPU ours/sqlite3"
+# The floor: starting the program (the Swift runtime, Foundation, ICU) beside starting sqlite3.
+OURS[start]="--version"; WHAT[start]="start-up (mailtriage --version)"; echo "SELECT 1;" > "$W/start.sql"; PEER[start]=start
+for k in start list list-filtered show stats stats-json; do
   rm -f "$W/ours" "$W/peer"
   # shellcheck disable=SC2086  # the command line is meant to be split
   "$BIN/mailtriage" ${OURS[$k]} > "$W/$k.out"   # warm-up (page cache), and the output to look at
   sqlite3 "$DB" < "$W/${PEER[$k]}.sql" > /dev/null
-  runs=$RUNS; case $k in stats*) runs=$(( RUNS < 5 ? RUNS : 5 ));; esac
+  runs=$RUNS; case $k in stats*) runs=$(( RUNS < 3 ? RUNS : 3 ));; esac
   for _ in $(seq "$runs"); do
     # shellcheck disable=SC2086
     time_ms "$W/ours" "$BIN/mailtriage" ${OURS[$k]}
     time_ms "$W/peer" sqlite3 "$DB" < "$W/${PEER[$k]}.sql"
   done
   read -r om op < <(ms_stats "$W/ours"); read -r pm pp < <(ms_stats "$W/peer")
+  read -r oc _ < <(ms_stats "$W/ours" 2); read -r pc _ < <(ms_stats "$W/peer" 2)
   r=$(ratio "$om" "$pm")
-  printf '%-36s %9s ms %9s ms %9s ms %9s ms %7sx\n' "${WHAT[$k]}" "$om" "$op" "$pm" "$pp" "$r"
+  printf '%-36s %9s ms %9s ms %9s ms %9s ms %7sx %7s/%s ms\n' "${WHAT[$k]}" "$om" "$op" "$pm" "$pp" "$r" "$oc" "$pc"
   if [ -n "${TARGET[$k]:-}" ]; then
-    result "store: ${WHAT[$k]}, $N tickets (median/p95)" "$om/$op ms" "sqlite3 $pm ms" "$r" "< ${TARGET[$k]} ms" "$(below "$op" "${TARGET[$k]}")"
+    result "store: ${WHAT[$k]}, $N tickets (median/p95 wall; CPU)" "$om/$op ms; CPU $oc ms" "sqlite3 $pm ms; CPU $pc ms" "$r" "< ${TARGET[$k]} ms" "$(below "$op" "${TARGET[$k]}")"
   else
-    result "store: ${WHAT[$k]}, $N tickets (median)" "$om ms" "sqlite3 $pm ms" "$r" "" ""
+    result "store: ${WHAT[$k]}, $N tickets (median wall; CPU)" "$om ms; CPU $oc ms" "sqlite3 $pm ms; CPU $pc ms" "$r" "" ""
   fi
 done
-echo "  (queue list: $(grep -c '^[0-9]' "$W/list.out") tickets shown; $(tail -1 "$W/list.out" | grep -v '^[0-9]' || echo all); with --category: $(tail -1 "$W/list-filtered.out" | grep -v '^[0-9]' || echo all))"
+echo "  (queue list: $(grep -cE '^[0-9]+  ' "$W/list.out") tickets shown, $(grep -o '[0-9]* of [0-9]* tickets' "$W/list.out" || echo all);" \
+  "with --category: $(grep -cE '^[0-9]+  ' "$W/list-filtered.out"), $(grep -o '[0-9]* of [0-9]* tickets' "$W/list-filtered.out" || echo all))"
 
 # --- The daemon with this store ---------------------------------------------------------------------------
 printf 'test\n' > "$W/pw"; chmod 644 "$W/pw"
@@ -154,8 +158,12 @@ password_file = "$W/pw"
 ca_file = "$D/tls/ca.pem"
 address = "support@example.com"
 EOF
-# The model is trained once beforehand (the daemon would save it on its first start).
-"$BIN/mailtriage" train --config "$W/serve.toml" > /dev/null
+# The model, trained from the knowledge base once and kept beside the store (the daemon saves it on its first start).
+if [ ! -f "$OUT/classifier.model" ]; then
+  grep -v '^database = ' "$W/serve.toml" | sed "s#^state_dir = .*#state_dir = \"$W/train\"#" > "$W/train.toml"
+  "$BIN/mailtriage" train --config "$W/train.toml" --model "$OUT/classifier.model" > /dev/null
+fi
+mkdir -p "$W/state"; cp "$OUT/classifier.model" "$W/state/classifier.model"
 "$BIN/mailtriage" serve --config "$W/serve.toml" --log-level notice > "$W/serve.log" 2>&1 &
 DAEMON=$!
 for _ in $(seq 600); do
