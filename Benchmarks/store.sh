@@ -115,7 +115,7 @@ declare -A WHAT=(
 declare -A TARGET=([list]=100 [list-filtered]=100 [show]=100)
 printf '%-36s %12s %12s %12s %12s %8s %16s\n' "$N tickets, $RUNS runs" "ours median" "ours p95" "sqlite3 med" "sqlite3 p95" "ratio" "CPU ours/sqlite3"
 # The floor: starting the program (the Swift runtime, Foundation, ICU) beside starting sqlite3.
-OURS[start]="--version"; WHAT[start]="start-up (mailtriage --version)"; echo "SELECT 1;" > "$W/start.sql"; PEER[start]=start
+OURS[start]="--help"; WHAT[start]="start-up (mailtriage --help)"; echo "SELECT 1;" > "$W/start.sql"; PEER[start]=start
 for k in start list list-filtered show stats stats-json; do
   rm -f "$W/ours" "$W/peer"
   # shellcheck disable=SC2086  # the command line is meant to be split

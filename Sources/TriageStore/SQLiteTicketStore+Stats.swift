@@ -29,10 +29,11 @@ extension SQLiteTicketStore {
                 let raw: Data = r["raw"]
                 shadowRaw[r["ticket_id"]] = [UInt8](raw)
             }
+            // Only for the tickets with a shadow answer: every agent's reply of a store of years is gigabytes.
             for r in try Row.fetchAll(db, sql: """
-                SELECT o.ticket_id, o.raw FROM outbox o WHERE o.message_id IN
-                  (SELECT json_extract(detail, '$.message_id') FROM event WHERE kind IN (?, ?)) ORDER BY o.id
-                """, arguments: [EventKind.agentReplied.rawValue, EventKind.draftApproved.rawValue]) {
+                SELECT o.ticket_id, o.raw FROM outbox o WHERE o.ticket_id IN (SELECT ticket_id FROM outbox WHERE state = ?) AND o.message_id IN
+                  (SELECT json_extract(detail, '$.message_id') FROM event WHERE kind IN (?, ?) AND ticket_id = o.ticket_id) ORDER BY o.id
+                """, arguments: [OutboxState.shadow.rawValue, EventKind.agentReplied.rawValue, EventKind.draftApproved.rawValue]) {
                 let raw: Data = r["raw"]
                 if agentRaw[r["ticket_id"]] == nil { agentRaw[r["ticket_id"]] = [UInt8](raw) }
             }
