@@ -13,7 +13,7 @@ set -euo pipefail
 D=$1; BIN=$2; HERE=$(dirname "$(realpath "$0")"); REPO=$(dirname "$HERE")
 # shellcheck source=Benchmarks/lib.sh
 . "$HERE/lib.sh"
-N=${STORE_TICKETS:-1000000}; DECIDED=${STORE_DECIDED:-100000}; RUNS=${RUNS:-21}; PORT=${IMAPS_PORT:-13993}
+N=${STORE_TICKETS:-1000000}; DECIDED=${STORE_DECIDED:-10000}; RUNS=${RUNS:-21}; PORT=${IMAPS_PORT:-13993}
 OUT=${STORE_DIR:-/tmp/mailtriage-store-$(id -u)}
 mkdir -p "$OUT"; chmod 755 "$OUT"
 DB=$OUT/store-$N.sqlite

@@ -38,7 +38,10 @@ extension SQLiteTicketStore {
                 if agentRaw[r["ticket_id"]] == nil { agentRaw[r["ticket_id"]] = [UInt8](raw) }
             }
             let decoder = JSONDecoder()
-            return try Row.fetchAll(db, sql: sql + " ORDER BY id", arguments: StatementArguments(args)).map { r in
+            // One row at a time: fetching them all first held every stored decision (a kilobyte each) at once.
+            var out: [StatsRow] = []
+            let rows = try Row.fetchCursor(db, sql: sql + " ORDER BY id", arguments: StatementArguments(args))
+            while let r = try rows.next() {
                 let id: Int64 = r["id"]
                 // The figures need a decision only for its loop-guard refusals and a shadow answer's category:
                 // decoding every one costs most of the time with a million tickets.
@@ -59,8 +62,9 @@ extension SQLiteTicketStore {
                     row.shadowText = MIMEParser.parse(raw).text
                     row.agentText = agentRaw[id].map { MIMEParser.parse($0).text }
                 }
-                return row
+                out.append(row)
             }
+            return out
         }
     }
 
