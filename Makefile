@@ -9,12 +9,20 @@ DEMO_DIR ?= /tmp/mailtriage-demo-$(UID_)
 BENCH_DIR ?= /tmp/mailtriage-bench-$(UID_)
 FUZZ_DIR ?= /tmp/mailtriage-fuzz-$(UID_)
 FUZZ_SECONDS ?= 60
+# `make bench` collects one line per figure here (tab-separated, Benchmarks/lib.sh) and prints them as a table.
+BENCH_RESULTS ?=
+IDLE_SECONDS ?= 600
+STORE_TICKETS ?= 1000000
+# bench-store and bench-idle start their own servers on these ports, beside anything else running.
+STORE_PORTS ?= IMAP_PORT=13143 IMAPS_PORT=13993 SMTP_PORT=13025
+IDLE_PORTS ?= IMAP_PORT=14143 IMAPS_PORT=14993 SMTP_PORT=14025
 SHARED ?= ../shared
 PREFIX ?= /usr/local
 SYSCONFDIR ?= /etc
 SWIFT_TEST_FLAGS ?=
 
-.PHONY: deps build release test demo bench bench-answers bench-analyze bench-hostile bench-ingest bench-parse fuzz fuzz-mime fuzz-files man install install-check uninstall clean
+.PHONY: deps build release test soak demo bench bench-answers bench-analyze bench-classify bench-hostile bench-idle bench-ingest bench-parse \
+	bench-store fuzz fuzz-mime fuzz-files man install install-check uninstall clean
 
 deps:
 	@Tests/Servers/install-deps.sh
@@ -36,13 +44,30 @@ test: build
 	if [ -n "$(SWIFT_TEST_FLAGS)" ]; then swift test $(SWIFT_TEST_FLAGS); else \
 	  swift test --skip IntegrationTests && swift test --filter IntegrationTests; fi
 
+# The long versions: every test with MAILTRIAGE_SOAK=1 (e.g. 100 SIGKILL rounds instead of 10), the MIME fuzzer for
+# SOAK_FUZZ_SECONDS (600) and the idle daemon for IDLE_SECONDS (600).
+SOAK_FUZZ_SECONDS ?= 600
+soak:
+	@MAILTRIAGE_SOAK=1 $(MAKE) --no-print-directory test && \
+	$(MAKE) --no-print-directory fuzz FUZZ_SECONDS=$(SOAK_FUZZ_SECONDS) && \
+	$(MAKE) --no-print-directory bench-idle IDLE_SECONDS=$(IDLE_SECONDS)
+
 # A throwaway mail server, the first poll as a baseline, six mails arriving: answers, drafts, an
 # acknowledgement, the queue, one ticket, an approval and the stats (Tests/Servers/demo.sh).
 demo: build
 	@Tests/Servers/demo.sh "$(DEMO_DIR)" "$$(swift build --show-bin-path)"
 
-# Ingest throughput against the local Dovecot, beside Python's imaplib in the same run.
-bench: bench-ingest bench-parse bench-classify bench-answers bench-analyze bench-hostile
+# Every benchmark in turn (each output also kept in the results directory), then one table: what, our figure, the
+# peer's, ratio, target, met. A benchmark that fails is named in the table and makes `make bench` fail.
+BENCHES := ingest parse classify answers analyze hostile store idle
+bench:
+	@R="$(or $(BENCH_RESULTS),$(BENCH_DIR)-results)"; rm -rf "$$R"; mkdir -p "$$R"; status=0; \
+	for b in $(BENCHES); do \
+	  echo "== make bench-$$b"; \
+	  $(MAKE) --no-print-directory bench-$$b BENCH_RESULTS="$$R" 2>&1 | tee "$$R/$$b.out"; \
+	  [ "$${PIPESTATUS[0]}" = 0 ] || { status=1; printf 'bench-%s failed\n' "$$b" > "$$R/$$b.failed"; }; \
+	done; \
+	python3 Benchmarks/summary.py "$$R"; exit $$status
 
 # Classifier figures (issue 4): our eval on the shared datasets beside a scikit-learn peer, and speed.
 bench-classify: release
@@ -66,6 +91,22 @@ bench-ingest: release
 	trap 'IMAP_PORT=12143 IMAPS_PORT=12993 SMTP_PORT=12025 $(SERVERS) stop "$(BENCH_DIR)"' EXIT; \
 	IMAP_PORT=12143 IMAPS_PORT=12993 SMTP_PORT=12025 $(SERVERS) start "$(BENCH_DIR)" && \
 	Benchmarks/ingest.sh "$(BENCH_DIR)" "$$(swift build -c release --show-bin-path)"
+
+# The store at 1,000,000 tickets (STORE_TICKETS): queue list/show and stats latency beside the sqlite3 CLI on the
+# same queries, database size, the daemon's RSS with it. The generated store is kept in $(BENCH_DIR)-store.
+bench-store: release
+	@WITH_BENCH=1 Tests/Servers/install-deps.sh; \
+	D="$(BENCH_DIR)-store-servers"; $(STORE_PORTS) $(SERVERS) stop "$$D" >/dev/null 2>&1 || true; rm -rf "$$D"; \
+	trap '$(STORE_PORTS) $(SERVERS) stop "'"$$D"'"' EXIT; $(STORE_PORTS) $(SERVERS) start "$$D" >/dev/null && \
+	$(STORE_PORTS) STORE_DIR="$(BENCH_DIR)-store" STORE_TICKETS=$(STORE_TICKETS) BENCH_RESULTS="$(BENCH_RESULTS)" \
+	  Benchmarks/store.sh "$$D" "$$(swift build -c release --show-bin-path)"
+
+# The idle daemon: 10 mailboxes polled every 30 s for IDLE_SECONDS (600), CPU and RSS, beside a Python imaplib loop.
+bench-idle: release
+	@WITH_BENCH=1 Tests/Servers/install-deps.sh; \
+	D="$(BENCH_DIR)-idle-servers"; $(IDLE_PORTS) $(SERVERS) stop "$$D" >/dev/null 2>&1 || true; rm -rf "$$D"; \
+	trap '$(IDLE_PORTS) $(SERVERS) stop "'"$$D"'"' EXIT; $(IDLE_PORTS) $(SERVERS) start "$$D" >/dev/null && \
+	$(IDLE_PORTS) IDLE_SECONDS=$(IDLE_SECONDS) BENCH_RESULTS="$(BENCH_RESULTS)" Benchmarks/idle.sh "$$D" "$$(swift build -c release --show-bin-path)"
 
 # MIME parsing with text extraction over the shared corpus, beside Python's email package.
 bench-parse: release
@@ -182,4 +223,4 @@ uninstall:
 	@echo "removed; kept /etc/mailtriage (configuration), /var/lib/mailtriage (tickets) and the mailtriage user"
 
 clean:
-	rm -rf .build "$(MAILTEST_DIR)" "$(DEMO_DIR)" "$(BENCH_DIR)"
+	rm -rf .build "$(MAILTEST_DIR)" "$(DEMO_DIR)" "$(BENCH_DIR)" "$(BENCH_DIR)-store" "$(BENCH_DIR)-results"

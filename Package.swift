@@ -70,6 +70,7 @@ let package = Package(
             dependencies: [
                 "TriageCore", "TriageMIME", "TriageMail", "TriageStore", "TriageFiles", "TriageDaemon",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Logging", package: "swift-log"),
             ],
             path: "Sources/mailtriage-bench",

@@ -3,7 +3,7 @@ import GRDB
 /// The schema as named, append-only migrations: never edit one that has shipped, add a new one.
 enum Migrations {
     /// The newest migration: a read-only opener needs the schema to be at least this.
-    static let latest = "2026-12-02-outbox-send-started"
+    static let latest = "2026-12-02-scale"
 
     static var migrator: DatabaseMigrator {
         var m = DatabaseMigrator()
@@ -181,6 +181,17 @@ enum Migrations {
             try db.execute(sql: """
                 ALTER TABLE outbox ADD COLUMN send_started INTEGER NOT NULL DEFAULT 0;
                 UPDATE outbox SET send_started = attempts;
+                """)
+        }
+        m.registerMigration("2026-12-02-scale") { db in
+            // Lookups that read whole tables once the store holds years of tickets: events by kind (stats, the
+            // metrics, the backlog), answers per recipient whatever its case (the loop guard, for every message),
+            // and the first answers of the last week (the backlog, for every batch).
+            try db.execute(sql: """
+                CREATE INDEX event_kind ON event(kind, ticket_id);
+                DROP INDEX outbox_recipient;
+                CREATE INDEX outbox_recipient_lower ON outbox(lower(recipient), created_at);
+                CREATE INDEX ticket_first_response ON ticket(first_responded_at) WHERE first_responded_at IS NOT NULL;
                 """)
         }
         return m

@@ -230,6 +230,20 @@ extension SQLiteTicketStore {
         }
     }
 
+    /// What `queue show` reads besides the ticket: its messages (the first one's row, the ticket), answers,
+    /// drafts and events (the ticket).
+    static let detailSQL = (
+        messages: """
+            SELECT m.id, m.received_at, r.raw, 0 AS informational FROM message m JOIN message_raw r ON r.message_row = m.id WHERE m.id = ?
+            UNION ALL
+            SELECT m.id, m.received_at, r.raw, tm.informational FROM ticket_message tm JOIN message m ON m.id = tm.message_row
+                JOIN message_raw r ON r.message_row = m.id WHERE tm.ticket_id = ?
+            ORDER BY 2, 1
+            """,
+        outbox: "SELECT created_at, state, recipient, kb_entry, raw, last_error FROM outbox WHERE ticket_id = ? ORDER BY id",
+        drafts: "SELECT kb_entry, body, state, agent, reason FROM draft WHERE ticket_id = ? ORDER BY id",
+        events: "SELECT at, kind, actor, detail FROM event WHERE ticket_id = ? ORDER BY id")
+
     /// Everything `queue show` displays.
     public func detail(ticket id: Int64) throws -> TicketDetail? {
         guard let summary = try tickets(TicketQuery(ids: [id])).first else { return nil }
@@ -237,29 +251,21 @@ extension SQLiteTicketStore {
             let row = try Row.fetchOne(db, sql: "SELECT assignee, decision, message_row FROM ticket WHERE id = ?", arguments: [id])
             let decision = (row?["decision"] as String?).flatMap { try? JSONDecoder().decode(DecisionRecord.self, from: Data($0.utf8)) }
             var messages: [TicketDetail.Message] = []
-            for r in try Row.fetchAll(db, sql: """
-                SELECT m.id, m.received_at, r.raw, 0 AS informational FROM message m JOIN message_raw r ON r.message_row = m.id WHERE m.id = ?
-                UNION ALL
-                SELECT m.id, m.received_at, r.raw, tm.informational FROM ticket_message tm JOIN message m ON m.id = tm.message_row
-                    JOIN message_raw r ON r.message_row = m.id WHERE tm.ticket_id = ?
-                ORDER BY 2, 1
-                """, arguments: [row?["message_row"] as Int64? ?? -1, id])
+            for r in try Row.fetchAll(db, sql: Self.detailSQL.messages, arguments: [row?["message_row"] as Int64? ?? -1, id])
             {
                 let raw: Data = r["raw"]
                 messages.append(.init(rowID: r["id"], receivedAt: r["received_at"], raw: [UInt8](raw), informational: r["informational"]))
             }
-            let outbox = try Row.fetchAll(db, sql: "SELECT created_at, state, recipient, kb_entry, raw, last_error FROM outbox WHERE ticket_id = ? ORDER BY id",
-                                          arguments: [id]).map { r -> TicketDetail.Sent in
+            let outbox = try Row.fetchAll(db, sql: Self.detailSQL.outbox, arguments: [id]).map { r -> TicketDetail.Sent in
                 let raw: Data = r["raw"]
                 return .init(at: r["created_at"], state: OutboxState(rawValue: r["state"]) ?? .pending, recipient: r["recipient"],
                              entry: r["kb_entry"], raw: [UInt8](raw), error: r["last_error"])
             }
-            let drafts = try Row.fetchAll(db, sql: "SELECT kb_entry, body, state, agent, reason FROM draft WHERE ticket_id = ? ORDER BY id",
-                                          arguments: [id]).map { r in
+            let drafts = try Row.fetchAll(db, sql: Self.detailSQL.drafts, arguments: [id]).map { r in
                 TicketDetail.DraftRow(entry: r["kb_entry"], body: r["body"], state: DraftState(rawValue: r["state"]) ?? .pending,
                                       agent: r["agent"], reason: r["reason"])
             }
-            let events = try Row.fetchAll(db, sql: "SELECT at, kind, actor, detail FROM event WHERE ticket_id = ? ORDER BY id", arguments: [id])
+            let events = try Row.fetchAll(db, sql: Self.detailSQL.events, arguments: [id])
                 .map { r in
                     let d: String = r["detail"]
                     return TicketDetail.Event(at: r["at"], kind: r["kind"], actor: r["actor"],

@@ -489,60 +489,83 @@ public final class SQLiteTicketStore: TicketRepository, ProcessingRepository, Ou
         ])
     }
 
+    /// Runs for every message the processor decides (through an index on the lower-case recipient).
+    static let answersSentSQL = "SELECT count(*) FROM outbox WHERE lower(recipient) = lower(?) AND created_at >= ? AND state NOT IN (?, ?)"
+
     /// Automatic answers queued for `recipient` since `since` (seconds since 1970), failed ones not counted.
     public func answersSent(to recipient: String, since: Int64) throws -> Int {
         try read("answer count") { db in
-            try Int.fetchOne(db, sql: "SELECT count(*) FROM outbox WHERE lower(recipient) = lower(?) AND created_at >= ? AND state NOT IN (?, ?)",
-                             arguments: [recipient, since, OutboxState.failed.rawValue, OutboxState.shadow.rawValue]) ?? 0
+            try Int.fetchOne(db, sql: Self.answersSentSQL, arguments: [recipient, since, OutboxState.failed.rawValue, OutboxState.shadow.rawValue]) ?? 0
         }
     }
 
     // MARK: - Queue
 
+    /// The WHERE clause of `query` (empty without conditions) and its arguments.
+    static func conditions(_ query: TicketQuery) -> (sql: String, arguments: StatementArguments) {
+        var clauses: [String] = []
+        var args: [any DatabaseValueConvertible] = []
+        func values(_ column: String, _ list: [some DatabaseValueConvertible]) {
+            clauses.append("\(column) IN (\(list.map { _ in "?" }.joined(separator: ",")))")
+            args += list.map { $0 as any DatabaseValueConvertible }
+        }
+        if let states = query.states, !states.isEmpty { values("state", states.map(\.rawValue)) }
+        if let mb = query.mailbox { clauses.append("mailbox = ?"); args.append(mb) }
+        if let ids = query.ids { values("ticket.id", ids) }
+        if let g = query.groups, !g.isEmpty { values("sla_group", g) }
+        if let c = query.categories, !c.isEmpty { values("category", c) }
+        if let a = query.assignee { clauses.append("assignee = ?"); args.append(a) }
+        if let t = query.overdueAt {
+            clauses.append("first_response_due <= ?")
+            args.append(t)
+            values("state", TicketState.awaitingResponse.map(\.rawValue))
+        }
+        return (clauses.isEmpty ? "" : " WHERE " + clauses.joined(separator: " AND "), StatementArguments(args))
+    }
+
+    /// The statement `tickets(query)` runs.
+    static func listSQL(_ query: TicketQuery) -> (sql: String, arguments: StatementArguments) {
+        var sql = """
+            SELECT ticket.*, (SELECT state FROM outbox o WHERE o.ticket_id = ticket.id ORDER BY o.id DESC LIMIT 1) AS answer_state,
+                   (SELECT last_error FROM outbox o WHERE o.ticket_id = ticket.id ORDER BY o.id DESC LIMIT 1) AS answer_error
+            FROM ticket
+            """
+        let (conditions, args) = Self.conditions(query)
+        sql += conditions
+        switch query.order {
+        case .received:
+            sql += " ORDER BY received_at, ticket.id"
+        case .due:
+            sql += """
+                 ORDER BY CASE WHEN state = '\(TicketState.awaitingApproval.rawValue)' THEN 0 ELSE 1 END,
+                          first_response_due IS NULL, first_response_due,
+                          CASE priority WHEN 'urgent' THEN 0 WHEN 'high' THEN 1 WHEN 'normal' THEN 2 WHEN 'low' THEN 3 ELSE 2 END,
+                          received_at, ticket.id
+                """
+        }
+        if let limit = query.limit { sql += " LIMIT \(max(0, limit))" }
+        return (sql, args)
+    }
+
+    /// How many tickets `query` selects, whatever its limit.
+    public func ticketCount(_ query: TicketQuery) throws -> Int {
+        try read("ticket count") { db in
+            let (conditions, args) = Self.conditions(query)
+            return try Int.fetchOne(db, sql: "SELECT count(*) FROM ticket" + conditions, arguments: args) ?? 0
+        }
+    }
+
     public func tickets(_ query: TicketQuery) throws -> [TicketSummary] {
         try read("ticket list") { db in
-            var sql = """
-                SELECT ticket.*, (SELECT state FROM outbox o WHERE o.ticket_id = ticket.id ORDER BY o.id DESC LIMIT 1) AS answer_state,
-                       (SELECT last_error FROM outbox o WHERE o.ticket_id = ticket.id ORDER BY o.id DESC LIMIT 1) AS answer_error
-                FROM ticket
-                """
-            var clauses: [String] = []
-            var args: [any DatabaseValueConvertible] = []
-            func values(_ column: String, _ list: [some DatabaseValueConvertible]) {
-                clauses.append("\(column) IN (\(list.map { _ in "?" }.joined(separator: ",")))")
-                args += list.map { $0 as any DatabaseValueConvertible }
-            }
-            if let states = query.states, !states.isEmpty { values("state", states.map(\.rawValue)) }
-            if let mb = query.mailbox { clauses.append("mailbox = ?"); args.append(mb) }
-            if let ids = query.ids { values("ticket.id", ids) }
-            if let g = query.groups, !g.isEmpty { values("sla_group", g) }
-            if let c = query.categories, !c.isEmpty { values("category", c) }
-            if let a = query.assignee { clauses.append("assignee = ?"); args.append(a) }
-            if let t = query.overdueAt {
-                clauses.append("first_response_due <= ?")
-                args.append(t)
-                values("state", TicketState.awaitingResponse.map(\.rawValue))
-            }
-            if !clauses.isEmpty { sql += " WHERE " + clauses.joined(separator: " AND ") }
-            switch query.order {
-            case .received:
-                sql += " ORDER BY received_at, ticket.id"
-            case .due:
-                sql += """
-                     ORDER BY CASE WHEN state = '\(TicketState.awaitingApproval.rawValue)' THEN 0 ELSE 1 END,
-                              first_response_due IS NULL, first_response_due,
-                              CASE priority WHEN 'urgent' THEN 0 WHEN 'high' THEN 1 WHEN 'normal' THEN 2 WHEN 'low' THEN 3 ELSE 2 END,
-                              received_at, ticket.id
-                    """
-            }
-            if let limit = query.limit { sql += " LIMIT \(max(0, limit))" }
-            return try Row.fetchAll(db, sql: sql, arguments: StatementArguments(args)).map { r in
+            let (sql, args) = Self.listSQL(query)
+            let decoder = JSONDecoder()
+            return try Row.fetchAll(db, sql: sql, arguments: args).map { r in
                 let w: String = r["warnings"]
                 var t = TicketSummary(
                     id: r["id"], mailbox: r["mailbox"], receivedAt: r["received_at"], from: r["from_address"],
                     fromName: r["from_name"], subject: r["subject"],
                     state: TicketState(rawValue: r["state"]) ?? .open, autoEligible: r["auto_eligible"],
-                    warnings: (try? JSONDecoder().decode([String].self, from: Data(w.utf8))) ?? [])
+                    warnings: w == "[]" ? [] : (try? decoder.decode([String].self, from: Data(w.utf8))) ?? [])
                 t.category = r["category"]
                 t.confidence = r["confidence"]
                 t.degree = (r["degree"] as String?).flatMap(AutomationDegree.init(rawValue:))
@@ -638,19 +661,22 @@ public final class SQLiteTicketStore: TicketRepository, ProcessingRepository, Ou
 
     // MARK: - Service levels
 
+    /// Runs every watch interval: reads the tickets awaiting a first answer, not every ticket with a due time.
+    static let slaAlarmsSQL = """
+        SELECT id, mailbox, subject, from_address, sla_group, sla_policy, first_response_due, sla_warn_at, sla_escalate_to,
+               sla_warned_at, sla_escalated_at FROM ticket
+        WHERE first_response_due IS NOT NULL AND sla_escalated_at IS NULL
+          AND state IN (\(TicketState.awaitingResponse.map { _ in "?" }.joined(separator: ",")))
+          AND (first_response_due <= ? OR (sla_warn_at <= ? AND sla_warned_at IS NULL))
+        ORDER BY first_response_due LIMIT ?
+        """
+
     /// Tickets still waiting for a first answer whose warning time or due time has come and whose warning or
     /// escalation has not been made yet, oldest due first.
     public func slaAlarms(now: Int64, limit: Int) throws -> [SLAAlarm] {
         try read("SLA alarms") { db in
-            let states = TicketState.awaitingResponse.map(\.rawValue)
-            let marks = states.map { _ in "?" }.joined(separator: ",")
-            let rows = try Row.fetchAll(db, sql: """
-                SELECT id, mailbox, subject, from_address, sla_group, sla_policy, first_response_due, sla_warn_at, sla_escalate_to,
-                       sla_warned_at, sla_escalated_at FROM ticket
-                WHERE first_response_due IS NOT NULL AND sla_escalated_at IS NULL AND state IN (\(marks))
-                  AND (first_response_due <= ? OR (sla_warn_at <= ? AND sla_warned_at IS NULL))
-                ORDER BY first_response_due LIMIT ?
-                """, arguments: StatementArguments(states) + [now, now, limit])
+            let rows = try Row.fetchAll(db, sql: Self.slaAlarmsSQL, arguments: StatementArguments(TicketState.awaitingResponse.map(\.rawValue))
+                                            + [now, now, limit])
             return rows.map { r in
                 let due: Int64 = r["first_response_due"]
                 return SLAAlarm(level: due <= now ? .breach : .warning, ticketID: r["id"], mailbox: r["mailbox"], subject: r["subject"],
@@ -720,6 +746,12 @@ public final class SQLiteTicketStore: TicketRepository, ProcessingRepository, Ou
                 ? record?.service?.priority : nil
             return (r["from_address"], r["mailbox"], r["received_at"], ruleGroup, rulePriority)
         }
+    }
+
+    /// The newest event's id (0 without any): every change to a ticket appends an event, so an unchanged id
+    /// means unchanged tickets.
+    public func lastEventID() throws -> Int64 {
+        try read("last event") { try Int64.fetchOne($0, sql: "SELECT max(id) FROM event") ?? 0 }
     }
 
     /// Counts for tests and `stats`: messages, locations, tickets, events.

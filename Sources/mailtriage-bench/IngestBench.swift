@@ -12,7 +12,7 @@ struct Bench: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "mailtriage-bench",
         abstract: "mailtriage's benchmarks (see BENCHMARKS.md and Benchmarks/).",
-        subcommands: [IngestBench.self, ParseBench.self, ClassifyBench.self])
+        subcommands: [IngestBench.self, ParseBench.self, ClassifyBench.self, StoreGen.self])
 }
 
 /// Measures ingest: every message of a mailbox fetched over one kept connection, committed to a fresh

@@ -223,6 +223,26 @@ import Glibc
         #expect(train.status == 0 && train.stdout.contains("source corrections: 1"), "\(train.stdout)\(train.stderr)")
     }
 
+    /// The table shows the head of the queue and says how many tickets there are; --limit 0 and JSON show all.
+    @Test func theTableShowsTheHeadOfALongQueue() throws {
+        let tag = UUID().uuidString.prefix(6).lowercased()
+        let (s, user) = try setup(tag)
+        try server.deliver(user, (1...3).map { i in
+            PipelineIntegrationTests.mail(from: "head\(i)-\(tag)@customer.example", to: "support@example.com", subject: "Frage \(i)",
+                                          body: "Eine Frage zur Bestellung \(i).", messageID: "head\(i)-\(tag)@customer.example")
+        })
+        #expect(try s.serveOnce().status == 0)
+        func rows(_ r: CLI.Result) -> Int { r.stdout.split(separator: "\n").filter { $0.contains("-\(tag)@customer.example") }.count }
+        let head = try queue(s, ["list", "--limit", "2"])
+        #expect(head.status == 0 && rows(head) == 2, "\(head.stdout)")
+        #expect(head.stdout.contains("2 of 3 tickets"), "\(head.stdout)")
+        let all = try queue(s, ["list", "--limit", "0"])
+        #expect(rows(all) == 3 && !all.stdout.contains(" of 3 tickets"), "\(all.stdout)")
+        let json = try queue(s, ["list", "--json"])
+        let items = try JSONSerialization.jsonObject(with: Data(json.stdout.utf8)) as? [Any]
+        #expect(items?.count == 3)
+    }
+
     @Test func anAgentWhoCanOnlyReadTheDatabaseListsShowsAndCountsButCannotChange() throws {
         let tag = UUID().uuidString.prefix(6).lowercased()
         let (s, user) = try setup(tag)

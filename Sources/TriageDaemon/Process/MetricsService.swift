@@ -26,10 +26,11 @@ public struct MetricsService: Service {
 
     public func run() async throws {
         var lastError: String?
+        var figures: Figures?
         while !Task.isCancelled && !Task.isShuttingDownGracefully {
             do {
                 if disk?.mayWrite() ?? true {
-                    try await write()
+                    figures = try await write(reusing: figures)
                     lastError = nil
                 }
             } catch let error where disk?.absorb(error, in: "metrics") == true {
@@ -43,15 +44,49 @@ public struct MetricsService: Service {
         }
     }
 
+    /// The figures over every ticket, and when they were computed. They cost a pass over the whole store
+    /// (seconds with a million tickets), so a pass computes them again only when the event log has grown
+    /// since (every change to a ticket appends an event), no sooner than `costFactor` times their cost
+    /// after the last computation, and at least hourly (figures that move with time alone).
+    struct Figures: Sendable {
+        var stats: QueueStats
+        var outbox: [OutboxState: Int]
+        var acknowledgementsBeyondServiceLevel: Int
+        var lastEvent: Int64
+        var computedAt: ContinuousClock.Instant
+        var nextAllowed: ContinuousClock.Instant
+
+        func fresh(lastEvent: Int64, at now: ContinuousClock.Instant) -> Bool {
+            now < nextAllowed || (lastEvent == self.lastEvent && now < computedAt + .seconds(3600))
+        }
+    }
+
+    static let costFactor = 20
+
     /// One rewrite of the file from the store.
-    public func write() async throws {
-        let store = store, path = path
-        try await calls.run {
+    public func write() async throws { _ = try await write(reusing: nil) }
+
+    /// One rewrite of the file: the queue gauges read now, the figures over every ticket from `previous`
+    /// while they are fresh. Returns the figures written.
+    func write(reusing previous: Figures?) async throws -> Figures {
+        let store = store, path = path, interval = interval
+        return try await calls.run {
             let now = Int64(Date().timeIntervalSince1970)
-            let stats = QueueStats.compute(try store.statsRows(), now: now)
+            let start = ContinuousClock.now
+            let lastEvent = try store.lastEventID()
+            var figures: Figures
+            if let previous, previous.fresh(lastEvent: lastEvent, at: start) {
+                figures = previous
+            } else {
+                figures = Figures(stats: QueueStats.compute(try store.statsRows(), now: now), outbox: try store.outboxCounts(),
+                                  acknowledgementsBeyondServiceLevel: try store.acknowledgementsBeyondServiceLevel(), lastEvent: lastEvent,
+                                  computedAt: start, nextAllowed: start)
+                figures.nextAllowed = start + max(interval, (ContinuousClock.now - start) * Self.costFactor)
+            }
             let gauges = try store.queueGauges(now: now)
-            try MetricsFile.write(MetricsFile.render(stats, outbox: try store.outboxCounts(), waiting: gauges.waiting, overdue: gauges.overdue,
-                                                     acknowledgementsBeyondServiceLevel: try store.acknowledgementsBeyondServiceLevel()), to: path)
+            try MetricsFile.write(MetricsFile.render(figures.stats, outbox: figures.outbox, waiting: gauges.waiting, overdue: gauges.overdue,
+                                                     acknowledgementsBeyondServiceLevel: figures.acknowledgementsBeyondServiceLevel), to: path)
+            return figures
         }
     }
 }

@@ -58,7 +58,7 @@ struct Queue: ParsableCommand {
     struct List: ParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "The queue: drafts waiting for approval first, then by first-response due time, then priority.",
-            discussion: "Columns: ticket id, state, due (time left, or how long overdue), group, category, degree, agent, sender, subject. Without --state: open, claimed, awaiting_approval and waiting tickets. Colour on a terminal (not when piped or with NO_COLOR); long subjects are cut to the terminal's width.")
+            discussion: "Columns: ticket id, state, due (time left, or how long overdue), group, category, degree, agent, sender, subject. Without --state: open, claimed, awaiting_approval and waiting tickets. The table shows the first \(List.defaultLimit) and says how many there are (--limit); --json lists all unless --limit is given. Colour on a terminal (not when piped or with NO_COLOR); long subjects are cut to the terminal's width.")
 
         @OptionGroup var db: QueueDatabase
 
@@ -72,7 +72,7 @@ struct Queue: ParsableCommand {
         @Flag(help: "Only tickets I hold ($SUDO_USER, $USER or --as).") var mine = false
         @Option(name: .customLong("as"), help: "The agent's name for --mine.") var agent: String?
         @Option(name: .long, help: "Only tickets from this mailbox.") var mailbox: String?
-        @Option(name: .long, help: "At most this many tickets.") var limit: Int?
+        @Option(name: .long, help: "At most this many tickets (the table: \(List.defaultLimit) unless given; 0: all).") var limit: Int?
         @Flag(name: .long, help: "Print JSON.") var json = false
 
         func run() throws {
@@ -89,16 +89,27 @@ struct Queue: ParsableCommand {
             let me = agent ?? env["SUDO_USER"] ?? env["USER"] ?? "agent"
             let store = try SQLiteTicketStore.forReading(path)
             let now = Int64(Date().timeIntervalSince1970)
-            let tickets = try store.tickets(TicketQuery(states: all ? nil : states, mailbox: mailbox, limit: limit, groups: group, categories: category,
-                                                        assignee: mine ? me : nil, overdueAt: overdue ? now : nil, order: .due))
+            // The table shows the head of the queue (a store of years holds thousands of open tickets); JSON all of them.
+            let shown: Int? = if let limit { limit > 0 ? limit : nil } else { json ? nil : List.defaultLimit }
+            var query = TicketQuery(states: all ? nil : states, mailbox: mailbox, limit: shown, groups: group, categories: category,
+                                    assignee: mine ? me : nil, overdueAt: overdue ? now : nil, order: .due)
+            let tickets = try store.tickets(query)
             if json {
                 let enc = JSONEncoder()
                 enc.outputFormatting = [.prettyPrinted, .sortedKeys]
                 print(String(decoding: try enc.encode(tickets.map(TicketJSON.init)), as: UTF8.self))
             } else {
                 print(QueueTable.render(tickets, now: now, terminal: Terminal.current))
+                if let shown, tickets.count == shown {
+                    query.limit = nil
+                    let total = try store.ticketCount(query)
+                    if total > shown { print("\(shown) of \(total) tickets; --limit N shows more, --limit 0 all") }
+                }
             }
         }
+
+        /// Rows of the table when --limit is not given.
+        static let defaultLimit = 100
     }
 }
 

@@ -1,0 +1,90 @@
+#!/usr/bin/env python3
+"""Prints the one table of `make bench`: a line per figure, read from RESULTS_DIR.
+
+Usage: summary.py RESULTS_DIR
+
+Each benchmark script writes NAME.tsv (what, ours, peer, ratio, target, met; Benchmarks/lib.sh) and `make bench`
+keeps its output as NAME.out and NAME.failed when it failed. A benchmark without a .tsv gets its line from its
+output where the format is known (ingest: the median msg/s of mailtriage and of the imaplib peer), else a
+pointer to the output.
+"""
+import os
+import re
+import statistics
+import sys
+
+ORDER = ["ingest", "parse", "classify", "answers", "analyze", "hostile", "store", "idle"]
+HEAD = ["benchmark", "ours", "peer", "ratio", "target", "met"]
+
+
+def medians(pattern, text):
+    v = [float(x) for x in re.findall(pattern, text, re.M)]
+    return (statistics.median(v), len(v)) if v else (None, 0)
+
+
+def from_output(name, text):
+    """The lines of a benchmark whose script writes no .tsv, read from its output (None: format not known)."""
+    if name == "parse":
+        o, n = medians(r"^mailtriage: .*?, ([0-9.]+) msg/s", text)
+        g, _ = medians(r"^gmime [0-9.]+: .*?, ([0-9.]+) msg/s", text)
+        p, _ = medians(r"^python email: .*?, ([0-9.]+) msg/s", text)
+        if o and g:
+            rows = [["parse: shared MIME corpus (median of %d runs)" % n, "%.0f msg/s" % o, "GMime %.0f msg/s" % g, "%.2f" % (o / g),
+                     ">= 1.5x GMime", "yes" if o / g >= 1.5 else "no"]]
+            if p:
+                rows.append(["parse: the same, beside Python's email", "%.0f msg/s" % o, "python %.0f msg/s" % p, "%.2f" % (o / p), "", ""])
+            return rows
+    if name == "classify":
+        o, _ = medians(r"^mailtriage: classify .*?: ([0-9.]+) msg/s", text)
+        p, _ = medians(r"^scikit-learn: .*?; ([0-9.]+) msg/s one at a time", text)
+        if o and p:
+            return [["classify: messages one at a time, one core", "%.0f msg/s" % o, "scikit-learn %.0f msg/s" % p, "%.2f" % (o / p), "", ""]]
+    if name == "analyze":
+        m = re.search(r"^ratio mailtriage/python \(([^)]*) messages\): ([0-9.]+) x the rate", text, re.M)
+        if m:
+            return [["analyze: mbox of %s messages, rate" % m.group(1), "%s x" % m.group(2), "python peer 1 x", m.group(2), "", ""]]
+    if name == "hostile":
+        rows = re.findall(r"^(\S+\.eml) +\d+ bytes +([0-9.]+) s +peak RSS +([0-9.]+) MiB", text, re.M)
+        if rows:
+            slow = max(rows, key=lambda r: float(r[1]))
+            big = max(rows, key=lambda r: float(r[2]))
+            return [["hostile: %d messages decided by classify" % len(rows), "slowest %s s (%s), peak RSS %s MiB (%s)" % (slow[1], slow[0], big[2], big[0]),
+                     "", "", "", ""]]
+    if name == "ingest":
+        ours = [float(x) for x in re.findall(r"^mailtriage: .*?, ([0-9.]+) msg/s", text, re.M)]
+        peer = [float(x) for x in re.findall(r"^python imaplib: .*?, ([0-9.]+) msg/s", text, re.M)]
+        if ours and peer:
+            o, p = statistics.median(ours), statistics.median(peer)
+            return [["ingest: 2,000 messages over IMAPS (median of %d runs)" % len(ours), "%.0f msg/s" % o,
+                     "imaplib %.0f msg/s" % p, "%.2f" % (o / p), "", ""]]
+    return None
+
+
+def main():
+    d = sys.argv[1]
+    names = [n for n in ORDER if any(os.path.exists(os.path.join(d, n + ext)) for ext in (".tsv", ".out", ".failed"))]
+    names += sorted({f.rsplit(".", 1)[0] for f in os.listdir(d)} - set(names))
+    rows = []
+    for n in names:
+        tsv, out = os.path.join(d, n + ".tsv"), os.path.join(d, n + ".out")
+        if os.path.exists(os.path.join(d, n + ".failed")):
+            rows.append(["%s: FAILED (see %s)" % (n, out), "", "", "", "", "no"])
+        got = None
+        if os.path.exists(tsv):
+            got = [(line.rstrip("\n").split("\t") + [""] * 6)[:6] for line in open(tsv, encoding="utf-8") if line.strip()]
+        elif os.path.exists(out):
+            got = from_output(n, open(out, encoding="utf-8", errors="replace").read())
+            if got is None and not os.path.exists(os.path.join(d, n + ".failed")):
+                got = [["%s: see %s" % (n, out), "", "", "", "", ""]]
+        rows += got or []
+    rows = [[c if c not in ("", "-") else "-" for c in r] for r in rows]
+    widths = [max(len(r[i]) for r in rows + [HEAD]) for i in range(6)]
+    line = lambda r: "  ".join(c.ljust(w) for c, w in zip(r, widths)).rstrip()
+    print()
+    print(line(HEAD))
+    print(line(["-" * w for w in widths]))
+    for r in rows:
+        print(line(r))
+
+
+main()
