@@ -63,7 +63,7 @@ struct StoreGen: ParsableCommand {
         let tokens = Counter()
         processor.token = { String(tokens.next(), radix: 36) }
         let db = try DatabaseQueue(path: database)
-        var state = State(rng: SplitMix(seed), agents: AgentWork(snapshot: snapshot, mailboxes: mailboxes, tokens: tokens))
+        var state = State(rng: SplitMix(seed: seed), agents: AgentWork(snapshot: snapshot, mailboxes: mailboxes, tokens: tokens))
         // Windows of `chunk` tickets each: the first decided and worked to the end, copied into the windows up to
         // the last, which is decided with its newest tickets left for the agents (the queue).
         let chunk = max(1, min(tickets, decided) / 2)
@@ -289,17 +289,8 @@ final class Counter: @unchecked Sendable {
     func next() -> UInt64 { lock.withLock { value += 1; return value } }
 }
 
-/// A fixed-seed generator (SplitMix64): the same seed gives the same store.
-struct SplitMix {
-    var state: UInt64
-    init(_ seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
+extension SplitMix {
+    /// A number in 0..<n (the same seed gives the same store).
     mutating func below(_ n: Int) -> Int { Int(next() % UInt64(max(1, n))) }
 }
 
