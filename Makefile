@@ -41,7 +41,7 @@ test: build
 demo: build
 	@Tests/Servers/demo.sh "$(DEMO_DIR)" "$$(swift build --show-bin-path)"
 
-# Ingest throughput against the local Dovecot, beside Python's imaplib in the same run.
+# Ingest throughput against the local Dovecot, beside Python's imaplib, mbsync and the protocol limit in the same run.
 bench: bench-ingest bench-parse bench-classify bench-answers bench-analyze bench-hostile
 
 # Classifier figures (issue 4): our eval on the shared datasets beside a scikit-learn peer, and speed.
@@ -60,12 +60,15 @@ bench-analyze: release
 	@WITH_BENCH=1 Tests/Servers/install-deps.sh; python3 -c "import sklearn" 2>/dev/null || pip install -q scikit-learn; \
 	Benchmarks/analyze.sh "$$(swift build -c release --show-bin-path)" "$(SHARED)"
 
+# BENCH_MESSAGES (50000) messages, BENCH_ROUNDS (3) rounds; the servers on BENCH_PORT_BASE+143/+993/+25 (12000).
+BENCH_PORT_BASE ?= 12000
+BENCH_PORTS = IMAP_PORT=$$(($(BENCH_PORT_BASE)+143)) IMAPS_PORT=$$(($(BENCH_PORT_BASE)+993)) SMTP_PORT=$$(($(BENCH_PORT_BASE)+25))
 bench-ingest: release
 	@WITH_BENCH=1 Tests/Servers/install-deps.sh; \
-	IMAP_PORT=12143 IMAPS_PORT=12993 SMTP_PORT=12025 $(SERVERS) stop "$(BENCH_DIR)" >/dev/null 2>&1 || true; rm -rf "$(BENCH_DIR)"; \
-	trap 'IMAP_PORT=12143 IMAPS_PORT=12993 SMTP_PORT=12025 $(SERVERS) stop "$(BENCH_DIR)"' EXIT; \
-	IMAP_PORT=12143 IMAPS_PORT=12993 SMTP_PORT=12025 $(SERVERS) start "$(BENCH_DIR)" && \
-	Benchmarks/ingest.sh "$(BENCH_DIR)" "$$(swift build -c release --show-bin-path)"
+	$(BENCH_PORTS) $(SERVERS) stop "$(BENCH_DIR)" >/dev/null 2>&1 || true; rm -rf "$(BENCH_DIR)"; \
+	trap '$(BENCH_PORTS) $(SERVERS) stop "$(BENCH_DIR)"' EXIT; \
+	$(BENCH_PORTS) $(SERVERS) start "$(BENCH_DIR)" && \
+	$(BENCH_PORTS) Benchmarks/ingest.sh "$(BENCH_DIR)" "$$(swift build -c release --show-bin-path)"
 
 # MIME parsing with text extraction over the shared corpus, beside Python's email package.
 bench-parse: release

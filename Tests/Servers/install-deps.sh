@@ -5,10 +5,10 @@ set -euo pipefail
 # toml++ needs (libstdc++-12-dev on Debian 12): a clean Debian with only the Swift toolchain lacks both.
 # python3-prometheus-client parses the metrics file in the tests; tmux gives them a real terminal; man-db and
 # systemd (systemd-analyze) check the installed man page and unit; chromium (with a font) opens the page
-# `analyze --html` writes, headless, for a screenshot. WITH_BENCH=1 (the make bench-* targets) adds curl, GNU time
-# and libgmime-3.0-dev (GMime 3, the C peer Benchmarks/parse.sh builds).
+# `analyze --html` writes, headless, for a screenshot. WITH_BENCH=1 (the make bench-* targets) adds curl, GNU time,
+# libgmime-3.0-dev (GMime 3, the C peer Benchmarks/parse.sh builds) and isync (mbsync, a peer of the ingest benchmark).
 NEED="pkg-config g++ libcurl4-openssl-dev libssl-dev libsqlite3-dev libstemmer-dev dovecot-imapd python3-aiosmtpd python3-prometheus-client tmux man-db systemd openssl ca-certificates chromium fonts-dejavu-core"
-[ "${WITH_BENCH:-0}" = 1 ] && NEED="$NEED curl time libgmime-3.0-dev"
+[ "${WITH_BENCH:-0}" = 1 ] && NEED="$NEED curl time libgmime-3.0-dev isync"
 missing=()
 for p in $NEED; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
 if [ ${#missing[@]} -gt 0 ]; then
