@@ -15,6 +15,9 @@ public final class IMAPMailbox: MailboxSource {
         public var caFile: String?
         public var connectTimeout: Duration
         public var responseTimeout: Duration
+        /// Commands pipelined over one connection that libcurl opens and logs in (`IMAPSession`); false: one
+        /// libcurl transfer per command and per message (`IMAPConnection`), for a server that mishandles pipelining.
+        public var pipelining = true
 
         public init(url: IMAPURL, username: String, password: Secret, caFile: String? = nil,
                     connectTimeout: Duration = .seconds(15), responseTimeout: Duration = .seconds(60))
@@ -32,20 +35,22 @@ public final class IMAPMailbox: MailboxSource {
             self.init(url: config.url, username: config.username, password: password, caFile: config.caFile,
                       connectTimeout: config.connectTimeout, responseTimeout: config.responseTimeout)
             self.tokens = tokens
+            pipelining = config.pipelining
         }
     }
 
     /// The connection state, touched only on `thread`.
     final class State: @unchecked Sendable {
-        var connection: IMAPConnection?
+        var connection: (any IMAPClient)?
         var lastUIDNext: UInt32 = 0
 
         /// The kept connection, or a new one.
-        func open(_ options: Options, abort: AbortFlag) throws -> IMAPConnection {
+        func open(_ options: Options, abort: AbortFlag) throws -> any IMAPClient {
             if let connection { return connection }
-            let c = try IMAPConnection(settings: .init(
+            let settings = IMAPConnection.Settings(
                 url: options.url, username: options.username, password: options.password, bearer: try options.tokens?.accessToken(),
-                caFile: options.caFile, connectTimeout: options.connectTimeout, responseTimeout: options.responseTimeout, abort: abort))
+                caFile: options.caFile, connectTimeout: options.connectTimeout, responseTimeout: options.responseTimeout, abort: abort)
+            let c: any IMAPClient = options.pipelining ? try IMAPSession(settings: settings) : try IMAPConnection(settings: settings)
             connection = c
             return c
         }
@@ -73,7 +78,7 @@ public final class IMAPMailbox: MailboxSource {
 
     /// Runs `body` on the mailbox's thread with the connection; any failure drops the connection so the
     /// next call starts clean.
-    private func using<T: Sendable>(_ body: @escaping @Sendable (IMAPConnection, State) throws -> T) async throws -> T {
+    private func using<T: Sendable>(_ body: @escaping @Sendable (any IMAPClient, State) throws -> T) async throws -> T {
         let options = options, state = state, abort = abort, progress = progress
         return try await thread.run {
             defer { progress?() }
@@ -123,21 +128,23 @@ public final class IMAPMailbox: MailboxSource {
     public func download(_ requests: [DownloadRequest]) async -> [DownloadResult] {
         let options = options, state = state, abort = abort, progress = progress
         // One job on the mailbox's thread for the whole list: one thread hop, not one per message.
+        let requests = requests.map { r in
+            var r = r
+            if r.headerOnly { r.limit = min(r.limit, 1 << 20) }
+            return r
+        }
         let results = try? await thread.run { () -> [DownloadResult] in
-            var out: [DownloadResult] = []
-            for r in requests {
-                do {
-                    if abort.isSet { throw TriageError(.connection, "\(options.url.serverURL): shutting down", transient: true) }
-                    let c = try state.open(options, abort: abort)
-                    out.append(.success(try c.fetch(uid: r.uid, headerOnly: r.headerOnly, limit: r.headerOnly ? min(r.limit, 1 << 20) : r.limit)))
-                    progress?()
-                } catch {
-                    let e = error as? TriageError ?? TriageError(.io, "\(error)", transient: true)
-                    out.append(.failure(e))
-                    if !State.keepsConnection(e) { state.connection = nil }
-                    if e.code == .authentication { options.tokens?.invalidate() }
-                    if e.isAboutTheConnection { break }  // the rest of the list would fail the same way
-                }
+            let out: [DownloadResult]
+            do {
+                if abort.isSet { throw TriageError(.connection, "\(options.url.serverURL): shutting down", transient: true) }
+                out = try state.open(options, abort: abort).download(requests) { progress?() }
+            } catch {
+                out = [.failure(error as? TriageError ?? TriageError(.io, "\(error)", transient: true))]
+            }
+            // The list ends at the first error about the connection (the rest would fail the same way).
+            if case .failure(let e)? = out.last {
+                if !State.keepsConnection(e) { state.connection = nil }
+                if e.code == .authentication { options.tokens?.invalidate() }
             }
             return out
         }

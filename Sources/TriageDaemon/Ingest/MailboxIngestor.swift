@@ -65,25 +65,26 @@ public struct MailboxIngestor: Sendable {
         for uid in todo where info[uid] == nil { settled.insert(uid) }
         var current = cursor
 
-        var start = 0
         let wanted = todo.filter { info[$0] != nil }
-        while start < wanted.count {
-            // A batch is bounded in count and in bytes (what is downloaded is held until it is recorded).
-            var end = start + 1, bytes = min(info[wanted[start]]!.size, maxMessageBytes)
-            while end < wanted.count && end - start < batchSize {
-                let next = min(info[wanted[end]]!.size, maxMessageBytes)
-                if bytes + next > MailboxIngestor.maxBatchBytes { break }
-                bytes += next
-                end += 1
+        // A whole message is read up to the size limit (plus room for a server that miscounts its line ends),
+        // however small the size it announced.
+        let batches = MailboxIngestor.batches(wanted.map { uid in
+            DownloadRequest(uid: uid, headerOnly: info[uid]!.size > maxMessageBytes, limit: maxMessageBytes + maxMessageBytes / 16 + 4096)
+        }, sizes: info.mapValues { min($0.size, maxMessageBytes) }, count: batchSize, bytes: MailboxIngestor.maxBatchBytes)
+        let source = source
+        // The next batch downloads while this one is recorded and flagged: at most two batches are held.
+        var next: Task<[DownloadResult], Never>? = batches.first.map { first in Task { await source.download(first) } }
+        for (k, requests) in batches.enumerated() {
+            let results = await next!.value
+            next = nil
+            let broken = results.contains { if case .failure(let e) = $0 { e.isAboutTheConnection } else { false } }
+            if k + 1 < batches.count && !broken {
+                let following = batches[k + 1]
+                next = Task { await source.download(following) }
             }
-            let chunk = wanted[start..<end]
-            start = end
             var batch: [FetchedMessage] = []
             var pendingError: (any Error)?
-            // A whole message is read up to the size limit (plus room for a server that miscounts its line ends),
-            // however small the size it announced.
-            let requests = chunk.map { DownloadRequest(uid: $0, headerOnly: info[$0]!.size > maxMessageBytes, limit: maxMessageBytes + maxMessageBytes / 16 + 4096) }
-            for (request, result) in zip(requests, await source.download(requests)) {
+            for (request, result) in zip(requests, results) {
                 switch result {
                 case .failure(let e) where e.isAboutTheConnection:
                     pendingError = e  // keep what this batch already has, then give up the cycle
@@ -134,6 +135,25 @@ public struct MailboxIngestor: Sendable {
             _ = try await storeCalls.run { try store.record([], cursor: at) }
         }
         return report
+    }
+
+    /// The requests in batches of at most `count` messages and `bytes` bytes (at least one message each).
+    static func batches(_ requests: [DownloadRequest], sizes: [UInt32: Int], count: Int, bytes: Int) -> [[DownloadRequest]] {
+        var out: [[DownloadRequest]] = []
+        var current: [DownloadRequest] = []
+        var held = 0
+        for r in requests {
+            let size = sizes[r.uid] ?? 0
+            if !current.isEmpty && (current.count >= count || held + size > bytes) {
+                out.append(current)
+                current = []
+                held = 0
+            }
+            current.append(r)
+            held += size
+        }
+        if !current.isEmpty { out.append(current) }
+        return out
     }
 
     /// The new cursor: the highest UID up to which every found UID is settled.
