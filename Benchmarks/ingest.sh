@@ -25,7 +25,7 @@ reset() { "${CURL[@]}" "imaps://127.0.0.1:$PORT/INBOX" -X 'UID STORE 1:* -FLAGS.
 python3 "$HERE/imap_pipelined.py" --port "$PORT" --user "$USER" --password "$PASS" --ca-file "$D/tls/ca.pem" >/dev/null
 cat > "$W/mbsyncrc" <<EOF
 IMAPAccount bench
-Host 127.0.0.1
+Host localhost
 Port $PORT
 User $USER
 Pass $PASS

@@ -55,6 +55,11 @@ public final class IMAPMailbox: MailboxSource {
             return c
         }
 
+        /// The connection was closed or reset (not a timeout, TLS or login failure).
+        static func isDeadConnection(_ error: any Error) -> Bool {
+            (error as? TriageError)?.code == .connection
+        }
+
         /// After these errors the connection itself is fine (or libcurl reconnects on its own); after any
         /// other it is dropped, so the next call starts clean.
         static func keepsConnection(_ error: any Error) -> Bool {
@@ -83,12 +88,18 @@ public final class IMAPMailbox: MailboxSource {
         return try await thread.run {
             defer { progress?() }
             if abort.isSet { throw TriageError(.connection, "\(options.url.serverURL): shutting down", transient: true) }
-            var retried = false
+            var retried = false, reopened = false
             while true {
+                let kept = state.connection != nil
                 do {
                     return try body(try state.open(options, abort: abort), state)
                 } catch {
                     if !State.keepsConnection(error) { state.connection = nil }
+                    // A kept connection the server closed while it was idle (a BYE, a restart): once more on a new one.
+                    if kept, !reopened, !abort.isSet, State.isDeadConnection(error) {
+                        reopened = true
+                        continue
+                    }
                     // The server refused the access token (revoked, or expired early): one more try with a new one.
                     if let tokens = options.tokens, !retried, (error as? TriageError)?.code == .authentication {
                         tokens.invalidate()
@@ -134,12 +145,18 @@ public final class IMAPMailbox: MailboxSource {
             return r
         }
         let results = try? await thread.run { () -> [DownloadResult] in
-            let out: [DownloadResult]
-            do {
-                if abort.isSet { throw TriageError(.connection, "\(options.url.serverURL): shutting down", transient: true) }
-                out = try state.open(options, abort: abort).download(requests) { progress?() }
-            } catch {
-                out = [.failure(error as? TriageError ?? TriageError(.io, "\(error)", transient: true))]
+            var out: [DownloadResult] = []
+            for attempt in 0..<2 {
+                let kept = state.connection != nil
+                do {
+                    if abort.isSet { throw TriageError(.connection, "\(options.url.serverURL): shutting down", transient: true) }
+                    out = try state.open(options, abort: abort).download(requests) { progress?() }
+                } catch {
+                    out = [.failure(error as? TriageError ?? TriageError(.io, "\(error)", transient: true))]
+                }
+                // A kept connection that was found closed before anything arrived: once more on a new one.
+                guard attempt == 0, kept, out.count == 1, case .failure(let e) = out[0], State.isDeadConnection(e), !abort.isSet else { break }
+                state.connection = nil
             }
             // The list ends at the first error about the connection (the rest would fail the same way).
             if case .failure(let e)? = out.last {

@@ -82,38 +82,55 @@ final class IMAPSession: IMAPClient {
         }
         var got: [UInt32: DownloadResult] = [:]
         var broken: TriageError?
+        // Dovecot may run pipelined FETCH commands side by side: replies are matched by UID and tag, in any order,
+        // and every literal is read up to the largest limit of the batch, then held to its own request's limit.
+        var commandOf: [UInt32: Int] = [:]
+        for (k, c) in commands.enumerated() { for uid in c.uids { commandOf[uid] = k } }
+        reader.maxLiteralBytes = commands.map(\.limit).max() ?? 0
         do {
             try select()
             let tags = try send(commands.map(\.text))
-            for (k, tag) in tags.enumerated() {
-                reader.maxLiteralBytes = commands[k].limit
-                let done = try readUntilTagged(tag) { reply in
-                    guard let f = reply.fetchData, let uid = f.uid, commands[k].uids.contains(uid), let body = f.body else { return }
+            var open = Dictionary(uniqueKeysWithValues: tags.enumerated().map { ($1, $0) })
+            while !open.isEmpty {
+                let reply = try readReply()
+                switch reply.kind {
+                case .tagged(let tag):
+                    guard let k = open.removeValue(forKey: tag) else {
+                        throw TriageError(.protocolError, "\(server): a reply tagged \(tag), which no command has", transient: true)
+                    }
+                    if reply.status != "OK" { commands[k].refusal = reply.text }
+                case .continuation:
+                    throw TriageError(.protocolError, "\(server): an unexpected continuation request", transient: true)
+                case .untagged:
+                    if reply.status == "BYE" {
+                        throw TriageError(.connection, "\(server): the server closed the connection: \(reply.text)", transient: true)
+                    }
+                    guard let f = reply.fetchData, let uid = f.uid, let k = commandOf[uid], let body = f.body else { continue }
+                    let limit = commands[k].limit
                     switch body {
-                    case .inline(let bytes):
+                    case .inline(let bytes) where bytes.count <= limit:
                         got[uid] = .success(bytes)
+                    case .literal(let n) where !reply.literals[n].dropped && reply.literals[n].announced <= limit:
+                        got[uid] = .success(reply.literals[n].bytes)
+                    case .inline(let bytes):
+                        got[uid] = .failure(TriageError.limit("UID \(uid): message size", limit: limit, actual: bytes.count))
                     case .literal(let n):
-                        let lit = reply.literals[n]
-                        got[uid] = lit.dropped
-                            ? .failure(TriageError.limit("UID \(uid): message size", limit: commands[k].limit, actual: lit.announced))
-                            : .success(lit.bytes)
+                        got[uid] = .failure(TriageError.limit("UID \(uid): message size", limit: limit, actual: reply.literals[n].announced))
                     }
                     progress()
                 }
-                if done.status != "OK" { commands[k].refusal = done.text }
             }
         } catch {
             broken = error as? TriageError ?? TriageError(.io, "\(error)", transient: true)
         }
         reader.maxLiteralBytes = IMAPReplyReader().maxLiteralBytes
-        // In request order; a request without an answer before the last answered one is gone from the server
-        // (or refused), one after it was cut off by a broken connection.
-        let lastAnswered = requests.lastIndex { got[$0.uid] != nil } ?? -1
+        // In request order. Without an answer: cut off when the connection broke (the list ends there: nothing is
+        // held against a message for a broken connection), else refused or gone from the server.
         var out: [DownloadResult] = []
-        for (n, r) in requests.enumerated() {
+        for r in requests {
             if let res = got[r.uid] {
                 out.append(res)
-            } else if let broken, n > lastAnswered {
+            } else if let broken {
                 out.append(.failure(broken))
                 break
             } else if let refusal = commands.first(where: { $0.uids.contains(r.uid) })?.refusal {

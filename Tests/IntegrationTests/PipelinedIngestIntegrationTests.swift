@@ -1,4 +1,5 @@
 import Foundation
+import GRDB
 import Testing
 import TriageCore
 import TriageStore
@@ -28,21 +29,16 @@ import TriageStore
         #expect(storeInt(setup, "SELECT count(*) FROM message") == 121)
         #expect(storeInt(setup, "SELECT count(*) FROM ticket") == 121)
         #expect(try server.count(user, search: "KEYWORD $Triaged") == 121)
-        for (n, m) in messages.enumerated() {
-            let row = try #require(storeRow(setup, """
-                SELECT r.raw, m.truncated, m.size FROM message_location l JOIN message m ON m.id = l.message_row
-                JOIN message_raw r ON r.message_row = m.id WHERE l.uid = ?
-                """, [n + 1]))
-            let raw = [UInt8]((row["raw"] as Data?) ?? Data())
-            if m.count > 65536 {
-                #expect(row["truncated"] as Bool? == true && row["size"] as Int? == m.count)
-                let header = m[..<(m.firstRange(of: Array("\r\n\r\n".utf8))!.upperBound)]
-                #expect(raw == Array(header))
-            } else {
-                #expect(row["truncated"] as Bool? == false)
-                #expect(raw == m, "UID \(n + 1)")
-            }
-        }
+        // Dovecot numbers new Maildir files in its own order: compare contents, not UIDs.
+        let rows = storeRows(setup, "SELECT r.raw, m.truncated, m.size FROM message m JOIN message_raw r ON r.message_row = m.id")
+        let whole = Set(rows.filter { $0["truncated"] as Bool? == false }.map { [UInt8]($0["raw"] as Data) })
+        #expect(whole.count == 120)
+        #expect(whole == Set(messages.filter { $0.count <= 65536 }), "stored bytes differ from the delivered ones")
+        let big = messages[60]
+        let cut = try #require(rows.first { $0["truncated"] as Bool? == true })
+        #expect(cut["size"] as Int? == big.count)
+        let header = Array(big[..<(big.firstRange(of: Array("\r\n\r\n".utf8))!.upperBound)])
+        #expect([UInt8](cut["raw"] as Data) == header, "the oversized message is stored as its header")
     }
 
     /// The connection is cut in the middle of a pipelined fetch (inside a message): the cycle ends with a
@@ -82,12 +78,14 @@ import TriageStore
         _ = try await box.status()
         let results = await box.download([1, 2, 9, 4].map { DownloadRequest(uid: $0, headerOnly: false) })
         #expect(results.count == 4)
-        #expect(try results[0].get() == messages[0] && results[1].get() == messages[1] && results[3].get() == messages[3])
+        // UIDs follow Dovecot's order of the Maildir files: each fetched message is one of those delivered.
+        let delivered = Set(messages)
+        #expect(try [0, 1, 3].allSatisfy { delivered.contains(try results[$0].get()) })
         if case .failure(let e) = results[2] { #expect(e.code == .notFound) } else { Issue.record("UID 9 came back") }
         // A limit below a message's size: that one fails with .limitExceeded, the next still arrives.
         let limited = await box.download([DownloadRequest(uid: 3, headerOnly: false, limit: 100), DownloadRequest(uid: 5, headerOnly: false)])
         if case .failure(let e) = limited.first { #expect(e.code == .limitExceeded) } else { Issue.record("UID 3 over the limit came back") }
-        #expect(try limited.last?.get() == messages[4])
+        #expect(try limited.last.map { delivered.contains(try $0.get()) } == true)
         await box.disconnect()
     }
 

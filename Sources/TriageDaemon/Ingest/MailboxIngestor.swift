@@ -51,7 +51,7 @@ public struct MailboxIngestor: Sendable {
         let cursor = try await storeCalls.run { try self.establishCursor(status) }
         report.serverActions += try await applyPendingServerActions(uidValidity: status.uidValidity)
 
-        let found = try await source.searchUIDs(after: cursor.lastUID)
+        let found = try await source.searchUIDs(after: cursor.lastUID).sorted()
         let store = store, name = name
         let recorded = try await storeCalls.run { try store.recordedUIDs(mailbox: name, uidValidity: status.uidValidity, among: found) }
         let todo = found.filter { !recorded.contains($0) }
@@ -113,7 +113,7 @@ public struct MailboxIngestor: Sendable {
                 }
             }
             for m in batch { settled.insert(m.uid) }
-            current.lastUID = MailboxIngestor.advance(cursor.lastUID, found: found, settled: settled)
+            current.lastUID = MailboxIngestor.advance(current.lastUID, found: found, settled: settled)
             let toRecord = batch, at = current
             let outcomes = try await storeCalls.run { try store.record(toRecord, cursor: at) }
             for o in outcomes {
@@ -128,7 +128,7 @@ public struct MailboxIngestor: Sendable {
             report.serverActions += try await applyServerActions(batch.map(\.uid), uidValidity: status.uidValidity)
             if let pendingError { throw pendingError }
         }
-        let settledUpTo = MailboxIngestor.advance(cursor.lastUID, found: found, settled: settled)
+        let settledUpTo = MailboxIngestor.advance(current.lastUID, found: found, settled: settled)
         if wanted.isEmpty, current.lastUID != settledUpTo {
             current.lastUID = settledUpTo
             let at = current
@@ -156,10 +156,16 @@ public struct MailboxIngestor: Sendable {
         return out
     }
 
-    /// The new cursor: the highest UID up to which every found UID is settled.
+    /// The new cursor: the highest UID up to which every found UID is settled. `found` is ascending; the walk
+    /// starts after `last` (found by bisection), so a cycle of many batches stays linear.
     static func advance(_ last: UInt32, found: [UInt32], settled: Set<UInt32>) -> UInt32 {
+        var lo = 0, hi = found.count
+        while lo < hi {
+            let mid = (lo + hi) / 2
+            if found[mid] <= last { lo = mid + 1 } else { hi = mid }
+        }
         var last = last
-        for uid in found.sorted() where uid > last {
+        for uid in found[lo...] {
             guard settled.contains(uid) else { break }
             last = uid
         }
