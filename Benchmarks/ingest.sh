@@ -58,9 +58,6 @@ for round in $(seq 1 "$ROUNDS"); do
     /usr/bin/time -f "  peak RSS %M KiB" "$BIN/mailtriage-bench" ingest --no-pipelining --url "imaps://127.0.0.1:$PORT/INBOX" \
       --user "$USER" --password-file "$W/pw" --ca-file "$D/tls/ca.pem" --database "$W/bench.sqlite" 2>&1
   fi
-  reset
-  /usr/bin/time -f "  peak RSS %M KiB" python3 "$HERE/imaplib_fetch.py" --port "$PORT" --user "$USER" --password "$PASS" \
-    --ca-file "$D/tls/ca.pem" --database "$W/py.sqlite" 2>&1
   rm -rf "$W/mbsync"; mkdir -p "$W/mbsync"
   start=$(date +%s.%N)
   /usr/bin/time -f "  peak RSS %M KiB" mbsync -q -c "$W/mbsyncrc" bench 2>&1
@@ -69,4 +66,7 @@ for round in $(seq 1 "$ROUNDS"); do
   echo "mbsync: $got messages in the Maildir, $secs s, $(rate "$secs")"
   /usr/bin/time -f "  peak RSS %M KiB" python3 "$HERE/imap_pipelined.py" --port "$PORT" --user "$USER" --password "$PASS" \
     --ca-file "$D/tls/ca.pem" 2>&1
+  reset
+  /usr/bin/time -f "  peak RSS %M KiB" python3 "$HERE/imaplib_fetch.py" --port "$PORT" --user "$USER" --password "$PASS" \
+    --ca-file "$D/tls/ca.pem" --database "$W/py.sqlite" 2>&1
 done

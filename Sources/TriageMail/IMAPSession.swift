@@ -230,7 +230,7 @@ final class IMAPSession: IMAPClient {
             if rc > 0 { return }
             if rc < 0 && errno != EINTR { throw TriageError(.connection, "\(server): poll failed (errno \(errno))", transient: true) }
             if clock.now >= deadline {
-                throw TriageError(.timeout, "\(server): no answer within \(settings.responseTimeout)", transient: true)
+                throw TriageError(.timeout, "\(server): timed out: no answer within \(settings.responseTimeout)", transient: true)
             }
         }
     }
