@@ -14,7 +14,7 @@ N=${BENCH_MESSAGES:-50000}; ROUNDS=${BENCH_ROUNDS:-3}; PORT=${IMAPS_PORT:-12993}
 USER=bench; PASS=benchpw
 W=$(mktemp -d); trap 'rm -rf "$W"' EXIT
 printf '%s' "$PASS" > "$W/pw"; chmod 600 "$W/pw"
-have=$(find "$D/mail/$USER/Maildir/new" "$D/mail/$USER/Maildir/cur" -type f 2>/dev/null | wc -l)
+have=$( (find "$D/mail/$USER/Maildir/new" "$D/mail/$USER/Maildir/cur" -type f 2>/dev/null || true) | wc -l)
 if [ "$have" -lt "$N" ]; then
   /usr/bin/python3 "$HERE/../Tests/Servers/deliver.py" "$D" "$USER" --generate "$((N - have))" --start "$have" --size 5000 >/dev/null
 fi
