@@ -1,5 +1,3 @@
-public import TriageCore
-
 /// One complete server response (RFC 3501 §7): a tagged status, an untagged `*` response or a `+`
 /// continuation, with its literals cut out of the text.
 public struct IMAPReply: Sendable, Equatable {
@@ -133,7 +131,7 @@ extension IMAPReply {
                 }
                 i += 1
                 out.append(.quoted(v))
-            case UInt8(ascii: "{"), UInt8(ascii: "~") where i + 1 < b.count && b[i + 1] == UInt8(ascii: "{"):
+            case _ where b[i] == UInt8(ascii: "{") || (b[i] == UInt8(ascii: "~") && i + 1 < b.count && b[i + 1] == UInt8(ascii: "{")):
                 // A literal marker ({n}, or ~{n} for BINARY): the literal itself is in `literals`.
                 while i < b.count && b[i] != UInt8(ascii: "}") { i += 1 }
                 i += 1
