@@ -85,12 +85,15 @@ bench-analyze: release
 	@WITH_BENCH=1 Tests/Servers/install-deps.sh; python3 -c "import sklearn" 2>/dev/null || pip install -q scikit-learn; \
 	Benchmarks/analyze.sh "$$(swift build -c release --show-bin-path)" "$(SHARED)"
 
+# BENCH_MESSAGES (50000) messages, BENCH_ROUNDS (3) rounds; the servers on BENCH_PORT_BASE+143/+993/+25 (12000).
+BENCH_PORT_BASE ?= 12000
+BENCH_PORTS = IMAP_PORT=$$(($(BENCH_PORT_BASE)+143)) IMAPS_PORT=$$(($(BENCH_PORT_BASE)+993)) SMTP_PORT=$$(($(BENCH_PORT_BASE)+25))
 bench-ingest: release
 	@WITH_BENCH=1 Tests/Servers/install-deps.sh; \
-	IMAP_PORT=12143 IMAPS_PORT=12993 SMTP_PORT=12025 $(SERVERS) stop "$(BENCH_DIR)" >/dev/null 2>&1 || true; rm -rf "$(BENCH_DIR)"; \
-	trap 'IMAP_PORT=12143 IMAPS_PORT=12993 SMTP_PORT=12025 $(SERVERS) stop "$(BENCH_DIR)"' EXIT; \
-	IMAP_PORT=12143 IMAPS_PORT=12993 SMTP_PORT=12025 $(SERVERS) start "$(BENCH_DIR)" && \
-	Benchmarks/ingest.sh "$(BENCH_DIR)" "$$(swift build -c release --show-bin-path)"
+	$(BENCH_PORTS) $(SERVERS) stop "$(BENCH_DIR)" >/dev/null 2>&1 || true; rm -rf "$(BENCH_DIR)"; \
+	trap '$(BENCH_PORTS) $(SERVERS) stop "$(BENCH_DIR)"' EXIT; \
+	$(BENCH_PORTS) $(SERVERS) start "$(BENCH_DIR)" && \
+	$(BENCH_PORTS) Benchmarks/ingest.sh "$(BENCH_DIR)" "$$(swift build -c release --show-bin-path)"
 
 # The store at 1,000,000 tickets (STORE_TICKETS): queue list/show and stats latency beside the sqlite3 CLI on the
 # same queries, database size, the daemon's RSS with it. The generated store is kept in $(BENCH_DIR)-store.

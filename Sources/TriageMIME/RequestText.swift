@@ -8,8 +8,16 @@
 /// lines. When nothing would be left, the text is returned unchanged.
 public enum RequestText {
     public static func of(_ text: String) -> String {
-        // By scalars, not characters: splitting and trimming by grapheme clusters cost a fifth of a decision.
-        var lines = text.unicodeScalars.split(separator: "\n", omittingEmptySubsequences: false).map { Substring($0) }
+        // By scalars, not characters: splitting and trimming by grapheme clusters cost a fifth of a decision. The line
+        // ends are found on the UTF-8 bytes (the generic split over scalars took 8 % of ingest's CPU time).
+        var lines: [Substring] = []
+        let bytes = text.utf8, scalars = text.unicodeScalars
+        var start = bytes.startIndex
+        while let nl = bytes[start...].firstIndex(of: UInt8(ascii: "\n")) {
+            lines.append(Substring(scalars[start..<nl]))
+            start = bytes.index(after: nl)
+        }
+        lines.append(Substring(scalars[start...]))
         // Drop blank lines at both ends.
         while let f = lines.first, isBlank(f) { lines.removeFirst() }
         while let l = lines.last, isBlank(l) { lines.removeLast() }

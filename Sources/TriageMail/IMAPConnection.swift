@@ -4,7 +4,7 @@ import TriageCore
 
 /// The IMAP commands mailtriage needs, over one kept libcurl connection (see the field notes: every
 /// command is one perform; SELECT is libcurl's own, never a custom command).
-final class IMAPConnection {
+final class IMAPConnection: IMAPClient {
     struct Settings {
         var url: IMAPURL
         var username: String
@@ -16,24 +16,30 @@ final class IMAPConnection {
         var responseTimeout: Duration
         /// Set on shutdown to abort a transfer in progress.
         var abort: AbortFlag? = nil
+
+        /// A libcurl handle with this server's login, TLS (verification on) and timeouts.
+        func makeHandle() throws -> CurlHandle {
+            let curl = try CurlHandle()
+            curl.buffers.abort = abort
+            curl.configureTransport(
+                username: username, password: password, bearer: bearer, caFile: caFile, requireStartTLS: url.security == .startTLS,
+                connectTimeout: connectTimeout, responseTimeout: responseTimeout)
+            return curl
+        }
     }
 
     let settings: Settings
     private let curl: CurlHandle
-    private(set) var capabilities: Set<String>?
-    private var knownFolders: Set<String> = []
+    var capabilities: Set<String>?
+    var knownFolders: Set<String> = []
+    /// Every command is its own transfer, and libcurl cuts long response lines: commands cover few UIDs.
+    let uidsPerCommand = (search: 2_000, info: 100, store: 100)
 
     init(settings: Settings) throws {
         self.settings = settings
-        curl = try CurlHandle()
-        curl.buffers.abort = settings.abort
-        curl.configureTransport(
-            username: settings.username, password: settings.password, bearer: settings.bearer, caFile: settings.caFile,
-            requireStartTLS: settings.url.security == .startTLS,
-            connectTimeout: settings.connectTimeout, responseTimeout: settings.responseTimeout)
+        curl = try settings.makeHandle()
     }
 
-    private var server: String { settings.url.serverURL }
     private var folderURL: String { "\(server)/\(IMAPConnection.encodePath(settings.url.folder))" }
 
     /// Percent-encodes a folder name for the URL path (libcurl decodes it again).
@@ -87,52 +93,6 @@ final class IMAPConnection {
         return IMAPResponse.lines(b.body)
     }
 
-    func loadCapabilities() throws -> Set<String> {
-        if let capabilities { return capabilities }
-        let caps = IMAPResponse.capabilities(try command("CAPABILITY", selected: false))
-        capabilities = caps
-        return caps
-    }
-
-    func status() throws -> MailboxStatus {
-        // NOOP on the selected folder makes the server report mail that arrived since libcurl selected it.
-        try command("NOOP", selected: true)
-        let lines = try command("STATUS \(IMAPResponse.quoted(settings.url.folder)) (MESSAGES UIDNEXT UIDVALIDITY)", selected: false)
-        let attrs = IMAPResponse.statusAttributes(lines)
-        guard let v = attrs["UIDVALIDITY"], let n = attrs["UIDNEXT"] else {
-            throw TriageError(.protocolError, "\(server): STATUS gave no UIDVALIDITY/UIDNEXT for \(settings.url.folder)", transient: true)
-        }
-        return MailboxStatus(uidValidity: UInt32(truncatingIfNeeded: v), uidNext: UInt32(truncatingIfNeeded: n),
-                             messages: Int(attrs["MESSAGES"] ?? 0))
-    }
-
-    /// UIDs above `after`, searched in windows so that no response line grows long enough to be cut.
-    func searchUIDs(after: UInt32, below uidNext: UInt32) throws -> [UInt32] {
-        var result: [UInt32] = []
-        let window: UInt32 = 2_000
-        var lo = after &+ 1
-        let hi = max(uidNext, lo)  // search at least once, up to "*"
-        while lo <= hi {
-            let top = hi - lo >= window ? "\(lo + window - 1)" : "*"
-            let found = IMAPResponse.searchResults(try command("UID SEARCH UID \(lo):\(top)", selected: true))
-            result += found.filter { $0 > after }
-            if top == "*" { break }
-            lo += window
-        }
-        return Array(Set(result)).sorted()
-    }
-
-    func messageInfo(of uids: [UInt32]) throws -> [UInt32: MessageInfo] {
-        var out: [UInt32: MessageInfo] = [:]
-        for chunk in stride(from: 0, to: uids.count, by: 100).map({ Array(uids[$0..<min($0 + 100, uids.count)]) }) {
-            let lines = try command("UID FETCH \(IMAPResponse.sequenceSet(chunk)) (UID RFC822.SIZE INTERNALDATE)", selected: true)
-            for a in IMAPResponse.fetchAttributes(lines) {
-                if let uid = a.uid, let size = a.size { out[uid] = MessageInfo(size: size, internalDate: a.internalDate) }
-            }
-        }
-        return out
-    }
-
     /// The message bytes exactly as stored on the server (BODY[], which also sets \Seen).
     func fetch(uid: UInt32, headerOnly: Bool, limit: Int) throws -> [UInt8] {
         let section = headerOnly ? "/;SECTION=HEADER" : ""
@@ -140,38 +100,20 @@ final class IMAPConnection {
         return b.body
     }
 
-    func markProcessed(uids: [UInt32], action: AfterProcessing) throws {
-        guard !uids.isEmpty else { return }
-        for chunk in stride(from: 0, to: uids.count, by: 100).map({ Array(uids[$0..<min($0 + 100, uids.count)]) }) {
-            let set = IMAPResponse.sequenceSet(chunk)
-            switch action {
-            case .none:
-                return
-            case .flag(let flag):
-                try command("UID STORE \(set) +FLAGS.SILENT (\(flag))", selected: true)
-            case .move(let folder):
-                try ensureFolder(folder)
-                let caps = try loadCapabilities()
-                if caps.contains("MOVE") {
-                    try command("UID MOVE \(set) \(IMAPResponse.quoted(folder))", selected: true)
-                } else {
-                    try command("UID COPY \(set) \(IMAPResponse.quoted(folder))", selected: true)
-                    try command("UID STORE \(set) +FLAGS.SILENT (\\Seen \\Deleted)", selected: true)
-                    // Without UIDPLUS a plain EXPUNGE would also remove other people's \Deleted mail: leave it.
-                    if caps.contains("UIDPLUS") { try command("UID EXPUNGE \(set)", selected: true) }
-                }
+    /// One message at a time, each its own transfer; stops after the first error about the connection.
+    func download(_ requests: [DownloadRequest], progress: () -> Void) -> [DownloadResult] {
+        var out: [DownloadResult] = []
+        for r in requests {
+            do {
+                out.append(.success(try fetch(uid: r.uid, headerOnly: r.headerOnly, limit: r.limit)))
+                progress()
+            } catch {
+                let e = error as? TriageError ?? TriageError(.io, "\(error)", transient: true)
+                out.append(.failure(e))
+                if e.isAboutTheConnection { break }
             }
         }
-    }
-
-    /// A MOVE to a missing folder fails and drops the connection; check first and create it if needed.
-    private func ensureFolder(_ folder: String) throws {
-        if knownFolders.contains(folder) { return }
-        let listed = IMAPResponse.listedMailboxes(try command("LIST \"\" \(IMAPResponse.quoted(folder))", selected: false))
-        if !listed.contains(folder) {
-            try command("CREATE \(IMAPResponse.quoted(folder))", selected: false)
-        }
-        knownFolders.insert(folder)
+        return out
     }
 
     var connectionsOpened: Int { curl.numConnects }

@@ -15,6 +15,9 @@ public final class IMAPMailbox: MailboxSource {
         public var caFile: String?
         public var connectTimeout: Duration
         public var responseTimeout: Duration
+        /// Commands pipelined over one connection that libcurl opens and logs in (`IMAPSession`); false: one
+        /// libcurl transfer per command and per message (`IMAPConnection`), for a server that mishandles pipelining.
+        public var pipelining = true
 
         public init(url: IMAPURL, username: String, password: Secret, caFile: String? = nil,
                     connectTimeout: Duration = .seconds(15), responseTimeout: Duration = .seconds(60))
@@ -32,30 +35,37 @@ public final class IMAPMailbox: MailboxSource {
             self.init(url: config.url, username: config.username, password: password, caFile: config.caFile,
                       connectTimeout: config.connectTimeout, responseTimeout: config.responseTimeout)
             self.tokens = tokens
+            pipelining = config.pipelining
         }
     }
 
     /// The connection state, touched only on `thread`.
     final class State: @unchecked Sendable {
-        var connection: IMAPConnection?
+        var connection: (any IMAPClient)?
         var lastUIDNext: UInt32 = 0
         /// When the token the kept connection logged in with is due for renewal (OAuth2).
         var renewAt: Double?
 
         /// The kept connection, or a new one. With OAuth2 the kept one is replaced (LOGOUT, a new login with a
         /// fresh token) once its token is due for renewal: providers end a session when its token expires.
-        func open(_ options: Options, abort: AbortFlag) throws -> IMAPConnection {
+        func open(_ options: Options, abort: AbortFlag) throws -> any IMAPClient {
             if let connection {
                 guard let tokens = options.tokens, let due = renewAt, tokens.isDue(due) else { return connection }
                 self.connection = nil
             }
             let login = try options.tokens?.login()
             renewAt = login?.renewAt
-            let c = try IMAPConnection(settings: .init(
+            let settings = IMAPConnection.Settings(
                 url: options.url, username: options.username, password: options.password, bearer: login?.token,
-                caFile: options.caFile, connectTimeout: options.connectTimeout, responseTimeout: options.responseTimeout, abort: abort))
+                caFile: options.caFile, connectTimeout: options.connectTimeout, responseTimeout: options.responseTimeout, abort: abort)
+            let c: any IMAPClient = options.pipelining ? try IMAPSession(settings: settings) : try IMAPConnection(settings: settings)
             connection = c
             return c
+        }
+
+        /// The connection was closed or reset (not a timeout, TLS or login failure).
+        static func isDeadConnection(_ error: any Error) -> Bool {
+            (error as? TriageError)?.code == .connection
         }
 
         /// After these errors the connection itself is fine (or libcurl reconnects on its own); after any
@@ -81,17 +91,23 @@ public final class IMAPMailbox: MailboxSource {
 
     /// Runs `body` on the mailbox's thread with the connection; any failure drops the connection so the
     /// next call starts clean.
-    private func using<T: Sendable>(_ body: @escaping @Sendable (IMAPConnection, State) throws -> T) async throws -> T {
+    private func using<T: Sendable>(_ body: @escaping @Sendable (any IMAPClient, State) throws -> T) async throws -> T {
         let options = options, state = state, abort = abort, progress = progress
         return try await thread.run {
             defer { progress?() }
             if abort.isSet { throw TriageError(.connection, "\(options.url.serverURL): shutting down", transient: true) }
-            var retried = false
+            var retried = false, reopened = false
             while true {
+                let kept = state.connection != nil
                 do {
                     return try body(try state.open(options, abort: abort), state)
                 } catch {
                     if !State.keepsConnection(error) { state.connection = nil }
+                    // A kept connection the server closed while it was idle (a BYE, a restart): once more on a new one.
+                    if kept, !reopened, !abort.isSet, State.isDeadConnection(error) {
+                        reopened = true
+                        continue
+                    }
                     // The server refused the access token (revoked, or expired early): one more try with a new one.
                     if let tokens = options.tokens, !retried, (error as? TriageError)?.code == .authentication {
                         tokens.invalidate()
@@ -131,21 +147,29 @@ public final class IMAPMailbox: MailboxSource {
     public func download(_ requests: [DownloadRequest]) async -> [DownloadResult] {
         let options = options, state = state, abort = abort, progress = progress
         // One job on the mailbox's thread for the whole list: one thread hop, not one per message.
+        let requests = requests.map { r in
+            var r = r
+            if r.headerOnly { r.limit = min(r.limit, DownloadRequest.maxHeaderBytes) }
+            return r
+        }
         let results = try? await thread.run { () -> [DownloadResult] in
             var out: [DownloadResult] = []
-            for r in requests {
+            for attempt in 0..<2 {
+                let kept = state.connection != nil
                 do {
                     if abort.isSet { throw TriageError(.connection, "\(options.url.serverURL): shutting down", transient: true) }
-                    let c = try state.open(options, abort: abort)
-                    out.append(.success(try c.fetch(uid: r.uid, headerOnly: r.headerOnly, limit: r.headerOnly ? min(r.limit, DownloadRequest.maxHeaderBytes) : r.limit)))
-                    progress?()
+                    out = try state.open(options, abort: abort).download(requests) { progress?() }
                 } catch {
-                    let e = error as? TriageError ?? TriageError(.io, "\(error)", transient: true)
-                    out.append(.failure(e))
-                    if !State.keepsConnection(e) { state.connection = nil }
-                    if e.code == .authentication { options.tokens?.invalidate() }
-                    if e.isAboutTheConnection { break }  // the rest of the list would fail the same way
+                    out = [.failure(error as? TriageError ?? TriageError(.io, "\(error)", transient: true))]
                 }
+                // A kept connection that was found closed before anything arrived: once more on a new one.
+                guard attempt == 0, kept, out.count == 1, case .failure(let e) = out[0], State.isDeadConnection(e), !abort.isSet else { break }
+                state.connection = nil
+            }
+            // The list ends at the first error about the connection (the rest would fail the same way).
+            if case .failure(let e)? = out.last {
+                if !State.keepsConnection(e) { state.connection = nil }
+                if e.code == .authentication { options.tokens?.invalidate() }
             }
             return out
         }

@@ -20,6 +20,8 @@ connections. The control port takes one command line per connection and answers 
          refuse                            closes the listener and every connection (a stopped server)
          back                              listens again and forwards
          stats                             JSON: connections accepted, open, bytes forwarded
+         cut BYTES                         the next connection to forward BYTES bytes from the server is closed right
+                                           there (both ways, in the middle of whatever was being sent); once
 Both stop on SIGTERM or when their standard input closes (the test process died).
 """
 import argparse
@@ -229,16 +231,26 @@ async def proxy_main(args):
     flowing = asyncio.Event()
     flowing.set()
     stats = {"accepted": 0, "open": 0, "bytes": 0}
+    cut = {"after": None}
 
-    async def pump(src, dst):
+    async def pump(src, dst, from_server=False, other=None):
+        sent = 0
         try:
             while True:
                 data = await src.read(65536)
                 await flowing.wait()  # stalled: what was read waits here, nothing more is read
                 if not data:
                     break
+                limit = cut["after"] if from_server else None
+                if limit is not None and sent + len(data) >= limit:
+                    cut["after"] = None
+                    dst.write(data[:limit - sent])
+                    await dst.drain()
+                    other.close()
+                    break
                 dst.write(data)
                 await dst.drain()
+                sent += len(data)
                 stats["bytes"] += len(data)
         except (ConnectionError, OSError):
             pass
@@ -253,7 +265,7 @@ async def proxy_main(args):
             up_r, up_w = await asyncio.open_connection(host, int(port))
             listener.conns.add(up_w)
             try:
-                await asyncio.gather(pump(reader, up_w), pump(up_r, writer))
+                await asyncio.gather(pump(reader, up_w), pump(up_r, writer, from_server=True, other=up_w))
             finally:
                 listener.conns.discard(up_w)
         finally:
@@ -275,6 +287,8 @@ async def proxy_main(args):
             flowing.set()
         elif line == "stats":
             return json.dumps(stats)
+        elif line.startswith("cut "):
+            cut["after"] = int(line[4:])
         else:
             return "error unknown command " + line
         return "ok"

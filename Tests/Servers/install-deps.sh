@@ -6,9 +6,10 @@ set -euo pipefail
 # python3-prometheus-client parses the metrics file in the tests; tmux gives them a real terminal; man-db and
 # systemd (systemd-analyze) check the installed man page and unit; chromium (with a font) opens the page
 # `analyze --html` writes, headless, for a screenshot. WITH_BENCH=1 (the make bench-* targets) adds curl, GNU time,
-# libgmime-3.0-dev (GMime 3, the C peer Benchmarks/parse.sh builds) and sqlite3 (the CLI, the peer of Benchmarks/store.sh).
+# libgmime-3.0-dev (GMime 3, the C peer Benchmarks/parse.sh builds), isync (mbsync, a peer of the ingest benchmark) and
+# sqlite3 (the CLI, the peer of Benchmarks/store.sh).
 NEED="pkg-config g++ libcurl4-openssl-dev libssl-dev libsqlite3-dev libstemmer-dev libpcre2-dev dovecot-imapd python3-aiosmtpd python3-prometheus-client tmux man-db systemd openssl ca-certificates chromium fonts-dejavu-core"
-[ "${WITH_BENCH:-0}" = 1 ] && NEED="$NEED curl time libgmime-3.0-dev sqlite3"
+[ "${WITH_BENCH:-0}" = 1 ] && NEED="$NEED curl time libgmime-3.0-dev isync sqlite3"
 missing=()
 for p in $NEED; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
 if [ ${#missing[@]} -gt 0 ]; then

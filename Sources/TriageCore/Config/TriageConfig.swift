@@ -58,6 +58,9 @@ public struct MailboxConfig: Sendable, Equatable {
     public var connectTimeout: Duration = .seconds(15)
     /// Longest wait for any one server response (`response_timeout`).
     public var responseTimeout: Duration = .seconds(60)
+    /// Commands pipelined over one connection, many messages per `UID FETCH` (`pipelining`); false: one
+    /// transfer per command and per message.
+    public var pipelining = true
     /// The address answers are sent from and customers write to (`address`).
     public var address: String?
     /// The display name on answers (`display_name`).

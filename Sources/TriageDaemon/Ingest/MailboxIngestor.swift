@@ -51,7 +51,7 @@ public struct MailboxIngestor: Sendable {
         let cursor = try await storeCalls.run { try self.establishCursor(status) }
         report.serverActions += try await applyPendingServerActions(uidValidity: status.uidValidity)
 
-        let found = try await source.searchUIDs(after: cursor.lastUID)
+        let found = try await source.searchUIDs(after: cursor.lastUID).sorted()
         let store = store, name = name
         let recorded = try await storeCalls.run { try store.recordedUIDs(mailbox: name, uidValidity: status.uidValidity, among: found) }
         let todo = found.filter { !recorded.contains($0) }
@@ -65,23 +65,27 @@ public struct MailboxIngestor: Sendable {
         for uid in todo where info[uid] == nil { settled.insert(uid) }
         var current = cursor
 
-        var start = 0
         let wanted = todo.filter { info[$0] != nil }
-        while start < wanted.count {
-            // A batch is bounded in count and in bytes (what is downloaded is held until it is recorded).
-            var end = start + 1, bytes = min(info[wanted[start]]!.size, maxMessageBytes)
-            while end < wanted.count && end - start < batchSize {
-                let next = min(info[wanted[end]]!.size, maxMessageBytes)
-                if bytes + next > maxBatchBytes { break }
-                bytes += next
-                end += 1
+        // A batch is bounded in count and in bytes (what is downloaded is held until it is recorded); a whole
+        // message is read up to the size limit (plus room for a server that miscounts its line ends), one over it
+        // only its header.
+        let batches = MailboxIngestor.batches(wanted.map { uid in
+            DownloadRequest(uid: uid, announcedSize: info[uid]!.size, maxMessageBytes: maxMessageBytes)
+        }, sizes: info.mapValues { min($0.size, maxMessageBytes) }, count: batchSize, bytes: maxBatchBytes)
+        let source = source
+        // The next batch downloads while this one is recorded and flagged: at most two batches are held.
+        var next: Task<[DownloadResult], Never>? = batches.first.map { first in Task { await source.download(first) } }
+        for (k, requests) in batches.enumerated() {
+            let results = await next!.value
+            next = nil
+            let broken = results.contains { if case .failure(let e) = $0 { e.isAboutTheConnection } else { false } }
+            if k + 1 < batches.count && !broken {
+                let following = batches[k + 1]
+                next = Task { await source.download(following) }
             }
-            let chunk = wanted[start..<end]
-            start = end
             var batch: [FetchedMessage] = []
             var pendingError: (any Error)?
-            let requests = chunk.map { DownloadRequest(uid: $0, announcedSize: info[$0]!.size, maxMessageBytes: maxMessageBytes) }
-            for (request, result) in zip(requests, await source.download(requests)) {
+            for (request, result) in zip(requests, results) {
                 switch result {
                 case .failure(let e) where e.isAboutTheConnection:
                     pendingError = e  // keep what this batch already has, then give up the cycle
@@ -110,7 +114,7 @@ public struct MailboxIngestor: Sendable {
                 }
             }
             for m in batch { settled.insert(m.uid) }
-            current.lastUID = MailboxIngestor.advance(cursor.lastUID, found: found, settled: settled)
+            current.lastUID = MailboxIngestor.advance(current.lastUID, found: found, settled: settled)
             let toRecord = batch, at = current
             let outcomes = try await storeCalls.run { try store.record(toRecord, cursor: at) }
             for o in outcomes {
@@ -125,7 +129,7 @@ public struct MailboxIngestor: Sendable {
             report.serverActions += try await applyServerActions(batch.map(\.uid), uidValidity: status.uidValidity)
             if let pendingError { throw pendingError }
         }
-        let settledUpTo = MailboxIngestor.advance(cursor.lastUID, found: found, settled: settled)
+        let settledUpTo = MailboxIngestor.advance(current.lastUID, found: found, settled: settled)
         if wanted.isEmpty, current.lastUID != settledUpTo {
             current.lastUID = settledUpTo
             let at = current
@@ -134,10 +138,35 @@ public struct MailboxIngestor: Sendable {
         return report
     }
 
-    /// The new cursor: the highest UID up to which every found UID is settled.
+    /// The requests in batches of at most `count` messages and `bytes` bytes (at least one message each).
+    static func batches(_ requests: [DownloadRequest], sizes: [UInt32: Int], count: Int, bytes: Int) -> [[DownloadRequest]] {
+        var out: [[DownloadRequest]] = []
+        var current: [DownloadRequest] = []
+        var held = 0
+        for r in requests {
+            let size = sizes[r.uid] ?? 0
+            if !current.isEmpty && (current.count >= count || held + size > bytes) {
+                out.append(current)
+                current = []
+                held = 0
+            }
+            current.append(r)
+            held += size
+        }
+        if !current.isEmpty { out.append(current) }
+        return out
+    }
+
+    /// The new cursor: the highest UID up to which every found UID is settled. `found` is ascending; the walk
+    /// starts after `last` (found by bisection), so a cycle of many batches stays linear.
     static func advance(_ last: UInt32, found: [UInt32], settled: Set<UInt32>) -> UInt32 {
+        var lo = 0, hi = found.count
+        while lo < hi {
+            let mid = (lo + hi) / 2
+            if found[mid] <= last { lo = mid + 1 } else { hi = mid }
+        }
         var last = last
-        for uid in found.sorted() where uid > last {
+        for uid in found[lo...] {
             guard settled.contains(uid) else { break }
             last = uid
         }

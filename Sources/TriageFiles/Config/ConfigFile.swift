@@ -122,6 +122,8 @@ struct MailboxFile: Decodable {
     var after_processing: String?
     var connect_timeout: String?
     var response_timeout: String?
+    /// false: one libcurl transfer per command and per message instead of pipelined commands.
+    var pipelining: Bool?
     /// The address answers are sent from (read by the answering stage).
     var address: String?
     /// The display name on answers.
@@ -134,7 +136,7 @@ struct MailboxFile: Decodable {
 
     enum CodingKeys: String, CodingKey, CaseIterable {
         case name, url, username, password_file, password_credential, password, ca_file, after_processing
-        case connect_timeout, response_timeout, address, display_name, auth, oauth2, audiences
+        case connect_timeout, response_timeout, pipelining, address, display_name, auth, oauth2, audiences
     }
 }
 

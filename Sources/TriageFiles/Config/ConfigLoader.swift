@@ -133,7 +133,7 @@ struct Validator {
         "name": "a string", "url": "a string", "username": "a string", "password_file": "a string",
         "password_credential": "a string", "password": "a string", "ca_file": "a string", "after_processing": "a string",
         "connect_timeout": "a string", "response_timeout": "a string", "address": "a string", "display_name": "a string",
-        "audiences": "an array of strings",
+        "audiences": "an array of strings", "pipelining": "true or false",
         "knowledge_base": "a string", "service_levels": "a string", "stats": "a table", "corridors": "a table of [worst, expected, very good] arrays",
         "classifier": "a table", "rules_file": "a string", "minimum_coverage": "a number", "retrain_interval": "a string",
         "languages": "an array of strings", "thresholds": "a table of { auto = ..., draft = ... } tables", "auto": "a number",
@@ -461,6 +461,7 @@ struct Validator {
         mb.afterProcessing = after
         mb.connectTimeout = connect
         mb.responseTimeout = response
+        if let pl = m.pipelining { mb.pipelining = pl }
         if let addr = m.address {
             let parsed = MailAddress.parseList(addr)
             if parsed.count == 1, parsed[0].address.contains("@"), !addr.contains("\n") { mb.address = parsed[0].address.lowercased() }
