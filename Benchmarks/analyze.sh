@@ -80,8 +80,12 @@ print("  %d messages in %d files (%.1f MiB), %d files skipped; analysis %.2f s, 
       % (n, r.get("files", 0), r.get("bytes", 0) / 1048576, len(r.get("skippedFiles", [])), s, n / s if s else 0))
 print("  outcomes: " + ", ".join("%s %d (%.1f%%)" % (k, o.get(k, 0), 100.0 * o.get(k, 0) / total)
                                  for k in ("automatic", "semi_automatic", "shadow", "manual", "refused", "failed")))
-if o.get("total") != n:
-    print("  NOTE: outcomes.total %s differs from messages %d" % (o.get("total"), n))
+# Outcomes are of new tickets; follow-ups that join a ticket of the archive are counted apart.
+follow = r.get("followUps", 0) + r.get("automatedFollowUps", 0)
+if follow:
+    print("  follow-ups joining a ticket of the archive: %d" % follow)
+if o.get("total", 0) + follow != n:
+    print("  NOTE: outcomes.total %s and %d follow-ups differ from messages %d" % (o.get("total"), follow, n))
 if expected is not None and n != expected:
     print("  NOTE: the mbox holds %d messages, analyze counted %d" % (expected, n))
 wall = rss = None
