@@ -13,13 +13,17 @@ KB=knowledge-base
 RULES=config/rules.toml
 for setup in bitext out-of-box; do
   if [ "$setup" = bitext ]; then
-    echo "== trained on the knowledge base, our examples and the Bitext 80% split"
-    "$M" train --knowledge-base $KB --rules $RULES --model "$OUT/model" --data "$OUT/bitext-train.jsonl" --export-examples "$OUT/train.jsonl"
+    echo "== trained on the knowledge base, our examples and the shared labelled data: the Bitext and Banking77 80% splits"
+    "$M" train --knowledge-base $KB --rules $RULES --model "$OUT/model" --data "$OUT/bitext-train.jsonl" \
+      --data "$OUT/banking77-train.jsonl" --export-examples "$OUT/train.jsonl"
+    # Measured on what it never saw: the Bitext 20% and the `other` rows of the Banking77 20%.
+    banking=banking77-test-other
   else
     echo "== out of the box: the shipped knowledge base and our examples only"
     "$M" train --knowledge-base $KB --rules $RULES --model "$OUT/model" --export-examples "$OUT/train.jsonl"
+    banking=banking77-other
   fi
-  for f in bitext-test german-tickets banking77-other; do
+  for f in bitext-test german-tickets $banking; do
     echo "-- mailtriage eval --data $f.jsonl"
     "$M" eval --knowledge-base $KB --rules $RULES --model "$OUT/model" --data "$OUT/$f.jsonl" | sed -n '/^threshold/,$p'
     # Bitext is an online retailer's customer service: the same mail through a shop's mailbox, whose
@@ -34,7 +38,7 @@ for setup in bitext out-of-box; do
         python3 -c 'import json,sys; print(json.load(sys.stdin)["thresholds"][0]["automatableAutomated"])')
   echo "-- scikit-learn peer, same training examples, same test files"
   python3 "$(dirname "$0")/sklearn_peer.py" "$OUT/train.jsonl" "$OUT/bitext-test.jsonl" "$OUT/german-tickets.jsonl" \
-    "$OUT/banking77-other.jsonl" --coverage "$cov"
+    "$OUT/$banking.jsonl" --coverage "$cov"
 done
 echo "== speed"
 python3 - "$OUT/german-tickets.jsonl" > "$OUT/1k.jsonl" <<'PY'

@@ -170,6 +170,19 @@ enum Toy {
         #expect(de.anchored && de.degree == .automatic)
     }
 
+    @Test func keywordPhrasesNeedTheirWordsNotTheirFunctionWords() {
+        // "close my account": "close" and "account" in any form; "my" is not needed.
+        let close = FeatureExtractor.keywordForms("close my account")
+        #expect(close.contains { $0.count == 2 })
+        let m = Toy.model(anchors: ["password": ["reset my password"]])
+        var c = Classifier(model: m, settings: Self.settings())
+        let r = c.classify(ClassifierInput(subject: "Password", body: "I forgot the password, please reset it"))
+        #expect(r.anchored, "\(r)")
+        // A phrase with only one other word needs all of its words: "expect my" is not "expect".
+        #expect(FeatureExtractor.keywordForms("expect my").allSatisfy { $0.count == 2 })
+        #expect(FeatureExtractor.keywordForms("where is my").allSatisfy { $0.count == 3 })
+    }
+
     @Test func rulesForceAndWeigh() throws {
         var legal = RuleCondition()
         legal.any = ["anwalt", "lawyer"]
@@ -383,6 +396,57 @@ enum Toy {
         #expect(back?.answers?.entries == answers.entries)
         #expect(back?.answers?.fingerprint == AnswerModel.fingerprint(MorphologyTests.entries))
         #expect(back?.morphology == category.morphology)
+    }
+}
+
+/// Labelled examples (`train --data`, agents' corrections) that join an entry add their category's telling words
+/// to its knowledge-base keywords.
+@Suite struct LearnedKeywordTests {
+    static func example(_ text: String, _ label: String) -> TrainingExample {
+        TrainingExample(body: text, label: label, language: "en", source: "t")
+    }
+
+    @Test func aWordOfManyJoinedExamplesOfOneCategoryIsLearnt() {
+        let joined = ["my parcel is overdue", "the parcel is overdue since monday", "overdue delivery of order 4711",
+                      "where is my shipment", "shipment 99 still missing"].map { Self.example($0, "track") }
+        let none = ["the invoice is overdue and wrong", "complaint about the driver", "my shipment arrived broken"]
+            .map { Self.example($0, AnswerModel.noEntry) }
+        let learnt = AnswerModel.learnedKeywords(joined: joined, all: joined + none) { $0 == "track" ? "order_info" : Category.other }
+        // "parcel": 2 joined examples (fewer than 3); "overdue": 3 joined, but 1 of its 4 texts is `none` (75% < 90%);
+        // "shipment": 2 joined and 1 `none`. "delivery" and "order" once. Function words, numbers: never.
+        #expect(learnt.isEmpty, "\(learnt)")
+        let more = joined + ["parcel overdue again", "parcel not here"].map { Self.example($0, "track") }
+        let learnt2 = AnswerModel.learnedKeywords(joined: more, all: more + none) { $0 == "track" ? "order_info" : Category.other }
+        #expect(learnt2 == ["order_info": ["parcel"]], "\(learnt2)")
+        #expect(AnswerModel.learnedKeywords(joined: [], all: none) { _ in "x" }.isEmpty)
+    }
+
+    @Test func trainingWithLabelledExamplesLearnsKeywordsTheClassifierAccepts() {
+        let others = ["please cancel my order and refund me", "the app crashes when I open it", "I want to complain about the delivery driver",
+                      "delete all my personal data", "grant me admin rights", "my invoice is wrong, correct it"]
+            .map { TrainingExample(body: $0, label: Category.other, language: "en", source: "t") }
+        // An operator's category-labelled examples in words the entries' keywords do not have ("whereabouts").
+        let labelled = ["whereabouts of my parcel, tracking please", "whereabouts of my order, has it shipped",
+                        "the whereabouts of my delivery, tracking number?", "tracking the whereabouts of my parcel"]
+            .map { TrainingExample(body: $0, label: "order_info", language: "en", source: "ops.jsonl") }
+        var (model, _) = Trainer.train(MorphologyTests.entries.flatMap(\.trainingExamples) + others + labelled,
+                                       categories: ["password", "order_info", Category.other],
+                                       anchors: KnowledgeEntry.anchors(MorphologyTests.entries))
+        let answers = AnswerModel.train(entries: MorphologyTests.entries, examples: others + labelled, morphology: model.morphology,
+                                        subjectWeight: model.subjectWeight).0
+        #expect(answers.model.anchors["order_info"]?.contains("whereabouts") == true, "\(answers.model.anchors)")
+        #expect(answers.model.anchors["password"] == nil)
+        model.answers = answers
+        // The learnt words survive the model file and count as the category's keywords.
+        let back = try? ClassifierModel(bytes: model.serialized())
+        #expect(back?.answers?.model.anchors == answers.model.anchors)
+        var settings = ClassifierSettings()
+        settings.categories = ["password", "order_info", Category.other]
+        settings.minimumCoverage = 0
+        var c = Classifier(model: model, settings: settings)
+        let r = c.classify(ClassifierInput(subject: "", body: "whereabouts of my new order?"))
+        #expect(r.category != "order_info" || r.anchored, "\(r)")
+        #expect(c.anchors["order_info"]?.count ?? 0 > KnowledgeEntry.anchors(MorphologyTests.entries)["order_info"]?.count ?? 0)
     }
 }
 

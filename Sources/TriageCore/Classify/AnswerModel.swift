@@ -39,6 +39,8 @@ public final class AnswerModel: Sendable {
     public static let noEntry = "(none)"
     /// A category-labelled example joins the entry with at least this share of its category's probability.
     static let joinShare = 0.6
+    /// How often category-labelled examples are offered to the retrained model to join an entry.
+    static let joinPasses = 2
     /// Fewer features than the category model (a class per entry): indices are folded to this many bits.
     public static let bits = 14
 
@@ -93,24 +95,86 @@ public final class AnswerModel: Sendable {
         var (model, report) = Trainer.train(data, categories: classes, options: opts)
         // Examples an operator labelled only with a category (`train --data`, corrections) join the entry of
         // that category that clearly answers them, and the model is trained again with them. (Our own
-        // examples are not: measured on realistic mail, they made wrong answers more likely.)
-        let first = AnswerModel(model: model, entries: list, fingerprint: "")
+        // examples are not: measured on realistic mail, they made wrong answers more likely.) A second pass
+        // with the model that learnt from the first joins what only it recognises (a second wording of a
+        // question the first pass taught it); what neither pass places clearly stays out.
         let ids = Set(classes), categories = Set(usable.map(\.category))
         var x = model.makeExtractor()
-        var joined: [TrainingExample] = []
+        var pending: [(example: TrainingExample, language: String, features: FeatureVector)] = []
         for e in examples where categories.contains(e.label) && !ids.contains(e.label) && !["knowledge-base", "examples"].contains(e.source) {
             let language = e.language ?? model.language.detect(e.subject + " " + e.body)
-            let v = x.features(subject: e.subject, body: e.body, language: language)
-            if let p = first.predict(v, language: language, category: e.label), p.share >= AnswerModel.joinShare {
-                var j = e
-                j.label = p.entry
-                j.source = "labelled examples"
-                joined.append(j)
-            }
+            pending.append((e, language, x.features(subject: e.subject, body: e.body, language: language)))
         }
-        if !joined.isEmpty { (model, report) = Trainer.train(data + joined, categories: classes, options: opts) }
+        var joined: [TrainingExample] = []
+        for _ in 0..<joinPasses where !pending.isEmpty {
+            let current = AnswerModel(model: model, entries: list, fingerprint: "")
+            var rest: [(example: TrainingExample, language: String, features: FeatureVector)] = []
+            let before = joined.count
+            for item in pending {
+                if let p = current.predict(item.features, language: item.language, category: item.example.label), p.share >= AnswerModel.joinShare {
+                    var j = item.example
+                    j.label = p.entry
+                    j.source = "labelled examples"
+                    joined.append(j)
+                } else {
+                    rest.append(item)
+                }
+            }
+            pending = rest
+            if joined.count == before { break }
+            (model, report) = Trainer.train(data + joined, categories: classes, options: opts)
+        }
+        let categoryOf = Dictionary(uniqueKeysWithValues: usable.map { ($0.id, $0.category) })
+        model.anchors = learnedKeywords(joined: joined, all: data + joined) { categoryOf[$0] ?? Category.other }
         return (AnswerModel(model: model, entries: list, fingerprint: fingerprint(entries)), report)
     }
+
+    /// Words the operator's labelled examples add to a category's knowledge-base keywords (the evidence an
+    /// automatic answer needs that the FAQ covers the question): a word of at least four letters, without
+    /// digits and not a function word, in at least `learnedKeywordExamples` of the examples that joined the
+    /// category's entries, and of all training texts that have it, at least `learnedKeywordPurity` of them
+    /// belong to that category (the entries' own questions, joined examples; `none` counts against it).
+    static func learnedKeywords(joined: [TrainingExample], all: [TrainingExample], category: (String) -> String) -> [String: [String]] {
+        guard !joined.isEmpty else { return [:] }
+        func words(_ e: TrainingExample) -> Set<String> {
+            var n: [UInt8] = []
+            TextNormalizer.append(e.subject, to: &n)
+            n.append(0x20)
+            TextNormalizer.append(e.body, to: &n)
+            var out = Set<String>()
+            n.withUnsafeBufferPointer { buf in
+                Morphology.forEachWord(buf) { w in
+                    guard w.count >= 4, !w.contains(where: { (0x30...0x39).contains($0) }), !LanguageDetector.isFunctionWord(w) else { return }
+                    out.insert(String(decoding: w, as: UTF8.self))
+                }
+            }
+            return out
+        }
+        var inCategory: [String: [String: Int]] = [:]
+        for e in joined {
+            let c = category(e.label)
+            for w in words(e) { inCategory[c, default: [:]][w, default: 0] += 1 }
+        }
+        var total: [String: Int] = [:], sameCategory: [String: [String: Int]] = [:]
+        for e in all {
+            let c = category(e.label)
+            for w in words(e) where inCategory.values.contains(where: { $0[w] != nil }) {
+                total[w, default: 0] += 1
+                sameCategory[c, default: [:]][w, default: 0] += 1
+            }
+        }
+        var out: [String: [String]] = [:]
+        for (c, counts) in inCategory {
+            let keep = counts.filter { w, n in
+                n >= learnedKeywordExamples && Double(sameCategory[c]?[w] ?? 0) >= learnedKeywordPurity * Double(total[w] ?? 0)
+            }.keys.sorted()
+            if !keep.isEmpty { out[c] = keep }
+        }
+        return out
+    }
+
+    static let learnedKeywordExamples = 3
+    static let learnedKeywordPurity = 0.9
 
     /// What the answer model learns from: each entry's questions (and its title with the keywords) labelled
     /// with the entry's id, examples labelled with an entry id (approved drafts), and the `other` and

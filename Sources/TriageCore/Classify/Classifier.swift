@@ -109,7 +109,10 @@ public struct Classifier: Sendable {
         rules = settings.rules.map(CompiledRule.init)
         // Stems, so "invoices", "Rechnungen" and "Versandkosten" (a compound part) count for "invoice",
         // "Rechnung" and "Versand".
-        anchors = model.anchors.mapValues { phrases in phrases.flatMap(FeatureExtractor.keywordForms) }
+        // The knowledge base's keywords, and the words the operator's labelled examples add (`AnswerModel`).
+        var phrases = model.anchors
+        for (c, words) in model.answers?.model.anchors ?? [:] { phrases[c, default: []] += words }
+        anchors = phrases.mapValues { phrases in phrases.flatMap(FeatureExtractor.keywordForms) }
         extractor = model.makeExtractor()
         entryMasks = model.answers.map { a in settings.mailboxEntries.mapValues { ids in a.entries.map { ids.contains($0.id) } } } ?? [:]
     }

@@ -93,6 +93,12 @@ public struct LanguageDetector: Sendable {
     }
 
     /// Function words by FNV hash (sorted, searched by bisection: no strings per word).
+    /// A function word of either language (a normalised word).
+    static func isFunctionWord(_ w: UnsafeBufferPointer<UInt8>) -> Bool {
+        let h = wordHash(w)
+        return functionWordHashes.values.contains { $0.contains(h) }
+    }
+
     static let functionWordHashes: [String: SortedHashes] = functionWords.mapValues { SortedHashes($0.map { wordHash($0.utf8) }) }
 
     struct SortedHashes: Sendable {

@@ -322,19 +322,24 @@ public struct FeatureExtractor: Sendable {
 
 extension FeatureExtractor {
     /// The stem hashes a keyword phrase needs in a message, stemmed as German and as English (either
-    /// matches): "passwort vergessen" -> [stem("passwort"), stem("vergessen")].
+    /// matches): "passwort vergessen" -> [stem("passwort"), stem("vergessen")]. Function words of a phrase
+    /// are not needed when it has two other words or more: "close my account" also matches "closing the
+    /// account"; "change to the" or "where is my" need every word (one word alone would be too weak).
     public static func keywordForms(_ phrase: String) -> [[UInt32]] {
         var n: [UInt8] = []
         TextNormalizer.append(phrase, to: &n)
         var out: [[UInt32]] = []
         for language in ["de", "en"] {
             guard let st = SnowballStemmer(language: language) else { continue }
-            var forms: [UInt32] = []
+            var content: [UInt32] = [], all: [UInt32] = []
             n.withUnsafeBufferPointer { buf in
                 Morphology.forEachWord(buf) { w in
-                    forms.append(w.count < 4 ? stemHash(w) : st.stem(w) { stemHash($0) })
+                    let h = w.count < 4 ? stemHash(w) : st.stem(w) { stemHash($0) }
+                    all.append(h)
+                    if !LanguageDetector.isFunctionWord(w) { content.append(h) }
                 }
             }
+            let forms = content.count >= 2 ? content : all
             if !forms.isEmpty && !out.contains(forms) { out.append(forms) }
         }
         return out
