@@ -9,32 +9,6 @@ import TriageStore
 import TriageTesting
 @testable import TriageDaemon
 
-/// Log lines kept in memory, to count what was logged.
-final class LogLines: Sendable {
-    let lines = Mutex<[(Logger.Level, String)]>([])
-
-    var logger: Logger {
-        var l = Logger(label: "test") { _ in Handler(box: self) }
-        l.logLevel = .trace
-        return l
-    }
-
-    func count(_ level: Logger.Level, containing text: String) -> Int {
-        lines.withLock { $0.filter { $0.0 == level && $0.1.contains(text) }.count }
-    }
-
-    struct Handler: LogHandler {
-        let box: LogLines
-        var metadata: Logger.Metadata = [:]
-        var logLevel: Logger.Level = .trace
-        subscript(metadataKey key: String) -> Logger.Metadata.Value? {
-            get { metadata[key] }
-            set { metadata[key] = newValue }
-        }
-        func log(event: LogEvent) { box.lines.withLock { $0.append((event.level, "\(event.message)")) } }
-    }
-}
-
 /// The real store, whose writes fail as on a full disk while `full` is set.
 final class FillableStore: TicketRepository, OutboxRepository, Sendable {
     let store: SQLiteTicketStore
@@ -87,11 +61,11 @@ final class FillableStore: TicketRepository, OutboxRepository, Sendable {
     /// A poll service (10 s interval, backoff up to 80 s) over an in-memory mailbox and a store that can be made full,
     /// watching a disk whose free space `freeBytes` tells, on a mock clock; its cycles' reports come through the stream.
     static func pollService(freeBytes: @escaping @Sendable () -> Int64?) throws
-        -> (MailboxPollService, AsyncStream<IngestReport?>, InMemoryMailbox, FillableStore, DiskSpaceWatch, LogLines, MockClock)
+        -> (MailboxPollService, AsyncStream<IngestReport?>, InMemoryMailbox, FillableStore, DiskSpaceWatch, RecordingLog, MockClock)
     {
         let box = InMemoryMailbox()
         let store = FillableStore(try ServiceTests.store())
-        let log = LogLines()
+        let log = RecordingLog()
         let disk = DiskSpaceWatch(directory: "/state", logger: log.logger, reserve: 1 << 20, freeBytes: freeBytes)
         let clock = MockClock()
         let ingestor = MailboxIngestor(mailbox: mailbox, source: box, store: store, maxMessageBytes: 1 << 20, batchSize: 10, logger: log.logger)

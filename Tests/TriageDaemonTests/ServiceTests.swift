@@ -273,6 +273,11 @@ final class RecordingLog: Sendable {
         Logger(label: "test") { _ in Handler(sink: self) }
     }
 
+    /// Lines of `level` whose message (or metadata) contains `text`.
+    func count(_ level: Logger.Level, containing text: String) -> Int {
+        lines.withLock { $0.filter { $0.level == level && $0.text.contains(text) }.count }
+    }
+
     struct Handler: LogHandler {
         let sink: RecordingLog
         var metadata: Logger.Metadata = [:]
@@ -285,5 +290,27 @@ final class RecordingLog: Sendable {
             let meta = (event.metadata ?? [:]).sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " ")
             sink.lines.withLock { $0.append(Line(level: event.level, text: "\(event.message) \(meta)")) }
         }
+    }
+}
+
+/// A loop that fails on every pass logs it once, and once when it works again (with how many passes failed).
+@Suite struct FailureLogTests {
+    @Test func aRepeatedFailureIsLoggedOnceAndTheRecoveryWithItsCount() {
+        let lines = RecordingLog()
+        let log = FailureLog(logger: lines.logger, failed: "x failed", recovered: "x works again")
+        log.success()
+        #expect(lines.lines.withLock { $0 }.isEmpty)
+        for _ in 0..<5 { log.failure("database is locked") }
+        #expect(lines.count(.error, containing: "x failed") == 1)
+        log.failure("disk I/O error")  // a different failure is logged
+        #expect(lines.count(.error, containing: "disk I/O error") == 1)
+        log.failure("disk I/O error")
+        log.success()
+        #expect(lines.count(.notice, containing: "x works again failed_passes=7") == 1)
+        log.success()
+        #expect(lines.count(.notice, containing: "works again") == 1)
+        log.failure("database is locked")  // a new outage is logged again
+        #expect(lines.count(.error, containing: "database is locked") == 2)
+        #expect(lines.lines.withLock { $0.count } == 4)
     }
 }

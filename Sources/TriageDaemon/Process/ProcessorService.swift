@@ -25,6 +25,7 @@ public struct ProcessorService: Service {
     let interval: Duration
     let clock: any Clock<Duration>
     let thread = TransferThread(name: "processor")
+    let failures: FailureLog
     /// Called after every pass (tests await it instead of sleeping).
     public var onPass: (@Sendable (ProcessReport) -> Void)?
     /// Told when a pass starts and ends, for the watchdog.
@@ -37,6 +38,8 @@ public struct ProcessorService: Service {
         self.wakeup = wakeup
         self.interval = interval
         self.clock = clock
+        failures = FailureLog(logger: processor.logger, failed: "processing failed; retrying on the next pass",
+                              recovered: "processing works again")
     }
 
     public func run() async throws {
@@ -79,13 +82,12 @@ public struct ProcessorService: Service {
                     "tickets": "\(r.tickets)", "joined": "\(r.joined)", "answers": "\(r.answers)",
                 ])
             }
+            failures.success()
             onPass?(r)
         } catch let error where disk?.absorb(error, in: "processor") == true {
             onPass?(ProcessReport())
         } catch {
-            processor.logger.error("processing failed; retrying on the next pass", metadata: [
-                "error": "\((error as? TriageError)?.message ?? "\(error)")",
-            ])
+            failures.failure((error as? TriageError)?.message ?? "\(error)")
             onPass?(ProcessReport())
         }
     }

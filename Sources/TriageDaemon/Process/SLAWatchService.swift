@@ -14,6 +14,7 @@ public struct SLAWatchService: Service {
     let clock: any Clock<Duration>
     let logger: Logger
     let calls = BlockingCalls(name: "sla watch")
+    let failures: FailureLog
     public var now: @Sendable () -> Int64 = { Int64(Date().timeIntervalSince1970) }
     public var token: @Sendable () -> String = { String(UInt64.random(in: 0...UInt64.max), radix: 36) }
     /// Called after every pass with the number of warnings and escalations made (tests await it).
@@ -29,6 +30,7 @@ public struct SLAWatchService: Service {
         self.interval = interval
         self.clock = clock
         self.logger = logger
+        failures = FailureLog(logger: logger, failed: "SLA watch failed; trying again", recovered: "SLA watch works again")
     }
 
     public func run() async throws {
@@ -36,13 +38,14 @@ public struct SLAWatchService: Service {
             do {
                 guard disk?.mayWrite() ?? true else { throw CancellationError() }
                 let made = try await pass()  // not inside `onPass?(...)`: a nil callback would skip the pass
+                failures.success()
                 onPass?(made)
             } catch is CancellationError {
                 onPass?(0)  // the disk is full: skipped
             } catch let error where disk?.absorb(error, in: "sla watch") == true {
                 onPass?(0)
             } catch {
-                logger.error("SLA watch failed; trying again", metadata: ["error": "\(error)"])
+                failures.failure((error as? TriageError)?.message ?? "\(error)")
                 onPass?(0)
             }
             do { try await cancelWhenGracefulShutdown { try await clock.sleep(for: interval) } } catch { break }
