@@ -278,14 +278,13 @@ struct ByteWriter {
         out.reserveCapacity(out.count + a.count * 4)
         a.withUnsafeBytes { out += $0 }  // little-endian hosts (x86-64, arm64)
     }
-    /// A table read in place: its count, its precision, zeros to the next page boundary of the file, the values.
+    /// A table read in place: its count, zeros to the next page boundary of the file, the floats.
     mutating func section(_ t: WeightTable) {
         guard sections else { return floats(t.array) }
         u32(UInt32(t.count))
-        u32(t.precision.rawValue)
         out += [UInt8](repeating: 0, count: ByteReader.padding(origin + out.count))
-        out.reserveCapacity(out.count + t.count * t.precision.size)
-        t.withBytes { out += $0 }
+        out.reserveCapacity(out.count + t.count * 4)
+        t.withUnsafeBufferPointer { out += UnsafeRawBufferPointer($0) }
     }
     mutating func strings(_ a: [String]) {
         u32(UInt32(a.count))
@@ -346,11 +345,10 @@ struct ByteReader {
     mutating func table() throws -> WeightTable {
         guard sections else { return WeightTable(try floats()) }
         let n = Int(try u32())
-        guard let precision = WeightTable.Precision(rawValue: try u32()) else { throw TriageError.modelFormat("unknown weight precision") }
-        guard skip(ByteReader.padding(i)) != nil, n <= (end - i) / precision.size, let r = skip(n * precision.size) else {
+        guard skip(ByteReader.padding(i)) != nil, n <= (end - i) / 4, let r = skip(n * 4) else {
             throw TriageError.modelFormat("file is truncated")
         }
-        return WeightTable(source: file, offset: r.lowerBound, count: n, precision: precision)
+        return WeightTable(source: file, offset: r.lowerBound, count: n)
     }
     mutating func strings() throws -> [String] {
         let n = Int(try u32())

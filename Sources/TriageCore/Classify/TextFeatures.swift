@@ -137,7 +137,7 @@ public struct FeatureExtractor: Sendable {
     /// The vocabulary for splitting compounds (empty: no splitting). Setting it empties the stem cache.
     public var morphology = Morphology() { didSet { stemCache.removeAll() } }
     /// Per word (and language): its stem's feature hash, then its compound parts' stems.
-    var stemCache = StemCache()
+    var stemCache: [UInt64: StemForms] = [:]
     static let stemCacheLimit = 100_000
 
     public init(bits: Int = FeatureExtractor.defaultBits, subjectWeight: Float = 2) {
@@ -263,7 +263,7 @@ public struct FeatureExtractor: Sendable {
                     var key: UInt64 = german ? 0xCBF2_9CE4_8422_2325 : 0x84222325CBF29CE4
                     for b in word { key = (key ^ UInt64(b)) &* 0x100_0000_01B3 }
                     let forms: StemForms
-                    if let cached = stemCache.find(key) {
+                    if let cached = stemCache[key] {
                         forms = cached
                     } else {
                         if stemmer == nil { stemmer = SnowballStemmer(language: german ? "de" : "en") }
@@ -276,8 +276,8 @@ public struct FeatureExtractor: Sendable {
                         } else {
                             f.append(FeatureExtractor.stemHash(word))
                         }
-                        if stemCache.count >= FeatureExtractor.stemCacheLimit { stemCache.removeAll() }
-                        stemCache.insert(key, f)
+                        if stemCache.count >= FeatureExtractor.stemCacheLimit { stemCache.removeAll(keepingCapacity: true) }
+                        stemCache[key] = f
                         forms = f
                     }
                     for k in 0..<forms.count { stemList.append(forms[k]) }
@@ -338,62 +338,6 @@ extension FeatureExtractor {
             if !forms.isEmpty && !out.contains(forms) { out.append(forms) }
         }
         return out
-    }
-}
-
-/// The stem cache: open addressing keyed by the word's 64-bit hash itself (a `Dictionary` hashes the key
-/// again with SipHash on every lookup, a tenth of the feature time), grown by doubling at half full.
-struct StemCache: Sendable {
-    private var keys: [UInt64] = []
-    /// `count == 0`: an empty slot (a stored entry has at least its stem).
-    private var forms: [StemForms] = []
-    private(set) var count = 0
-    private var shift = 64
-
-    @inline(__always)
-    private func slot(_ key: UInt64) -> Int { Int(truncatingIfNeeded: (key &* 0x9E37_79B9_7F4A_7C15) >> UInt64(shift)) }
-
-    @inline(__always)
-    func find(_ key: UInt64) -> StemForms? {
-        guard !keys.isEmpty else { return nil }
-        let mask = keys.count - 1
-        var i = slot(key)
-        while forms[i].count != 0 {
-            if keys[i] == key { return forms[i] }
-            i = (i + 1) & mask
-        }
-        return nil
-    }
-
-    mutating func insert(_ key: UInt64, _ f: StemForms) {
-        precondition(f.count > 0)
-        if (count + 1) * 2 > keys.count { grow() }
-        let mask = keys.count - 1
-        var i = slot(key)
-        while forms[i].count != 0 {
-            if keys[i] == key { forms[i] = f; return }
-            i = (i + 1) & mask
-        }
-        keys[i] = key
-        forms[i] = f
-        count += 1
-    }
-
-    mutating func removeAll() {
-        keys = []
-        forms = []
-        count = 0
-        shift = 64
-    }
-
-    private mutating func grow() {
-        let oldKeys = keys, oldForms = forms
-        let size = max(1024, keys.count * 2)
-        keys = [UInt64](repeating: 0, count: size)
-        forms = [StemForms](repeating: StemForms(), count: size)
-        shift = 64 - size.trailingZeroBitCount
-        count = 0
-        for k in oldKeys.indices where oldForms[k].count != 0 { insert(oldKeys[k], oldForms[k]) }
     }
 }
 
