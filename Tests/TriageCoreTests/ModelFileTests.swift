@@ -43,7 +43,7 @@ import Testing
         defer { try? FileManager.default.removeItem(atPath: path) }
         let file = try #require(try ModelBytes.mapping(path))
         let back = try ClassifierModel(file: file)
-        // Read in place, not decoded into arrays (the sections are page-aligned, or the reader would trap).
+        // Read in place, not decoded into arrays.
         #expect(back.weightTable.isMapped && back.idfTable.isMapped)
         #expect(back.answers?.model.weightTable.isMapped == true && back.answers?.model.idfTable.isMapped == true)
         #expect(!m.weightTable.isMapped)
