@@ -103,6 +103,17 @@ public enum SnapshotLoader {
                    !(model.summary.contains(ModelStore.trainedAtStartUp) && kb.map { AnswerModel.fingerprint($0.entries) } != model.answers?.fingerprint)
                 {
                     source = path
+                    if saveTrained && !model.weightTable.isMapped {
+                        // A file of the previous format (its weights decoded into memory): written again in
+                        // this one, so that they are read in place from the file from now on.
+                        do {
+                            try ModelStore.save(model, to: path)
+                            model = try ModelStore.load(path) ?? model
+                            source = path + " (rewritten in model format \(ClassifierModel.formatVersion))"
+                        } catch {
+                            diagnostics.append(ConfigDiagnostic(.warning, file: path, line: nil, keyPath: "", "cannot rewrite the model in the current format: \(error)"))
+                        }
+                    }
                     if let kb {
                         let (m, retrained) = ModelStore.withAnswers(model, entries: kb.entries, examples: kb.examples)
                         model = m
@@ -125,6 +136,8 @@ public enum SnapshotLoader {
                     model.summary.append(ModelStore.trainedAtStartUp)
                     do {
                         try ModelStore.save(model, to: path)
+                        // Used from the file from now on: its weights mapped, not a second copy in memory.
+                        model = try ModelStore.load(path) ?? model
                         source! += ", saved to \(path)"
                     } catch {
                         diagnostics.append(ConfigDiagnostic(.warning, file: path, line: nil, keyPath: "", "cannot save the trained model: \(error)"))

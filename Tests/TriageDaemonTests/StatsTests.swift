@@ -215,6 +215,31 @@ import TriageTesting
         #expect(upgraded.warnings.contains { $0.description.contains("training from the knowledge base instead") })
     }
 
+    /// The daemon classifies with the model as mapped from its file (the trained one after saving it); a file
+    /// of the previous format is rewritten in the current one at start-up, and mapped from then on.
+    @Test func theModelIsMappedFromItsFileAndThePreviousFormatRewritten() throws {
+        let dir = try Self.setUp()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let config = dir + "/mailtriage.toml", model = ModelStore.path(stateDir: dir + "/state")
+        let trained = try SnapshotLoader.load(configPath: config, saveTrained: true)
+        #expect(trained.classifierSource?.hasPrefix("trained at start-up") == true)
+        #expect(trained.snapshot.classifier?.model.weightTable.isMapped == true)
+        #expect(trained.snapshot.classifier?.model.answers?.model.weightTable.isMapped == true)
+        let current = try #require(try ModelStore.load(model))
+        try Data(current.serialized(format: 2)).write(to: URL(fileURLWithPath: model), options: .atomic)  // never into the mapped file
+        let decodedBefore = try #require(try ModelStore.load(model))
+        #expect(!decodedBefore.weightTable.isMapped)
+        let upgraded = try SnapshotLoader.load(configPath: config, saveTrained: true)
+        #expect(upgraded.classifierSource == model + " (rewritten in model format \(ClassifierModel.formatVersion))")
+        #expect(upgraded.snapshot.classifier?.model.weightTable.isMapped == true)
+        #expect(upgraded.snapshot.classifier?.model.weightTable == current.weightTable)
+        #expect(try Data(contentsOf: URL(fileURLWithPath: model))[4] == UInt8(ClassifierModel.formatVersion))
+        // Read-only users of the loader write nothing: a file of the previous format stays as it is.
+        try Data(current.serialized(format: 2)).write(to: URL(fileURLWithPath: model), options: .atomic)  // never into the mapped file
+        #expect(try SnapshotLoader.load(configPath: config).classifierSource == model)
+        #expect(try Data(contentsOf: URL(fileURLWithPath: model))[4] == 2)
+    }
+
     @Test func retrainsOnNewFeedbackAndKeepsThePreviousModel() throws {
         let dir = try Self.setUp()
         defer { try? FileManager.default.removeItem(atPath: dir) }

@@ -215,7 +215,7 @@ public final class AnswerModel: Sendable {
         let run = runs[language] ?? 0..<entries.count
         let noneColumn = entries.count
         logits.withUnsafeMutableBufferPointer { l in
-            model.weights.withUnsafeBufferPointer { w in
+            model.weightTable.withUnsafeBufferPointer { w in
                 guard let lp = l.baseAddress, let wp = w.baseAddress, w.count >= c, noneColumn < c else { return }
                 let first = run.lowerBound, n = run.count
                 for f in 0..<v.indices.count {

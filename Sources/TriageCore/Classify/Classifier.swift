@@ -234,7 +234,7 @@ public struct Classifier: Sendable {
         let mask = UInt32((1 << model.bits) - 1)
         var seen: [Int32] = []
         var scored: [(ArraySlice<UInt8>, Float)] = []
-        model.weights.withUnsafeBufferPointer { weights in
+        model.weightTable.withUnsafeBufferPointer { weights in
             for text in [subject, body.count > 4096 ? Array(body.prefix(4096)) : body] {
                 text.withUnsafeBufferPointer { buf in
                     Morphology.forEachWord(buf) { w in

@@ -7,15 +7,23 @@ import Darwin
 /// A trained categoriser: multinomial logistic regression over hashed text features, a temperature
 /// for calibrated probabilities, the language profiles and the vocabulary seen in training.
 public struct ClassifierModel: Sendable {
-    /// 2: stems and compound vocabulary, the answer model.
-    public static let formatVersion: UInt32 = 2
+    /// 2: stems and compound vocabulary, the answer model. 3: the weight and IDF tables in page-aligned
+    /// sections, read in place from a mapping of the file (format 2 is still read, into memory).
+    public static let formatVersion: UInt32 = 3
+    /// The oldest format this build reads.
+    static let oldestFormat: UInt32 = 2
     static let magic: [UInt8] = Array("MTCM".utf8)
 
     public var categories: [String]
     public var bits: Int
     public var subjectWeight: Float
-    /// Row-major: feature `i`, category `c` at `i * categories.count + c`.
-    public var weights: [Float]
+    /// Row-major: feature `i`, category `c` at `i * categories.count + c`. Read in place from the model
+    /// file when the model was read from one (`weights` is a copy: for training and tests).
+    public var weightTable: WeightTable
+    public var weights: [Float] {
+        get { weightTable.array }
+        set { weightTable = WeightTable(newValue) }
+    }
     public var bias: [Float]
     /// Divides the logits before the softmax; fitted on held-out folds.
     public var temperature: Float
@@ -29,7 +37,11 @@ public struct ClassifierModel: Sendable {
     public var anchors: [String: [String]] = [:]
     /// Inverse document frequency per feature (empty: no weighting): rare, telling features count more
     /// than the words every message has.
-    public var idf: [Float] = []
+    public var idf: [Float] {
+        get { idfTable.array }
+        set { idfTable = WeightTable(newValue) }
+    }
+    public var idfTable = WeightTable([])
     /// The training vocabulary for stems and compound splitting.
     public var morphology = Morphology()
     /// Which knowledge-base entry answers a message (entries as classes); nil when trained without one.
@@ -42,7 +54,7 @@ public struct ClassifierModel: Sendable {
         self.categories = categories
         self.bits = bits
         self.subjectWeight = subjectWeight
-        self.weights = weights
+        self.weightTable = WeightTable(weights)
         self.bias = bias
         self.temperature = temperature
         self.language = language
@@ -73,11 +85,15 @@ public struct ClassifierModel: Sendable {
 
     /// Applies the IDF weights and normalises again.
     public func weigh(_ v: inout FeatureVector) {
-        guard idf.count == 1 << bits else { return }
-        ClassifierModel.weigh(&v, idf: idf)
+        guard idfTable.count == 1 << bits else { return }
+        idfTable.withUnsafeBufferPointer { ClassifierModel.weigh(&v, idf: $0) }
     }
 
     static func weigh(_ v: inout FeatureVector, idf: [Float]) {
+        idf.withUnsafeBufferPointer { weigh(&v, idf: $0) }
+    }
+
+    static func weigh(_ v: inout FeatureVector, idf: UnsafeBufferPointer<Float>) {
         guard !v.values.isEmpty else { return }
         var sumSq: Float = 0
         for k in v.values.indices {
@@ -98,19 +114,21 @@ public struct ClassifierModel: Sendable {
 
     /// Raw scores per category (before temperature and softmax).
     public func logits(_ v: FeatureVector) -> [Float] {
-        ClassifierModel.logits(v, weights: weights, bias: bias)
+        weightTable.withUnsafeBufferPointer { ClassifierModel.logits(v, weights: $0, bias: bias) }
     }
 
     static func logits(_ v: FeatureVector, weights: [Float], bias: [Float]) -> [Float] {
+        weights.withUnsafeBufferPointer { logits(v, weights: $0, bias: bias) }
+    }
+
+    static func logits(_ v: FeatureVector, weights w: UnsafeBufferPointer<Float>, bias: [Float]) -> [Float] {
         let c = bias.count
         var out = bias
-        weights.withUnsafeBufferPointer { w in
-            out.withUnsafeMutableBufferPointer { o in
-                for k in 0..<v.indices.count {
-                    let base = Int(v.indices[k]) * c
-                    let x = v.values[k]
-                    for j in 0..<c { o[j] += w[base + j] * x }
-                }
+        out.withUnsafeMutableBufferPointer { o in
+            for k in 0..<v.indices.count {
+                let base = Int(v.indices[k]) * c
+                let x = v.values[k]
+                for j in 0..<c { o[j] += w[base + j] * x }
             }
         }
         return out
@@ -144,28 +162,30 @@ public struct ClassifierModel: Sendable {
 
     // MARK: - File format: magic, version, then length-prefixed fields, little endian.
 
-    public func serialized() -> [UInt8] {
-        var w = ByteWriter()
+    /// `origin`: where these bytes start in the file (a model inside another), for the page alignment.
+    /// `format`: 2 writes the previous format (tables inline; for tests of reading old files).
+    public func serialized(origin: Int = 0, format: UInt32 = ClassifierModel.formatVersion) -> [UInt8] {
+        var w = ByteWriter(origin: origin, sections: format >= 3)
         w.bytes(ClassifierModel.magic)
-        w.u32(ClassifierModel.formatVersion)
+        w.u32(format)
         w.strings(categories)
         w.u32(UInt32(bits))
         w.f32(subjectWeight)
         w.f32(temperature)
         w.floats(bias)
-        w.floats(weights)
+        w.section(weightTable)
         w.strings(language.languages)
         w.floats(language.logProb)
         w.u32(UInt32(seen.count))
         for s in seen { w.u64(s) }
         w.strings(summary)
         w.strings(anchors.sorted { $0.key < $1.key }.flatMap { (cat, phrases) in phrases.map { cat + "\t" + $0 } })
-        w.floats(idf)
+        w.section(idfTable)
         w.u32(UInt32(morphology.lexicon.count))
         for h in morphology.lexicon.sorted() { w.u64(h) }
         if let answers {
             w.u32(1)
-            let inner = answers.model.serialized()
+            let inner = answers.model.serialized(origin: origin + w.out.count + 4, format: format)
             w.u32(UInt32(inner.count))
             w.bytes(inner)
             w.strings(answers.entries.map { "\($0.id)\t\($0.category)\t\($0.language)" })
@@ -176,21 +196,33 @@ public struct ClassifierModel: Sendable {
         return w.out
     }
 
+    /// A model from a copy of its file's bytes.
     public init(bytes: [UInt8]) throws {
-        var r = ByteReader(bytes)
+        try self.init(file: ModelBytes(bytes))
+    }
+
+    /// A model whose weight tables are read in place from `file` (a mapping: `ModelBytes.mapping(_:)`).
+    /// A damaged or truncated file is a `TriageError` (code `.model`), never a crash.
+    public init(file: ModelBytes) throws {
+        try self.init(file, 0..<file.bytes.count)
+    }
+
+    init(_ file: ModelBytes, _ range: Range<Int>) throws {
+        var r = ByteReader(file, range)
         guard r.take(4) == ClassifierModel.magic else { throw TriageError.modelFormat("not a mailtriage model file") }
         let version = try r.u32()
-        guard version == ClassifierModel.formatVersion else {
-            throw TriageError.modelFormat("model format \(version), this build reads \(ClassifierModel.formatVersion); run `mailtriage train`")
+        guard (ClassifierModel.oldestFormat...ClassifierModel.formatVersion).contains(version) else {
+            throw TriageError.modelFormat("model format \(version), this build reads \(ClassifierModel.oldestFormat) to \(ClassifierModel.formatVersion); run `mailtriage train`")
         }
+        r.sections = version >= 3
         categories = try r.strings()
         bits = Int(try r.u32())
         guard (10...24).contains(bits), !categories.isEmpty else { throw TriageError.modelFormat("bad dimensions") }
         subjectWeight = try r.f32()
         temperature = try r.f32()
         bias = try r.floats()
-        weights = try r.floats()
-        guard bias.count == categories.count, weights.count == categories.count << bits else {
+        weightTable = try r.table()
+        guard bias.count == categories.count, weightTable.count == categories.count << bits else {
             throw TriageError.modelFormat("weights do not match the categories")
         }
         let langs = try r.strings()
@@ -204,8 +236,8 @@ public struct ClassifierModel: Sendable {
             let parts = line.split(separator: "\t", maxSplits: 1)
             if parts.count == 2 { anchors[String(parts[0]), default: []].append(String(parts[1])) }
         }
-        idf = try r.floats()
-        guard idf.isEmpty || idf.count == 1 << bits else { throw TriageError.modelFormat("IDF table has the wrong size") }
+        idfTable = try r.table()
+        guard idfTable.count == 0 || idfTable.count == 1 << bits else { throw TriageError.modelFormat("IDF table has the wrong size") }
         let words = Int(try r.u32())
         guard words <= 10_000_000 else { throw TriageError.modelFormat("bad vocabulary size") }
         var lexicon = Set<UInt64>(minimumCapacity: words)
@@ -213,8 +245,8 @@ public struct ClassifierModel: Sendable {
         morphology = Morphology(lexicon: lexicon)
         if try r.u32() == 1 {
             let n = Int(try r.u32())
-            guard let inner = r.take(n) else { throw TriageError.modelFormat("file is truncated") }
-            let model = try ClassifierModel(bytes: inner)
+            guard let inner = r.skip(n) else { throw TriageError.modelFormat("file is truncated") }
+            let model = try ClassifierModel(file, inner)
             let entries: [AnswerModel.Entry] = try r.strings().map { line in
                 let f = line.split(separator: "\t", omittingEmptySubsequences: false).map(String.init)
                 guard f.count == 3 else { throw TriageError.modelFormat("bad answer entry") }
@@ -233,6 +265,10 @@ extension TriageError {
 
 struct ByteWriter {
     var out: [UInt8] = []
+    /// Where `out` starts in the file.
+    var origin = 0
+    /// Tables as page-aligned sections (format 3), else inline (format 2).
+    var sections = true
     mutating func bytes(_ b: [UInt8]) { out += b }
     mutating func u32(_ v: UInt32) { withUnsafeBytes(of: v.littleEndian) { out += $0 } }
     mutating func u64(_ v: UInt64) { withUnsafeBytes(of: v.littleEndian) { out += $0 } }
@@ -241,6 +277,14 @@ struct ByteWriter {
         u32(UInt32(a.count))
         out.reserveCapacity(out.count + a.count * 4)
         a.withUnsafeBytes { out += $0 }  // little-endian hosts (x86-64, arm64)
+    }
+    /// A table read in place: its count, zeros to the next page boundary of the file, the floats.
+    mutating func section(_ t: WeightTable) {
+        guard sections else { return floats(t.array) }
+        u32(UInt32(t.count))
+        out += [UInt8](repeating: 0, count: ByteReader.padding(origin + out.count))
+        out.reserveCapacity(out.count + t.count * 4)
+        t.withUnsafeBufferPointer { out += UnsafeRawBufferPointer($0) }
     }
     mutating func strings(_ a: [String]) {
         u32(UInt32(a.count))
@@ -251,20 +295,39 @@ struct ByteWriter {
     }
 }
 
+/// Reads a model's fields from `range` of a file's bytes, every read checked against the range.
 struct ByteReader {
-    let b: [UInt8]
-    var i = 0
-    init(_ b: [UInt8]) { self.b = b }
-    mutating func take(_ n: Int) -> [UInt8]? {
-        guard n >= 0, i + n <= b.count else { return nil }
+    let file: ModelBytes
+    let b: UnsafeRawBufferPointer
+    /// Absolute positions in `file`.
+    var i: Int
+    let end: Int
+    /// Format 3 and later: tables are page-aligned sections (`ByteWriter.section`), read in place.
+    var sections = false
+
+    init(_ file: ModelBytes, _ range: Range<Int>) {
+        self.file = file
+        b = file.bytes
+        i = max(0, range.lowerBound)
+        end = min(range.upperBound, file.bytes.count)
+    }
+
+    /// Zeros after a section's count up to the next page boundary of the file.
+    static func padding(_ position: Int) -> Int { (ModelBytes.pageSize - position % ModelBytes.pageSize) % ModelBytes.pageSize }
+
+    /// The range of the next `n` bytes, skipped; nil when they are not all there.
+    mutating func skip(_ n: Int) -> Range<Int>? {
+        guard n >= 0, n <= end - i else { return nil }
         defer { i += n }
-        return Array(b[i..<(i + n)])
+        return i..<(i + n)
+    }
+    mutating func take(_ n: Int) -> [UInt8]? {
+        skip(n).map { Array(b[$0]) }
     }
     mutating func u32() throws -> UInt32 {
-        guard i + 4 <= b.count else { throw TriageError.modelFormat("file is truncated") }
+        guard let r = skip(4) else { throw TriageError.modelFormat("file is truncated") }
         var v: UInt32 = 0
-        for k in 0..<4 { v |= UInt32(b[i + k]) << (8 * k) }
-        i += 4
+        for k in 0..<4 { v |= UInt32(b[r.lowerBound + k]) << (8 * k) }
         return v
     }
     mutating func u64() throws -> UInt64 {
@@ -273,23 +336,27 @@ struct ByteReader {
     mutating func f32() throws -> Float { Float(bitPattern: try u32()) }
     mutating func floats() throws -> [Float] {
         let n = Int(try u32())
-        guard n >= 0, i + n * 4 <= b.count else { throw TriageError.modelFormat("file is truncated") }
+        guard n <= (end - i) / 4, let r = skip(n * 4) else { throw TriageError.modelFormat("file is truncated") }
         var a = [Float](repeating: 0, count: n)
-        a.withUnsafeMutableBytes { dst in
-            b.withUnsafeBytes { src in
-                dst.copyMemory(from: UnsafeRawBufferPointer(rebasing: src[i..<(i + n * 4)]))
-            }
-        }
-        i += n * 4
+        a.withUnsafeMutableBytes { $0.copyMemory(from: UnsafeRawBufferPointer(rebasing: b[r])) }
         return a
+    }
+    /// A weight table: in place from a page-aligned section (format 3), else a copy (format 2).
+    mutating func table() throws -> WeightTable {
+        guard sections else { return WeightTable(try floats()) }
+        let n = Int(try u32())
+        guard skip(ByteReader.padding(i)) != nil, n <= (end - i) / 4, let r = skip(n * 4) else {
+            throw TriageError.modelFormat("file is truncated")
+        }
+        return WeightTable(source: file, offset: r.lowerBound, count: n)
     }
     mutating func strings() throws -> [String] {
         let n = Int(try u32())
         guard n < 1_000_000 else { throw TriageError.modelFormat("bad string count") }
         return try (0..<n).map { _ in
             let len = Int(try u32())
-            guard let s = take(len) else { throw TriageError.modelFormat("file is truncated") }
-            return String(decoding: s, as: UTF8.self)
+            guard let r = skip(len) else { throw TriageError.modelFormat("file is truncated") }
+            return String(decoding: UnsafeRawBufferPointer(rebasing: b[r]), as: UTF8.self)
         }
     }
 }

@@ -155,9 +155,12 @@ public enum ModelStore {
     /// A summary line of a model the daemon trained itself (no `train`): retrained whole when the knowledge base changes.
     public static let trainedAtStartUp = "trained at start-up"
 
+    /// The model at `path`, its weight tables read in place from a read-only mapping of the file (only the
+    /// pages classification touches become resident); nil when there is no file. A damaged, truncated or
+    /// unreadable file is a `TriageError` with code `.model`.
     public static func load(_ path: String) throws -> ClassifierModel? {
-        guard let data = FileManager.default.contents(atPath: path) else { return nil }
-        return try ClassifierModel(bytes: [UInt8](data))
+        guard let file = try ModelBytes.mapping(path) else { return nil }
+        return try ClassifierModel(file: file)
     }
 
     /// The model with an answer model for these knowledge-base entries: the one it carries when it was
@@ -174,11 +177,15 @@ public enum ModelStore {
         return (m, true)
     }
 
+    /// Writes a new file beside the old one and renames it over: a classifier still reading the old model
+    /// through its mapping keeps the old file's pages (a mapped file is never written in place).
     public static func save(_ model: ClassifierModel, to path: String) throws {
         let dir = (path as NSString).deletingLastPathComponent
         if !dir.isEmpty { try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true) }
         let tmp = path + ".tmp"
         try Data(model.serialized()).write(to: URL(fileURLWithPath: tmp))
-        _ = rename(tmp, path)
+        guard rename(tmp, path) == 0 else {
+            throw TriageError(.io, "cannot replace \(path): \(String(cString: strerror(errno)))")
+        }
     }
 }
