@@ -49,16 +49,12 @@ public final class Daemon: Sendable {
         disk = DiskSpaceWatch(directory: (config.resolvedDatabasePath as NSString).deletingLastPathComponent, logger: logger)
         var ingestors: [MailboxIngestor] = []
         let wakeup = wakeup
-        // One thread for every mailbox's store calls: their writes take turns on SQLite's one writer anyway,
-        // and an idle daemon keeps a waiting thread (its stack) less per mailbox.
-        let storeCalls = BlockingCalls(name: "store")
         for mb in config.mailboxes {
             let liveness = liveness, loop = "mailbox \(mb.name)"
             let source = IMAPMailbox(options: try Logins.mailbox(mb, logger: logger), progress: { liveness.beat(loop) })
             var ingestor = MailboxIngestor(mailbox: mb, source: source, store: store,
                                            maxMessageBytes: config.maxMessageBytes, batchSize: config.batchSize, logger: logger)
             ingestor.maxBatchBytes = config.batchBytes
-            ingestor.storeCalls = storeCalls
             ingestor.onRecorded = { wakeup.signal() }
             ingestors.append(ingestor)
         }

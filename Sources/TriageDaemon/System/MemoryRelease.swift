@@ -9,9 +9,9 @@ import Glibc
 ///   start-up's configuration parsing, model loading and training, and after a reload or a retraining);
 /// - pages of the program and its shared libraries: the start-up runs code (TOML and Markdown parsing, the
 ///   model decoder, training, migrations) and reads tables (ICU's data) that polling never touches again.
-///   `MADV_DONTNEED` on the process's clean, read-only private file mappings takes those pages out of the
-///   process's page tables. Only mappings without a private (copy-on-write) page qualify: their contents
-///   are exactly the file's, so nothing is lost; the page cache keeps the pages, and a page needed later comes
+///   `MADV_DONTNEED` on the process's clean, read-only file mappings takes those pages out of the process's
+///   page tables. Only mappings without a private (copy-on-write) page qualify: their contents are exactly
+///   the file's, so nothing is lost; the page cache keeps the pages, and a page needed later comes
 ///   back with a minor fault (no disk read) and stays. What the kernel reports as the process's resident set
 ///   (VmRSS) is then what the steady state uses.
 public enum MemoryRelease {
@@ -66,13 +66,14 @@ public enum MemoryRelease {
         return Report(anonymousKiB: max(0, before.anonymous - after.anonymous), fileKiB: max(0, before.file - after.file), mappings: n)
     }
 
-    /// The mappings whose pages may be dropped: private mappings of a file, readable but not writable,
-    /// with resident pages and no anonymous (copy-on-write) page among them. A mapping that was written
-    /// (relocations, `RELRO`) is left alone: its pages are no longer the file's.
+    /// The mappings whose pages may be dropped: mappings of a file, readable but not writable, with resident
+    /// pages and no anonymous (copy-on-write) page among them. A private mapping that was written
+    /// (relocations, `RELRO`) is left alone: its pages are no longer the file's; so is every writable mapping
+    /// (SQLite's shared memory).
     static func droppable(_ mappings: [Mapping]) -> [Mapping] {
         mappings.filter { m in
-            m.path.hasPrefix("/") && m.permissions.count == 4 && m.permissions.hasPrefix("r") && m.permissions.hasSuffix("p")
-                && !m.permissions.contains("w") && m.rssKiB > 0 && m.anonymousKiB == 0
+            m.path.hasPrefix("/") && m.permissions.count == 4 && m.permissions.hasPrefix("r") && !m.permissions.contains("w")
+                && m.rssKiB > 0 && m.anonymousKiB == 0
         }
     }
 
