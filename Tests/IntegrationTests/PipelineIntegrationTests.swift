@@ -32,7 +32,8 @@ import Glibc
 
     /// A config with several mailboxes, the shipped knowledge base and rules, and the test SMTP receiver.
     func config(_ boxes: [Box], rulesFile: String? = nil, serviceLevels: String? = nil) throws -> TestSetup {
-        let setup = try TestSetup(user: "unused", url: server.imapsURL, caFile: server.caFile)
+        // The configuration below names the shipped knowledge base: its state directory starts with the shared model.
+        let setup = try TestSetup(user: "unused", url: server.imapsURL, caFile: server.caFile, extra: SharedModel.knowledgeBase)
         var text = """
             state_dir = "\(setup.root)/state"
             poll_interval = "1s"
