@@ -29,6 +29,7 @@ let package = Package(
         .systemLibrary(name: "CStemmer", providers: [.apt(["libstemmer-dev"])]),
         .systemLibrary(name: "CCrypto", pkgConfig: "libcrypto", providers: [.apt(["libssl-dev"])]),
         .systemLibrary(name: "CPCRE2", pkgConfig: "libpcre2-8", providers: [.apt(["libpcre2-dev"])]),
+        .systemLibrary(name: "CMalloc"),
         .target(name: "TriageMIME", swiftSettings: shared),
         // Optimised in debug builds too: the daemon trains its models at start-up when none is saved, and an
         // unoptimised trainer takes a minute where the optimised one takes seconds (tests start it often).
@@ -50,7 +51,7 @@ let package = Package(
         .target(
             name: "TriageDaemon",
             dependencies: [
-                "TriageCore", "TriageMIME", "TriageMail", "TriageStore", "TriageFiles",
+                "TriageCore", "TriageMIME", "TriageMail", "TriageStore", "TriageFiles", "CMalloc",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),

@@ -27,13 +27,15 @@ import TriageStore
             knowledge_base = "\(Self.repo)/knowledge-base"
             [classifier]
             rules_file = "\(Self.repo)/config/rules.toml"
-            """)
+            """, sharedModel: false)  // the first start trains the model and saves it
         let check = try CLI.run(["check-config", "--config", setup.configPath])
         #expect(check.status == 0, "\(check.stderr)")
         #expect(check.stdout.contains("rules.toml: OK"))
         #expect(check.stdout.contains("knowledge-base: OK"))
+        #expect(!FileManager.default.fileExists(atPath: setup.root + "/state/classifier.model"))
         let first = try setup.serveOnce()
         #expect(first.status == 0, "\(first.stderr)")
+        #expect(FileManager.default.fileExists(atPath: setup.root + "/state/classifier.model"), "the first start saves the model it trained")
 
         try server.deliver(user, [
             Self.mail("pw", from: "Jürgen <j@example.de>", subject: "Passwort vergessen",

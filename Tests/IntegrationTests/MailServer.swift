@@ -133,8 +133,11 @@ struct TestSetup {
     let configPath: String
     var databasePath: String { root + "/state/mailtriage.sqlite" }
 
+    /// `sharedModel`: when `extra` configures the repository's knowledge base, the state directory starts with
+    /// the model a first start trains from it (`SharedModel`) instead of training it again; false for a test
+    /// about that training.
     init(user: String, url: String, after: String = "flag:$Triaged", caFile: String?, password: String = "test",
-         extra: String = "", mailboxExtra: String = "") throws
+         extra: String = "", mailboxExtra: String = "", sharedModel: Bool = true) throws
     {
         root = NSTemporaryDirectory() + "mt-it-\(UUID().uuidString)"
         try FileManager.default.createDirectory(atPath: root, withIntermediateDirectories: true)
@@ -160,11 +163,35 @@ struct TestSetup {
         if let caFile { text += "ca_file = \"\(caFile)\"\n" }
         text += mailboxExtra + "\n"
         try text.write(toFile: configPath, atomically: true, encoding: .utf8)
+        if sharedModel, extra.contains(SharedModel.knowledgeBase), let model = SharedModel.file {
+            try FileManager.default.createDirectory(atPath: root + "/state", withIntermediateDirectories: true)
+            try FileManager.default.copyItem(atPath: model, toPath: root + "/state/classifier.model")
+        }
     }
 
     func serveOnce(_ extra: [String] = []) throws -> CLI.Result {
         try CLI.run(["serve", "--once", "--config", configPath] + extra)
     }
+}
+
+/// The model the daemon trains and saves on its first start from the repository's knowledge base (default
+/// classifier settings: no test changes the categories), trained once per test run by such a start
+/// (`serve --once`) and copied into the state directory of every other test that configures that knowledge
+/// base: the debug daemon needs about a minute for it on a loaded machine.
+enum SharedModel {
+    static let knowledgeBase = "knowledge_base = \"\(AnswerIntegrationTests.repo)/knowledge-base\""
+
+    /// nil when that start failed: each test then trains for itself.
+    static let file: String? = {
+        guard let server = try? MailServer.fromEnvironment() else { return nil }
+        let user = MailServer.newUser("model")
+        guard (try? server.deliver(user, [])) != nil,
+              let s = try? TestSetup(user: user, url: server.imapsURL, caFile: server.caFile, extra: knowledgeBase, sharedModel: false),
+              (try? s.serveOnce())?.status == 0
+        else { return nil }
+        let path = s.root + "/state/classifier.model"
+        return FileManager.default.fileExists(atPath: path) ? path : nil
+    }()
 }
 
 /// Polls `done` every 100 ms for up to `seconds`; its last answer.

@@ -32,7 +32,8 @@ import Glibc
 
     /// A config with several mailboxes, the shipped knowledge base and rules, and the test SMTP receiver.
     func config(_ boxes: [Box], rulesFile: String? = nil, serviceLevels: String? = nil) throws -> TestSetup {
-        let setup = try TestSetup(user: "unused", url: server.imapsURL, caFile: server.caFile)
+        // The configuration below names the shipped knowledge base: its state directory starts with the shared model.
+        let setup = try TestSetup(user: "unused", url: server.imapsURL, caFile: server.caFile, extra: SharedModel.knowledgeBase)
         var text = """
             state_dir = "\(setup.root)/state"
             poll_interval = "1s"
@@ -263,6 +264,40 @@ import Glibc
         let stderr = (try? String(contentsOfFile: errPath, encoding: .utf8)) ?? ""
         #expect(stderr.contains("no progress: the watchdog is not fed"), "\(stderr)")
         #expect(try db(s).read { try Int.fetchOne($0, sql: "SELECT count(*) FROM ticket") } == 1)
+    }
+
+    /// Once the mailbox has had its first round the daemon gives back the start-up's memory (the heap's free
+    /// pages, the pages of code and data that only the start-up used), and again after a reload; what it
+    /// needs afterwards comes back: mail arriving later is decided as before.
+    @Test func theStartUpsMemoryIsGivenBackAndTheDaemonWorksOn() throws {
+        let user = MailServer.newUser("mem")
+        try server.deliver(user, [])
+        let s = try config([Box(name: "support", url: server.imapsURL, user: user, address: "support@example.com")])
+        #expect(try s.serveOnce().status == 0)  // the baseline and the trained model, saved
+        let notify = try NotifySocket()
+        let (process, _, errPath) = try CLI.start(["serve", "--config", s.configPath, "--log-level", "info"],
+                                                 environment: ["NOTIFY_SOCKET": notify.path])
+        defer { if process.isRunning { kill(process.processIdentifier, SIGKILL) } }
+        #expect(notify.receive()?.hasPrefix("READY=1") == true)
+        let log = { (try? String(contentsOfFile: errPath, encoding: .utf8)) ?? "" }
+        let released = waitUntil(60) { log().contains("memory given back after=start-up") }
+        #expect(released, "\(log())")
+        // The figures: pages of mapped files went (the start-up's code); the line names both.
+        let line = log().split(separator: "\n").first { $0.contains("memory given back after=start-up") }.map(String.init) ?? ""
+        let files = line.split(separator: " ").first { $0.hasPrefix("mapped_files_kib=") }.flatMap { Int($0.dropFirst("mapped_files_kib=".count)) }
+        #expect((files ?? 0) > 0 && line.contains("heap_kib="), "\(line)")
+        let sender = "mem-\(UUID().uuidString.prefix(6).lowercased())@customer.example"
+        try server.deliver(user, [Self.mail(from: sender, to: "support@example.com", subject: "Passwort vergessen",
+                                            body: AnswerIntegrationTests.dePassword, messageID: "mem-\(sender)")])
+        let decided = try waitUntil(30) {
+            (try? db(s).read { try Int.fetchOne($0, sql: "SELECT count(*) FROM ticket WHERE from_address = ?", arguments: [sender]) }) == 1
+        }
+        #expect(decided, "\(log())")
+        kill(process.processIdentifier, SIGHUP)
+        #expect(waitUntil(60) { log().contains("memory given back after=reload") }, "\(log())")
+        kill(process.processIdentifier, SIGTERM)
+        process.waitUntilExit()
+        #expect(process.terminationStatus == 0, "\(log())")
     }
 
     @Test func sighupWithBrokenRulesKeepsTheOldRules() throws {

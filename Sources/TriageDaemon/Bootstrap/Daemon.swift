@@ -140,10 +140,17 @@ public final class Daemon: Sendable {
                                      clock: clock, logger: logger)
         metrics.disk = disk
         services.append(metrics)
+        // The start-up is over once every mailbox has had its first round (done or failed): then the memory
+        // only the start-up used is given back (MemoryRelease).
+        let firstRounds = FirstRounds(mailboxes: ingestors.map(\.mailbox.name))
         for ing in ingestors {
             var poll = MailboxPollService(ingestor: ing, interval: config.pollInterval, maxBackoff: config.maxBackoff, clock: clock, logger: logger)
             poll.liveness = liveness
             poll.disk = disk
+            let name = ing.mailbox.name
+            poll.onCycle = { [self] _ in
+                if firstRounds.done(name) { releaseMemory(after: "start-up") }
+            }
             services.append(poll)
         }
         if let every = config.classifier.retrainInterval, config.knowledgeBase != nil {
@@ -178,6 +185,13 @@ public final class Daemon: Sendable {
                                                        "database": "\(config.resolvedDatabasePath)"])
         try await group.run()
         logger.notice("mailtriage stopped")
+    }
+
+    /// Gives back the heap's free pages and the pages of code and data only `what` used (`MemoryRelease`),
+    /// and says how much.
+    func releaseMemory(after what: String) {
+        let r = MemoryRelease.release()
+        logger.info("memory given back", metadata: ["after": "\(what)", "heap_kib": "\(r.anonymousKiB)", "mapped_files_kib": "\(r.fileKiB)"])
     }
 
     /// Re-reads rules, thresholds, knowledge base, model and answer settings and swaps them in as one
@@ -223,8 +237,25 @@ struct ReloadService: Service {
             _ = try? await thread.run {
                 // New corrections since the model was trained: retrain first (a worse model is not used).
                 if case .failed(let m) = daemon.retrainer.retrain() { daemon.logger.error("retraining failed: \(m)") }
+                defer { daemon.releaseMemory(after: "reload") }
                 return daemon.reload()
             }
+        }
+    }
+}
+
+/// Which mailboxes have had their first round since the start; says once when the last one has.
+final class FirstRounds: Sendable {
+    private let pending: Mutex<Set<String>?>
+
+    init(mailboxes: [String]) { pending = Mutex(Set(mailboxes)) }
+
+    /// Records `mailbox`'s round; true exactly once: when it was the last mailbox without one.
+    func done(_ mailbox: String) -> Bool {
+        pending.withLock { p in
+            guard p != nil, p!.remove(mailbox) != nil, p!.isEmpty else { return false }
+            p = nil
+            return true
         }
     }
 }

@@ -129,6 +129,7 @@ struct RetrainService: Service {
             let outcome = try? await thread.run { daemon.retrainer.retrain() }
             if case .swapped = outcome { _ = try? await thread.run { daemon.reload() } }
             if case .failed(let m) = outcome { daemon.logger.error("retraining failed: \(m)") }
+            if let outcome, outcome != .noNewFeedback { daemon.releaseMemory(after: "retraining") }
         }
     }
 }

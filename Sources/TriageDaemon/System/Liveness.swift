@@ -45,10 +45,10 @@ public final class Liveness: Sendable {
 
     /// "mailbox support polled 12:03:04", and the newest error, for `systemctl status`.
     public func summary() -> (done: [String], lastError: String?) {
-        let f = DateFormatter()
-        f.dateFormat = "HH:mm:ss"
-        return loops.withLock { all in
-            let done = all.sorted { $0.key < $1.key }.compactMap { name, l in l.lastDone.map { "\(name) \(f.string(from: $0))" } }
+        loops.withLock { all in
+            let done = all.sorted { $0.key < $1.key }.compactMap { name, l in
+                l.lastDone.map { "\(name) \(ClockText.localTimeOfDay(Int64($0.timeIntervalSince1970.rounded(.down))))" }
+            }
             let error = all.sorted { $0.key < $1.key }.compactMap { name, l in l.lastError.map { "\(name): \($0)" } }.last
             return (done, error)
         }

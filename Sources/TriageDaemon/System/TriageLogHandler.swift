@@ -3,7 +3,7 @@ public import Logging
 
 /// Log lines on standard error. Under systemd (`$JOURNAL_STREAM` set) each line starts with its syslog
 /// priority (`<4>` for a warning), so `journalctl -p warning` works, and carries no timestamp of its own
-/// (the journal adds one). Elsewhere: `2026-12-01T10:00:00+0000 warning mailtriage: message key=value`.
+/// (the journal adds one). Elsewhere: `2026-12-01T10:00:00Z warning mailtriage: message key=value`.
 /// Structured metadata stays as `key=value` pairs, sorted by key.
 public struct TriageLogHandler: LogHandler {
     public var logLevel: Logger.Level
@@ -40,9 +40,7 @@ public struct TriageLogHandler: LogHandler {
         // One record per line: a message with line breaks would otherwise become several journal entries.
         let text = "\(message)".replacingOccurrences(of: "\n", with: " ⏎ ") + (pairs.isEmpty ? "" : " " + pairs)
         if journal { return "<\(Self.priority(level))>\(text)" }
-        let f = ISO8601DateFormatter()
-        f.formatOptions = [.withInternetDateTime]
-        return "\(f.string(from: now)) \(level) \(label): \(text)"
+        return "\(ClockText.utc(Int64(now.timeIntervalSince1970.rounded(.down)))) \(level) \(label): \(text)"
     }
 
     public func log(level: Logger.Level, message: Logger.Message, metadata: Logger.Metadata?, source: String, file: String,

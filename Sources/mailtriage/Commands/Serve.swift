@@ -22,6 +22,8 @@ struct Serve: AsyncParsableCommand {
     var once = false
 
     func run() async throws {
+        // Two malloc arenas for a process of many mostly waiting threads (before the daemon's threads start).
+        MemoryRelease.limitArenas()
         // The level: --log-level, else the configuration's (a configuration with errors is reported below).
         let level = global.logLevel ?? (try? ConfigLoader.load(path: global.config, mailboxes: false).config.logLevel) ?? "info"
         let logger = bootstrapLogging(level: level)
