@@ -94,9 +94,13 @@ public struct Classification: Sendable, Codable, Equatable {
 
 /// Rules and model combined. Keeps scratch buffers: one instance per thread.
 public struct Classifier: Sendable {
+    /// Language detection reads the subject and this many bytes of the normalised body.
+    static let languageHeadBytes = 320
     public let model: ClassifierModel
     public let settings: ClassifierSettings
     let rules: [CompiledRule]
+    /// The rules' phrases by the words that must be in a text for them to be in it.
+    let ruleIndex: RuleIndex
     /// Per category, the keyword phrases as the stems a message needs (German and English forms).
     let anchors: [String: [[UInt32]]]
     var extractor: FeatureExtractor
@@ -106,7 +110,9 @@ public struct Classifier: Sendable {
     public init(model: ClassifierModel, settings: ClassifierSettings) {
         self.model = model
         self.settings = settings
-        rules = settings.rules.map(CompiledRule.init)
+        var nextID: Int32 = 0
+        rules = settings.rules.map { CompiledRule($0, nextID: &nextID) }
+        ruleIndex = RuleIndex(rules)
         // Stems, so "invoices", "Rechnungen" and "Versandkosten" (a compound part) count for "invoice",
         // "Rechnung" and "Versand".
         // The knowledge base's keywords, and the words the operator's labelled examples add (`AnswerModel`).
@@ -122,11 +128,10 @@ public struct Classifier: Sendable {
         var ns: [UInt8] = [], nb: [UInt8] = []
         TextNormalizer.append(input.subject, to: &ns)
         TextNormalizer.append(input.body, to: &nb, maxBytes: 32 * 1024)
-        var head = ns
-        head.append(0x20)
-        head += nb.prefix(320)
-        let language = model.language.detect(normalized: head)
-        var v = extractor.features(normalizedSubject: ns, normalizedBody: nb, language: language)
+        // Each word looked up once (`WordTable`); the language from the subject and the body's first bytes.
+        extractor.read(normalizedSubject: ns, normalizedBody: nb)
+        let language = extractor.language(model.language)
+        var v = extractor.features(language: language)
         let unweighted = v
         model.weigh(&v)
         var logits = model.logits(v)
@@ -139,7 +144,7 @@ public struct Classifier: Sendable {
         var force: ClassificationRule.Force?
         var targetGroup: String?
         var priority: String?
-        let text = RuleText(normalizedSubject: ns, normalizedBody: nb)
+        let text = extractor.ruleText(subject: ns, body: nb, index: ruleIndex)
         if !rules.isEmpty {
             for r in rules where r.matches(input, text, language: language) {
                 matched.append(r.rule.name)

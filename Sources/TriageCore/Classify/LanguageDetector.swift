@@ -43,23 +43,26 @@ public struct LanguageDetector: Sendable {
     @inline(__always)
     static func forEachTrigram(_ norm: [UInt8], _ body: (Int) -> Void) {
         guard norm.count >= 1 else { return }
-        let mask = UInt32((1 << tableBits) - 1)
         // " word " boundaries count, so short words contribute.
         var a: UInt8 = 0x20, b: UInt8 = 0x20
         norm.withUnsafeBufferPointer { buf in
             for k in 0...buf.count {
                 let c = k < buf.count ? buf[k] : 0x20
-                if !(b == 0x20 && c == 0x20) {
-                    var h = FeatureExtractor.mix(FeatureExtractor.fnvOffset, 7)
-                    h = FeatureExtractor.mix(h, a)
-                    h = FeatureExtractor.mix(h, b)
-                    h = FeatureExtractor.mix(h, c)
-                    body(Int(FeatureExtractor.finish(h) & mask))
-                }
+                if !(b == 0x20 && c == 0x20) { body(trigramIndex(a, b, c)) }
                 a = b
                 b = c
             }
         }
+    }
+
+    /// The profile-table index of a trigram.
+    @inline(__always)
+    static func trigramIndex(_ a: UInt8, _ b: UInt8, _ c: UInt8) -> Int {
+        var h = FeatureExtractor.mix(FeatureExtractor.fnvOffset, 7)
+        h = FeatureExtractor.mix(h, a)
+        h = FeatureExtractor.mix(h, b)
+        h = FeatureExtractor.mix(h, c)
+        return Int(FeatureExtractor.finish(h) & UInt32((1 << tableBits) - 1))
     }
 
     static let functionWords: [String: Set<String>] = [
@@ -149,6 +152,56 @@ public struct LanguageDetector: Sendable {
             words += 1
             for li in 0..<nl where tables[li].contains(h) { hits[li] += 1 }
         }
+        return choose(scores: scores, trigrams: n, hits: hits, words: words)
+    }
+
+    /// `detect(normalized:)` of the text that the table's words `ids` make when joined by single spaces,
+    /// from their entries: the same trigrams summed in the same order, without hashing a letter.
+    func detect(words ids: ArraySlice<Int32>, table: WordTable) -> String {
+        var letters = 0, nonASCII = 0
+        for e in ids {
+            letters += Int(table.infos[Int(e)].letters)
+            nonASCII += Int(table.infos[Int(e)].nonASCII)
+        }
+        guard letters >= 8, !languages.isEmpty, logProb.count == languages.count << LanguageDetector.tableBits else {
+            return LanguageDetector.unknown
+        }
+        if nonASCII > letters { return LanguageDetector.unknown }
+        let size = 1 << LanguageDetector.tableBits
+        let nl = languages.count
+        var scores = [Float](repeating: 0, count: nl)
+        var n: Float = 0
+        let bits: [UInt8] = languages.map { $0 == "de" ? 1 : $0 == "en" ? 2 : 0 }
+        var hits = [Int](repeating: 0, count: nl)
+        logProb.withUnsafeBufferPointer { lp in
+            scores.withUnsafeMutableBufferPointer { sc in
+                table.infos.withUnsafeBufferPointer { inf in
+                    table.text.withUnsafeBufferPointer { text in
+                        table.trigrams.withUnsafeBufferPointer { tri in
+                            @inline(__always) func add(_ idx: Int) {
+                                for li in 0..<nl { sc[li] += lp[li * size + idx] }
+                                n += 1
+                            }
+                            var last: UInt8 = 0x20
+                            for e in ids {
+                                let info = inf[Int(e)]
+                                let first = text[Int(info.start)]
+                                // The trigram across the space before the word (at the start: two spaces).
+                                add(LanguageDetector.trigramIndex(last, 0x20, first))
+                                for k in Int(info.trigramStart)..<Int(info.trigramStart + info.trigramCount) { add(Int(tri[k])) }
+                                last = text[Int(info.start + info.length) - 1]
+                                for li in 0..<nl where info.functionWord & bits[li] != 0 { hits[li] += 1 }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        return choose(scores: scores, trigrams: n, hits: hits, words: ids.count)
+    }
+
+    /// The language from the trigram scores and the function-word counts.
+    private func choose(scores: [Float], trigrams n: Float, hits: [Int], words: Int) -> String {
         guard let best = scores.indices.max(by: { scores[$0] < scores[$1] }) else { return LanguageDetector.unknown }
         let second = scores.indices.filter { $0 != best }.map { scores[$0] }.max() ?? -Float.infinity
         let margin = (scores[best] - second) / max(n, 1)

@@ -135,10 +135,14 @@ public struct ClassifierInput: Sendable {
     }
 }
 
-/// Normalised, space-padded texts for phrase tests, computed once per message.
+/// Normalised texts for phrase tests, with the hashes of their words, computed once per message.
 struct RuleText {
     let subject: [UInt8]
     let body: [UInt8]
+    /// Hashes of the words of subject and body (and of the first four letters of longer words), for the
+    /// whole-word test and as a filter before a phrase is looked for.
+    let subjectWords: WordHashSet
+    let bodyWords: WordHashSet
 
     init(_ input: ClassifierInput) {
         var s: [UInt8] = [], b: [UInt8] = []
@@ -147,15 +151,47 @@ struct RuleText {
         self.init(normalizedSubject: s, normalizedBody: b)
     }
 
-    /// FNV hashes of the words of subject and body, for the common single-word test.
-    let subjectWords: WordHashSet
-    let bodyWords: WordHashSet
-
     init(normalizedSubject s: [UInt8], normalizedBody b: [UInt8]) {
-        subject = [0x20] + s + [0x20]
-        body = [0x20] + b + [0x20]
-        subjectWords = RuleText.wordHashes(s)
-        bodyWords = RuleText.wordHashes(b)
+        self.init(subject: s, body: b, subjectWords: RuleText.wordHashes(s), bodyWords: RuleText.wordHashes(b))
+    }
+
+    /// The phrases worth looking for in subject and body (`RuleIndex`); nil: every phrase.
+    let subjectCandidates: RuleIndex.Marks?
+    let bodyCandidates: RuleIndex.Marks?
+    /// The words in text order (`Words`); nil: the phrases are looked for in the bytes.
+    let subjectSequence: Words?
+    let bodySequence: Words?
+
+    /// A text's words in order: their hashes (`LanguageDetector.wordHash`) and where each starts.
+    struct Words {
+        var hashes: [UInt32] = []
+        var starts: [Int32] = []
+    }
+
+    init(subject: [UInt8], body: [UInt8], subjectWords: WordHashSet, bodyWords: WordHashSet) {
+        self.subject = subject
+        self.body = body
+        self.subjectWords = subjectWords
+        self.bodyWords = bodyWords
+        subjectCandidates = nil
+        bodyCandidates = nil
+        subjectSequence = nil
+        bodySequence = nil
+    }
+
+    /// From the words of a message already read (`FeatureExtractor.ruleText`): phrases are then looked
+    /// for only when marked, and by their words in order.
+    init(subject: [UInt8], body: [UInt8], subjectWords: Words, bodyWords: Words, subjectCandidates: RuleIndex.Marks,
+         bodyCandidates: RuleIndex.Marks)
+    {
+        self.subject = subject
+        self.body = body
+        self.subjectWords = WordHashSet(capacityFor: 0)
+        self.bodyWords = WordHashSet(capacityFor: 0)
+        self.subjectCandidates = subjectCandidates
+        self.bodyCandidates = bodyCandidates
+        subjectSequence = subjectWords
+        bodySequence = bodyWords
     }
 
     /// One pass over the bytes, no substrings, no sorting.
@@ -193,20 +229,30 @@ struct RuleText {
         return n
     }
 
+    /// Whether the normalised text has the needle (" word word " or " prefix") at a word start; the
+    /// needle's spaces stand for a word boundary, and the text's ends count as one.
     static func contains(_ hay: [UInt8], _ needle: [UInt8]) -> Bool {
-        guard needle.count > 1, hay.count >= needle.count else { return false }
-        let first = needle[1]
-        var i = 0
-        let last = hay.count - needle.count
-        while i <= last {
-            if hay[i + 1] == first && hay[i] == 0x20 {
-                var k = 2
-                while k < needle.count && hay[i + k] == needle[k] { k += 1 }
-                if k == needle.count { return true }
+        guard needle.count > 1 else { return false }
+        let wholeWord = needle.last == 0x20
+        // The needle without its first space, and without its last when that is one.
+        let m = needle.count - 1 - (wholeWord ? 1 : 0)
+        guard m > 0, hay.count >= m else { return false }
+        return hay.withUnsafeBufferPointer { h in
+            needle.withUnsafeBufferPointer { nd in
+                let first = nd[1]
+                var i = 0
+                let last = h.count - m
+                while i <= last {
+                    if h[i] == first && (i == 0 || h[i - 1] == 0x20) {
+                        var k = 1
+                        while k < m && h[i + k] == nd[k + 1] { k += 1 }
+                        if k == m && (!wholeWord || i + m == h.count || h[i + m] == 0x20) { return true }
+                    }
+                    i += 1
+                }
+                return false
             }
-            i += 1
         }
-        return false
     }
 
     /// Subject and body as one text for `regex`, joined once per message (only when a rule gets that far).
@@ -219,8 +265,15 @@ struct RuleText {
         return t
     }
 
-    func inSubject(_ p: Needle) -> Bool { p.found(in: subject, words: subjectWords) }
-    func inBody(_ p: Needle) -> Bool { p.found(in: body, words: bodyWords) }
+    func inSubject(_ p: Needle) -> Bool {
+        if let marks = subjectCandidates, let words = subjectSequence { return marks.has(p.id) && p.found(in: subject, words: words) }
+        return p.found(in: subject, words: subjectWords)
+    }
+
+    func inBody(_ p: Needle) -> Bool {
+        if let marks = bodyCandidates, let words = bodySequence { return marks.has(p.id) && p.found(in: body, words: words) }
+        return p.found(in: body, words: bodyWords)
+    }
     func inEither(_ p: Needle) -> Bool { inSubject(p) || inBody(p) }
 }
 
@@ -231,8 +284,17 @@ struct Needle: Sendable {
     let wordHash: UInt32?
     /// The hashes of the phrase's complete words (not a trailing prefix): all must occur for a match.
     let wordHashes: [UInt32]
+    /// The hashes of its whole words in order, and the prefix its last word must start with ("passw*";
+    /// empty when the phrase ends with a whole word).
+    let completeHashes: [UInt32]
+    let prefix: [UInt8]
+    /// Its number among the rules' phrases (`RuleIndex`).
+    let id: Int32
+    /// A hash a text's words must have for the phrase to be in it (nil: none is known, always look).
+    let trigger: UInt32?
 
-    init(_ phrase: String) {
+    init(_ phrase: String, id: Int32 = 0) {
+        self.id = id
         bytes = RuleText.needle(phrase)
         wordHash = RuleText.singleWordHash(bytes)
         var words = Array(bytes.dropFirst()).split(separator: 0x20, omittingEmptySubsequences: false).map(Array.init)
@@ -243,6 +305,17 @@ struct Needle: Sendable {
             hashes.append(RuleText.prefixHash(bytes[(start + 1)..<(start + 5)]))
         }
         wordHashes = hashes
+        // Its longest whole word (the rarest, most likely), else the prefix's first four letters.
+        let complete = words.filter { !$0.isEmpty }
+        completeHashes = wordHash == nil ? complete.map { LanguageDetector.wordHash($0) } : []
+        if bytes.last != 0x20, let start = bytes.lastIndex(of: 0x20) { prefix = Array(bytes[(start + 1)...]) } else { prefix = [] }
+        if let w = wordHash {
+            trigger = w
+        } else if let longest = complete.max(by: { $0.count < $1.count }) {
+            trigger = LanguageDetector.wordHash(longest)
+        } else {
+            trigger = hashes.last
+        }
     }
 
     func found(in text: [UInt8], words: WordHashSet) -> Bool {
@@ -250,21 +323,59 @@ struct Needle: Sendable {
         for h in wordHashes where !words.contains(h) { return false }
         return RuleText.contains(text, bytes)
     }
+
+    /// In a text with these words, once the phrase is marked (`RuleIndex`: its trigger is among them). A
+    /// whole word: marked is found. A phrase: its whole words one after another, and after them a word
+    /// that starts with its prefix when it ends in one.
+    func found(in text: [UInt8], words: RuleText.Words) -> Bool {
+        if wordHash != nil { return true }
+        let k = completeHashes.count, needsPrefix = !prefix.isEmpty
+        if k == 0 && !needsPrefix { return false }  // nothing left of the phrase after normalisation
+        let n = words.hashes.count - k - (needsPrefix ? 1 : 0)
+        guard n >= 0 else { return false }
+        return words.hashes.withUnsafeBufferPointer { h in
+            completeHashes.withUnsafeBufferPointer { c in
+                for p in 0...n {
+                    var j = 0
+                    while j < k && h[p + j] == c[j] { j += 1 }
+                    if j < k { continue }
+                    if !needsPrefix { return true }
+                    let start = Int(words.starts[p + k])
+                    if start + prefix.count <= text.count && text[start..<(start + prefix.count)].elementsEqual(prefix) { return true }
+                }
+                return false
+            }
+        }
+    }
 }
 
 /// A rule with its phrases normalised once.
-struct CompiledRule: Sendable {
+final class CompiledRule: Sendable {
     let rule: ClassificationRule
     let any, all, none, subjectAny, bodyAny: [Needle]
 
-    init(_ r: ClassificationRule) {
+    /// `nextID`: the number of the rule's first phrase; on return, one past its last.
+    init(_ r: ClassificationRule, nextID: inout Int32) {
         rule = r
-        any = r.when.any.map(Needle.init)
-        all = r.when.all.map(Needle.init)
-        none = r.when.none.map(Needle.init)
-        subjectAny = r.when.subjectAny.map(Needle.init)
-        bodyAny = r.when.bodyAny.map(Needle.init)
+        func needles(_ phrases: [String]) -> [Needle] {
+            phrases.map { p in
+                defer { nextID += 1 }
+                return Needle(p, id: nextID)
+            }
+        }
+        any = needles(r.when.any)
+        all = needles(r.when.all)
+        none = needles(r.when.none)
+        subjectAny = needles(r.when.subjectAny)
+        bodyAny = needles(r.when.bodyAny)
     }
+
+    convenience init(_ r: ClassificationRule) {
+        var id: Int32 = 0
+        self.init(r, nextID: &id)
+    }
+
+    var needles: [Needle] { any + all + none + subjectAny + bodyAny }
 
     func matches(_ input: ClassifierInput, _ text: RuleText, language: String) -> Bool {
         let w = rule.when
@@ -318,12 +429,18 @@ struct WordHashSet: Sendable {
     @inline(__always)
     private static func slot(_ h: UInt32, _ mask: Int) -> Int { Int(truncatingIfNeeded: (h &* 0x9E37_79B1) >> 7) & mask }
 
-    mutating func insert(_ h: UInt32) {
-        if h == 0 { hasZero = true; return }
+    /// Whether `h` was new.
+    @discardableResult
+    mutating func insert(_ h: UInt32) -> Bool {
+        if h == 0 { defer { hasZero = true }; return !hasZero }
         var i = WordHashSet.slot(h, mask)
-        slots.withUnsafeMutableBufferPointer { s in
-            while s[i] != 0 && s[i] != h { i = (i + 1) & mask }
+        return slots.withUnsafeMutableBufferPointer { s in
+            while s[i] != 0 {
+                if s[i] == h { return false }
+                i = (i + 1) & mask
+            }
             s[i] = h
+            return true
         }
     }
 
@@ -335,5 +452,70 @@ struct WordHashSet: Sendable {
             i = (i + 1) & mask
         }
         return false
+    }
+}
+
+/// The rules' phrases filed by their trigger (`Needle.trigger`): a message's words mark the phrases that
+/// can be in it, and only those are looked for. A thousand phrases cost a thousand hash lookups per text
+/// otherwise; this is one lookup per word and a bit test per phrase.
+struct RuleIndex: Sendable {
+    /// One bit per phrase.
+    struct Marks: Sendable {
+        var bits: [UInt64]
+        @inline(__always) func has(_ id: Int32) -> Bool { bits[Int(id) >> 6] & (1 << UInt64(id & 63)) != 0 }
+        @inline(__always) mutating func set(_ id: Int32) { bits[Int(id) >> 6] |= 1 << UInt64(id & 63) }
+    }
+
+    private var keys: [UInt32] = []
+    /// Per slot: the range of its phrases in `ids` (start -1: an empty slot).
+    private var starts: [Int32] = []
+    private var ends: [Int32] = []
+    private var ids: [Int32] = []
+    private var mask = 0
+    /// Marks of the phrases without a trigger (always looked for).
+    private let always: Marks
+
+    init(_ rules: [CompiledRule]) {
+        let needles = rules.flatMap(\.needles)
+        let count = (needles.map { Int($0.id) }.max() ?? -1) + 1
+        var always = Marks(bits: [UInt64](repeating: 0, count: (count + 63) / 64))
+        var byTrigger: [UInt32: [Int32]] = [:]
+        for n in needles {
+            if let t = n.trigger { byTrigger[t, default: []].append(n.id) } else { always.set(n.id) }
+        }
+        self.always = always
+        var size = 16
+        while size < 2 * byTrigger.count + 1 { size <<= 1 }
+        keys = [UInt32](repeating: 0, count: size)
+        starts = [Int32](repeating: -1, count: size)
+        ends = [Int32](repeating: 0, count: size)
+        mask = size - 1
+        for (t, list) in byTrigger.sorted(by: { $0.key < $1.key }) {
+            var i = RuleIndex.slot(t, mask)
+            while starts[i] >= 0 { i = (i + 1) & mask }
+            keys[i] = t
+            starts[i] = Int32(ids.count)
+            ids += list
+            ends[i] = Int32(ids.count)
+        }
+    }
+
+    @inline(__always)
+    private static func slot(_ h: UInt32, _ mask: Int) -> Int { Int(truncatingIfNeeded: (h &* 0x9E37_79B1) >> 7) & mask }
+
+    /// Marks for a text: the phrases without a trigger, then those of each hash `forEachHash` gives.
+    func marks(_ forEachHash: ((UInt32) -> Void) -> Void) -> Marks {
+        var m = always
+        forEachHash { h in
+            var i = RuleIndex.slot(h, mask)
+            while starts[i] >= 0 {
+                if keys[i] == h {
+                    for k in Int(starts[i])..<Int(ends[i]) { m.set(ids[k]) }
+                    return
+                }
+                i = (i + 1) & mask
+            }
+        }
+        return m
     }
 }

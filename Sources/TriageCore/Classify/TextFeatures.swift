@@ -26,6 +26,7 @@ public enum TextNormalizer {
         out = []
         result.append(contentsOf: repeatElement(0, count: capacity - start))
         let limit = start + maxBytes
+        let fold = latinFoldPacked, ascii = asciiMap
         result.withUnsafeMutableBufferPointer { o in
             @inline(__always) func put(_ c: UInt8) {
                 if pendingSpace { o[count] = 0x20; count += 1; pendingSpace = false }
@@ -38,9 +39,8 @@ public enum TextNormalizer {
                 let b = buf[i]
                 if b < 0x80 {
                     // ASCII: letters and digits kept (lowercased), apostrophes dropped, the rest separates.
-                    if (b >= 0x61 && b <= 0x7A) || (b >= 0x30 && b <= 0x39) { put(b) }
-                    else if b >= 0x41 && b <= 0x5A { put(b | 0x20) }
-                    else if b != 0x27 { separate() }
+                    let m = ascii[Int(b)]
+                    if m > 1 { put(m) } else if m == 0 { separate() }
                     i += 1
                     continue
                 }
@@ -53,9 +53,13 @@ public enum TextNormalizer {
                 if i + len > n { break }
                 for k in 1..<len { v = (v << 6) | UInt32(buf[i + k] & 0x3F) }
                 i += len
-                if v < 0x250, let folded = latinFold[Int(v)] {
-                    if folded.isEmpty { separate(); continue }
-                    for f in folded { put(f) }
+                if v < 0x250 {
+                    // Packed: length in the low byte, then up to two ASCII letters (0: a separator).
+                    let folded = fold[Int(v)]
+                    let letters = folded & 0xFF
+                    if letters == 0 { separate(); continue }
+                    put(UInt8(truncatingIfNeeded: folded >> 8))
+                    if letters > 1 { put(UInt8(truncatingIfNeeded: folded >> 16)) }
                     continue
                 }
                 guard let scalar = Unicode.Scalar(v) else { continue }
@@ -76,6 +80,21 @@ public enum TextNormalizer {
         var out: [UInt8] = []
         append(text, to: &out)
         return String(decoding: out, as: UTF8.self)
+    }
+
+    /// Per ASCII byte: the letter or digit it becomes (lowercase), 1 for the apostrophe (dropped), 0 for a separator.
+    static let asciiMap: [UInt8] = (0..<128).map { b -> UInt8 in
+        if (0x61...0x7A).contains(b) || (0x30...0x39).contains(b) { return UInt8(b) }
+        if (0x41...0x5A).contains(b) { return UInt8(b | 0x20) }
+        return b == 0x27 ? 1 : 0
+    }
+
+    /// `latinFold` packed for the loop (no array per character): count | first << 8 | second << 16.
+    static let latinFoldPacked: [UInt32] = latinFold.map { f in
+        guard let f else { return 0 }
+        var packed = UInt32(f.count)
+        for (k, b) in f.prefix(2).enumerated() { packed |= UInt32(b) << (8 * UInt32(k + 1)) }
+        return packed
     }
 
     /// Folding for U+0080..U+024F: letters to ASCII, everything else to "" (a separator).
@@ -133,19 +152,24 @@ public struct FeatureExtractor: Sendable {
     var wordList: [Int32] = []
     var alternateList: [Int32] = []
     var stemList: [UInt32] = []
-    var norm: [UInt8] = []
-    /// The vocabulary for splitting compounds (empty: no splitting). Setting it empties the stem cache.
-    public var morphology = Morphology() { didSet { stemCache.removeAll() } }
-    /// Per word (and language): its stem's feature hash, then its compound parts' stems.
-    var stemCache: [UInt64: StemForms] = [:]
-    static let stemCacheLimit = 100_000
+    /// The vocabulary for splitting compounds (empty: no splitting). Setting it empties the word table.
+    public var morphology = Morphology() { didSet { table.removeAll() } }
+    /// Per distinct word: its hashes, n-grams, trigrams and stems (`WordTable`).
+    var table: WordTable
+    /// The words of the message last read (`read`), as table entries; `headIDs`: what language detection reads.
+    var subjectIDs: [Int32] = []
+    var bodyIDs: [Int32] = []
+    var headIDs: [Int32] = []
+    /// Where each word of subject and body starts in its text.
+    var subjectStarts: [Int32] = []
+    var bodyStarts: [Int32] = []
 
     public init(bits: Int = FeatureExtractor.defaultBits, subjectWeight: Float = 2) {
         self.bits = bits
         self.subjectWeight = subjectWeight
         scratch = [Float](repeating: 0, count: 1 << bits)
         touched.reserveCapacity(4096)
-        norm.reserveCapacity(4096)
+        table = WordTable(featureBits: bits)
     }
 
     public var dimension: Int { 1 << bits }
@@ -160,22 +184,64 @@ public struct FeatureExtractor: Sendable {
 
     /// Features from texts already normalised with `TextNormalizer`; `language` picks the stemmer.
     public mutating func features(normalizedSubject: [UInt8], normalizedBody: [UInt8], language: String = "en") -> FeatureVector {
+        read(normalizedSubject: normalizedSubject, normalizedBody: normalizedBody)
+        return features(language: language)
+    }
+
+    /// Reads a message (normalised subject and body) into words of the table, for `language(_:)`,
+    /// `features(language:)` and `ruleText(subject:body:)`. Language detection reads the subject and the
+    /// first `headBytes` of the body (a word cut there counts as the part that is inside).
+    mutating func read(normalizedSubject: [UInt8], normalizedBody: [UInt8], headBytes: Int = Classifier.languageHeadBytes) {
+        table.trim()
+        subjectIDs.removeAll(keepingCapacity: true)
+        bodyIDs.removeAll(keepingCapacity: true)
+        headIDs.removeAll(keepingCapacity: true)
+        subjectStarts.removeAll(keepingCapacity: true)
+        bodyStarts.removeAll(keepingCapacity: true)
+        normalizedSubject.withUnsafeBufferPointer { buf in
+            guard let base = buf.baseAddress else { return }
+            Morphology.forEachWord(buf) { w in
+                subjectIDs.append(table.lookup(w))
+                subjectStarts.append(Int32(w.baseAddress! - base))
+            }
+        }
+        headIDs += subjectIDs
+        normalizedBody.withUnsafeBufferPointer { buf in
+            guard let base = buf.baseAddress else { return }
+            Morphology.forEachWord(buf) { w in
+                let e = table.lookup(w)
+                bodyIDs.append(e)
+                let start = w.baseAddress! - base, end = start + w.count
+                bodyStarts.append(Int32(start))
+                if end <= headBytes {
+                    headIDs.append(e)
+                } else if start < headBytes {
+                    headIDs.append(table.lookup(UnsafeBufferPointer(rebasing: buf[start..<headBytes])))
+                }
+            }
+        }
+    }
+
+    /// The language of the message last read.
+    func language(_ detector: LanguageDetector) -> String { detector.detect(words: headIDs[...], table: table) }
+
+    /// Features of the message last read (`read`).
+    mutating func features(language: String) -> FeatureVector {
         touched.removeAll(keepingCapacity: true)
         wordList.removeAll(keepingCapacity: true)
         alternateList.removeAll(keepingCapacity: true)
         stemList.removeAll(keepingCapacity: true)
-        var stemmer: SnowballStemmer?  // made on the first word not in the cache
+        var stemmer: SnowballStemmer?  // made for the first word whose stem is not in the table yet
         let german = language == "de"
         var sumSq: Float = 0
         var v = FeatureVector()
-        let mask = UInt32(scratch.count - 1)
         // Move the scratch buffer out of self so the closure may call mutating methods without a copy.
         var buffer = scratch
         scratch = []
         defer { scratch = buffer }
         buffer.withUnsafeMutableBufferPointer { sc in
-            if !normalizedSubject.isEmpty { add(normalizedSubject, weight: subjectWeight, sc, mask, &stemmer, german) }
-            add(normalizedBody, weight: 1, sc, mask, &stemmer, german)
+            if !subjectIDs.isEmpty { add(subjectIDs, weight: subjectWeight, sc, &stemmer, german) }
+            add(bodyIDs, weight: 1, sc, &stemmer, german)
             for i in touched { sumSq += sc[Int(i)] * sc[Int(i)] }
             let scale = sumSq > 0 ? 1 / sumSq.squareRoot() : 0
             v.indices.reserveCapacity(touched.count)
@@ -218,15 +284,12 @@ public struct FeatureExtractor: Sendable {
     }
 
     @inline(__always)
-    mutating func bump(_ h: UInt32, _ w: Float, _ sc: UnsafeMutableBufferPointer<Float>, _ mask: UInt32) {
-        let i = Int(FeatureExtractor.finish(h) & mask)
+    static func bump(_ i: Int, _ w: Float, _ sc: UnsafeMutableBufferPointer<Float>, _ touched: inout [Int32]) {
         if sc[i] == 0 { touched.append(Int32(i)) }
         sc[i] += w
         if sc[i] == 0 { sc[i] = 1e-9 }  // keep it marked as touched
     }
 
-    /// Word unigrams, bigrams, and character 4-grams of words of five or more letters (the compounds
-    /// and inflections that whole words miss; short words are covered by their unigram).
     @inline(__always)
     static func stemHash(_ s: UnsafeBufferPointer<UInt8>) -> UInt32 {
         var h = mix(fnvOffset, 4)
@@ -234,85 +297,71 @@ public struct FeatureExtractor: Sendable {
         return h
     }
 
-    mutating func add(_ text: [UInt8], weight: Float, _ sc: UnsafeMutableBufferPointer<Float>, _ mask: UInt32,
-                      _ stemmer: inout SnowballStemmer?, _ german: Bool)
-    {
-        let n = text.count
-        guard n > 0 else { return }
-        text.withUnsafeBufferPointer { buf in
-            var prevWordHash: UInt32 = 0
-            var havePrev = false
-            var i = 0
-            let charWeight = weight * 0.4
-            while i < n {
-                while i < n && buf[i] == 0x20 { i += 1 }
-                let start = i
-                while i < n && buf[i] != 0x20 { i += 1 }
-                let end = i
-                if end == start { break }
-                let len = end - start
-                var wh = FeatureExtractor.mix(FeatureExtractor.fnvOffset, 1)
-                for k in start..<end { wh = FeatureExtractor.mix(wh, buf[k]) }
-                bump(wh, weight, sc, mask)
-                wordList.append(Int32(truncatingIfNeeded: FeatureExtractor.finish(wh) & mask))
-                var alternate: Int32 = -1
-                if len < 4 { stemList.append(FeatureExtractor.stemHash(UnsafeBufferPointer(rebasing: buf[start..<end]))) }
-                if len >= 4 {
-                    // Stem and compound parts, from the cache (stemming costs about a microsecond a word).
-                    let word = UnsafeBufferPointer(rebasing: buf[start..<end])
-                    var key: UInt64 = german ? 0xCBF2_9CE4_8422_2325 : 0x84222325CBF29CE4
-                    for b in word { key = (key ^ UInt64(b)) &* 0x100_0000_01B3 }
-                    let forms: StemForms
-                    if let cached = stemCache[key] {
-                        forms = cached
-                    } else {
-                        if stemmer == nil { stemmer = SnowballStemmer(language: german ? "de" : "en") }
-                        var f = StemForms()
-                        if let st = stemmer {
-                            f.append(st.stem(word) { FeatureExtractor.stemHash($0) })
-                            if german && len >= Morphology.minimumCompound {
-                                for part in morphology.split(word, st) { f.append(st.stem(part) { FeatureExtractor.stemHash($0) }) }
-                            }
-                        } else {
-                            f.append(FeatureExtractor.stemHash(word))
+    /// A word's stem and compound parts (stem hashes) in the message's language, from the table or worked out.
+    mutating func forms(_ e: Int32, german: Bool, _ stemmer: inout SnowballStemmer?) -> StemForms {
+        if let f = german ? table.infos[Int(e)].germanForms : table.infos[Int(e)].englishForms { return f }
+        if stemmer == nil { stemmer = SnowballStemmer(language: german ? "de" : "en") }
+        var f = StemForms()
+        let word = Array(table.bytes(e))
+        word.withUnsafeBufferPointer { word in
+            if let st = stemmer {
+                f.append(st.stem(word) { FeatureExtractor.stemHash($0) })
+                if german && word.count >= Morphology.minimumCompound {
+                    for part in morphology.split(word, st) { f.append(st.stem(part) { FeatureExtractor.stemHash($0) }) }
+                }
+            } else {
+                f.append(FeatureExtractor.stemHash(word))
+            }
+        }
+        table.setForms(e, german: german, f)
+        return f
+    }
+
+    /// Word unigrams (and their stems and compound parts), bigrams, and character 4-grams of words of seven
+    /// or more letters (the compounds and inflections that whole words miss; short words are covered by
+    /// their unigram).
+    mutating func add(_ ids: [Int32], weight: Float, _ sc: UnsafeMutableBufferPointer<Float>, _ stemmer: inout SnowballStemmer?, _ german: Bool) {
+        // Stems of words new to the table in this language first: the loop below only reads the table.
+        for e in ids where table.infos[Int(e)].length >= 4
+            && (german ? table.infos[Int(e)].germanForms : table.infos[Int(e)].englishForms) == nil
+        {
+            _ = forms(e, german: german, &stemmer)
+        }
+        let mask = table.featureMask
+        var prevWordHash: UInt32 = 0
+        var havePrev = false
+        let charWeight = weight * 0.4
+        table.infos.withUnsafeBufferPointer { inf in
+            table.grams.withUnsafeBufferPointer { grams in
+                for e in ids {
+                    let info = inf[Int(e)]
+                    FeatureExtractor.bump(Int(info.unigram), weight, sc, &touched)
+                    wordList.append(info.unigram)
+                    var alternate: Int32 = -1
+                    if info.length < 4 {
+                        stemList.append(info.shortStem)
+                    } else if let forms = german ? info.germanForms : info.englishForms {
+                        for k in 0..<forms.count { stemList.append(forms[k]) }
+                        let stem = Int32(truncatingIfNeeded: FeatureExtractor.finish(forms[0]) & mask)
+                        FeatureExtractor.bump(Int(stem), weight * 0.6, sc, &touched)
+                        alternate = stem
+                        if forms.count > 1 {
+                            for k in 1..<forms.count { FeatureExtractor.bump(Int(FeatureExtractor.finish(forms[k]) & mask), weight * 0.5, sc, &touched) }
+                            alternate = FeatureVector.knownCompound
                         }
-                        if stemCache.count >= FeatureExtractor.stemCacheLimit { stemCache.removeAll(keepingCapacity: true) }
-                        stemCache[key] = f
-                        forms = f
                     }
-                    for k in 0..<forms.count { stemList.append(forms[k]) }
-                    bump(forms[0], weight * 0.6, sc, mask)
-                    alternate = Int32(truncatingIfNeeded: FeatureExtractor.finish(forms[0]) & mask)
-                    if forms.count > 1 {
-                        for k in 1..<forms.count { bump(forms[k], weight * 0.5, sc, mask) }
-                        alternate = FeatureVector.knownCompound
+                    if info.hasDigit { alternate = FeatureVector.number }
+                    alternateList.append(alternate)
+                    if havePrev {
+                        var bh = FeatureExtractor.mix(FeatureExtractor.fnvOffset, 2)
+                        bh = (bh ^ prevWordHash) &* FeatureExtractor.fnvPrime
+                        bh = (bh ^ info.unigramHash) &* FeatureExtractor.fnvPrime
+                        FeatureExtractor.bump(Int(FeatureExtractor.finish(bh) & mask), weight * 0.5, sc, &touched)
                     }
-                }
-                if UnsafeBufferPointer(rebasing: buf[start..<end]).contains(where: { $0 >= 0x30 && $0 <= 0x39 }) {
-                    alternate = FeatureVector.number
-                }
-                alternateList.append(alternate)
-                if havePrev {
-                    var bh = FeatureExtractor.mix(FeatureExtractor.fnvOffset, 2)
-                    bh = (bh ^ prevWordHash) &* FeatureExtractor.fnvPrime
-                    bh = (bh ^ wh) &* FeatureExtractor.fnvPrime
-                    bump(bh, weight * 0.5, sc, mask)
-                }
-                prevWordHash = wh
-                havePrev = true
-                if len >= 7 && len <= 40 {
-                    // Character 4-grams of "<word>": parts of compounds ("kennwort|ruecksetzung") and stems.
-                    let padded = len + 2
-                    @inline(__always) func at(_ p: Int) -> UInt8 { p == 0 ? 0x3C : (p == padded - 1 ? 0x3E : buf[start + p - 1]) }
-                    var p = 0
-                    while p + 4 <= padded {
-                        var h = FeatureExtractor.mix(FeatureExtractor.fnvOffset, 3)
-                        h = FeatureExtractor.mix(h, at(p))
-                        h = FeatureExtractor.mix(h, at(p + 1))
-                        h = FeatureExtractor.mix(h, at(p + 2))
-                        h = FeatureExtractor.mix(h, at(p + 3))
-                        bump(h, charWeight, sc, mask)
-                        p += 1
+                    prevWordHash = info.unigramHash
+                    havePrev = true
+                    for k in Int(info.gramStart)..<Int(info.gramStart + info.gramCount) {
+                        FeatureExtractor.bump(Int(grams[k]), charWeight, sc, &touched)
                     }
                 }
             }
@@ -321,6 +370,30 @@ public struct FeatureExtractor: Sendable {
 }
 
 extension FeatureExtractor {
+    /// The rules' view of the message last read (`read`): its normalised texts, its words in order and the
+    /// phrases worth looking for.
+    func ruleText(subject: [UInt8], body: [UInt8], index: RuleIndex) -> RuleText {
+        let s = ruleWords(subjectIDs, subjectStarts, index), b = ruleWords(bodyIDs, bodyStarts, index)
+        return RuleText(subject: subject, body: body, subjectWords: s.words, bodyWords: b.words, subjectCandidates: s.marks,
+                        bodyCandidates: b.marks)
+    }
+
+    private func ruleWords(_ ids: [Int32], _ starts: [Int32], _ index: RuleIndex) -> (words: RuleText.Words, marks: RuleIndex.Marks) {
+        var words = RuleText.Words(hashes: [], starts: starts)
+        words.hashes.reserveCapacity(ids.count)
+        let marks = table.infos.withUnsafeBufferPointer { inf in
+            index.marks { mark in
+                for e in ids {
+                    let info = inf[Int(e)]
+                    words.hashes.append(info.ruleHash)
+                    mark(info.ruleHash)
+                    if info.length >= 4 { mark(info.prefixHash) }
+                }
+            }
+        }
+        return (words, marks)
+    }
+
     /// The stem hashes a keyword phrase needs in a message, stemmed as German and as English (either
     /// matches): "passwort vergessen" -> [stem("passwort"), stem("vergessen")]. Function words of a phrase
     /// are not needed when it has two other words or more: "close my account" also matches "closing the
