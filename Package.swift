@@ -30,10 +30,11 @@ let package = Package(
         .systemLibrary(name: "CCrypto", pkgConfig: "libcrypto", providers: [.apt(["libssl-dev"])]),
         .systemLibrary(name: "CPCRE2", pkgConfig: "libpcre2-8", providers: [.apt(["libpcre2-dev"])]),
         .systemLibrary(name: "CMalloc"),
+        .systemLibrary(name: "CPrefetch"),
         .target(name: "TriageMIME", swiftSettings: shared),
         // Optimised in debug builds too: the daemon trains its models at start-up when none is saved, and an
         // unoptimised trainer takes a minute where the optimised one takes seconds (tests start it often).
-        .target(name: "TriageCore", dependencies: ["TriageMIME", "CStemmer", "CPCRE2"],
+        .target(name: "TriageCore", dependencies: ["TriageMIME", "CStemmer", "CPCRE2", "CPrefetch"],
                 swiftSettings: shared + [.unsafeFlags(["-O"], .when(configuration: .debug))]),
         .target(
             name: "TriageMail",

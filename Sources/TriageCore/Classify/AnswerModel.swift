@@ -1,3 +1,4 @@
+import CPrefetch
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
@@ -218,7 +219,9 @@ public final class AnswerModel: Sendable {
             model.weightTable.withUnsafeBufferPointer { w in
                 guard let lp = l.baseAddress, let wp = w.baseAddress, w.count >= c, noneColumn < c else { return }
                 let first = run.lowerBound, n = run.count
-                for f in 0..<v.indices.count {
+                let count = v.indices.count, ahead = ClassifierModel.prefetchDistance
+                for f in 0..<count {
+                    if f + ahead < count { mailtriage_prefetch(wp + Int(v.indices[f + ahead]) * c + first) }
                     let base = Int(v.indices[f]) * c
                     guard base >= 0, base + c <= w.count else { continue }
                     let row = wp + base

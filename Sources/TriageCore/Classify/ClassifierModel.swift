@@ -1,3 +1,4 @@
+import CPrefetch
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
@@ -121,11 +122,18 @@ public struct ClassifierModel: Sendable {
         weights.withUnsafeBufferPointer { logits(v, weights: $0, bias: bias) }
     }
 
+    /// How many features ahead a weight row is requested (`mailtriage_prefetch`).
+    static let prefetchDistance = 8
+
     static func logits(_ v: FeatureVector, weights w: UnsafeBufferPointer<Float>, bias: [Float]) -> [Float] {
         let c = bias.count
         var out = bias
         out.withUnsafeMutableBufferPointer { o in
-            for k in 0..<v.indices.count {
+            guard let wp = w.baseAddress else { return }
+            let n = v.indices.count
+            for k in 0..<n {
+                // The rows are scattered over megabytes: ask for one a few features ahead.
+                if k + prefetchDistance < n { mailtriage_prefetch(wp + Int(v.indices[k + prefetchDistance]) * c) }
                 let base = Int(v.indices[k]) * c
                 let x = v.values[k]
                 for j in 0..<c { o[j] += w[base + j] * x }

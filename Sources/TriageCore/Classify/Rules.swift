@@ -255,6 +255,15 @@ struct RuleText {
         }
     }
 
+    static func startsWith(_ text: [UInt8], at start: Int, _ prefix: [UInt8]) -> Bool {
+        text.withUnsafeBufferPointer { t in
+            prefix.withUnsafeBufferPointer { p in
+                for k in 0..<p.count where t[start + k] != p[k] { return false }
+                return true
+            }
+        }
+    }
+
     /// Subject and body as one text for `regex`, joined once per message (only when a rule gets that far).
     private let joined = Joined()
     private final class Joined { var text: String? }
@@ -275,6 +284,26 @@ struct RuleText {
         return p.found(in: body, words: bodyWords)
     }
     func inEither(_ p: Needle) -> Bool { inSubject(p) || inBody(p) }
+
+    /// Whether one of a rule's phrase list (numbered one after another) is in subject or body: with marks,
+    /// only the marked ones are looked at, found by their bits.
+    func anyInEither(_ needles: [Needle]) -> Bool {
+        guard let sm = subjectCandidates, let bm = bodyCandidates, let first = needles.first?.id,
+              let last = needles.last?.id, Int(last - first) == needles.count - 1
+        else { return needles.contains(where: inEither) }
+        let lo = Int(first), hi = Int(last)
+        for w in (lo >> 6)...(hi >> 6) {
+            var bits = sm.bits[w] | bm.bits[w]
+            if w == lo >> 6 { bits &= ~0 << UInt64(lo & 63) }
+            if w == hi >> 6 && hi & 63 != 63 { bits &= (1 << UInt64((hi & 63) + 1)) - 1 }
+            while bits != 0 {
+                let id = w << 6 + bits.trailingZeroBitCount
+                bits &= bits - 1
+                if inEither(needles[id - lo]) { return true }
+            }
+        }
+        return false
+    }
 }
 
 /// A phrase prepared for fast tests: one whole word is a hash lookup; a phrase is scanned for only when
@@ -305,13 +334,17 @@ struct Needle: Sendable {
             hashes.append(RuleText.prefixHash(bytes[(start + 1)..<(start + 5)]))
         }
         wordHashes = hashes
-        // Its longest whole word (the rarest, most likely), else the prefix's first four letters.
+        // Its longest whole word that is not a function word (the rarest, most likely), else its longest
+        // word, else the prefix's first four letters.
         let complete = words.filter { !$0.isEmpty }
         completeHashes = wordHash == nil ? complete.map { LanguageDetector.wordHash($0) } : []
         if bytes.last != 0x20, let start = bytes.lastIndex(of: 0x20) { prefix = Array(bytes[(start + 1)...]) } else { prefix = [] }
         if let w = wordHash {
             trigger = w
-        } else if let longest = complete.max(by: { $0.count < $1.count }) {
+        } else if let longest = complete.max(by: { a, b in
+            let fa = a.withUnsafeBufferPointer(LanguageDetector.isFunctionWord), fb = b.withUnsafeBufferPointer(LanguageDetector.isFunctionWord)
+            return fa != fb ? fa : a.count < b.count
+        }) {
             trigger = LanguageDetector.wordHash(longest)
         } else {
             trigger = hashes.last
@@ -341,7 +374,7 @@ struct Needle: Sendable {
                     if j < k { continue }
                     if !needsPrefix { return true }
                     let start = Int(words.starts[p + k])
-                    if start + prefix.count <= text.count && text[start..<(start + prefix.count)].elementsEqual(prefix) { return true }
+                    if start + prefix.count <= text.count && RuleText.startsWith(text, at: start, prefix) { return true }
                 }
                 return false
             }
@@ -382,9 +415,9 @@ final class CompiledRule: Sendable {
         if !w.languages.isEmpty && !w.languages.contains(language) { return false }
         if !w.mailboxes.isEmpty && !w.mailboxes.contains(input.mailbox ?? "") { return false }
         if !w.senders.isEmpty && !w.senders.contains(where: { CompiledRule.senderMatches($0, input.sender) }) { return false }
-        if !any.isEmpty && !any.contains(where: text.inEither) { return false }
+        if !any.isEmpty && !text.anyInEither(any) { return false }
         if !all.allSatisfy(text.inEither) { return false }
-        if none.contains(where: text.inEither) { return false }
+        if text.anyInEither(none) { return false }
         if !subjectAny.isEmpty && !subjectAny.contains(where: text.inSubject) { return false }
         if !bodyAny.isEmpty && !bodyAny.contains(where: text.inBody) { return false }
         if !w.subjectRegex.allSatisfy({ $0.matches(input.subject) }) { return false }

@@ -20,27 +20,30 @@ public enum TextNormalizer {
         let n = min(buf.count, maxBytes * 2)
         // Worst case: every byte becomes a separator plus a letter, or a letter grows when lowercased.
         let capacity = start + n * 2 + 16
-        var pendingSpace = start > 0 && out[start - 1] != 0x20
-        var count = start
+        let pendingAtStart = start > 0 && out[start - 1] != 0x20
         var result = out
         out = []
         result.append(contentsOf: repeatElement(0, count: capacity - start))
         let limit = start + maxBytes
         let fold = latinFoldPacked, ascii = asciiMap
-        result.withUnsafeMutableBufferPointer { o in
-            @inline(__always) func put(_ c: UInt8) {
+        // The output position and the pending separator live in locals of the closure (registers), not
+        // in captured variables.
+        let count = result.withUnsafeMutableBufferPointer { o -> Int in
+            var count = start
+            var pendingSpace = pendingAtStart
+            @inline(__always) func put(_ c: UInt8, _ count: inout Int, _ pendingSpace: inout Bool) {
                 if pendingSpace { o[count] = 0x20; count += 1; pendingSpace = false }
                 o[count] = c
                 count += 1
             }
-            @inline(__always) func separate() { pendingSpace = count > 0 && o[count - 1] != 0x20 }
+            @inline(__always) func separate(_ count: Int, _ pendingSpace: inout Bool) { pendingSpace = count > 0 && o[count - 1] != 0x20 }
             var i = 0
             while i < n && count < limit {
                 let b = buf[i]
                 if b < 0x80 {
                     // ASCII: letters and digits kept (lowercased), apostrophes dropped, the rest separates.
                     let m = ascii[Int(b)]
-                    if m > 1 { put(m) } else if m == 0 { separate() }
+                    if m > 1 { put(m, &count, &pendingSpace) } else if m == 0 { separate(count, &pendingSpace) }
                     i += 1
                     continue
                 }
@@ -57,20 +60,21 @@ public enum TextNormalizer {
                     // Packed: length in the low byte, then up to two ASCII letters (0: a separator).
                     let folded = fold[Int(v)]
                     let letters = folded & 0xFF
-                    if letters == 0 { separate(); continue }
-                    put(UInt8(truncatingIfNeeded: folded >> 8))
-                    if letters > 1 { put(UInt8(truncatingIfNeeded: folded >> 16)) }
+                    if letters == 0 { separate(count, &pendingSpace); continue }
+                    put(UInt8(truncatingIfNeeded: folded >> 8), &count, &pendingSpace)
+                    if letters > 1 { put(UInt8(truncatingIfNeeded: folded >> 16), &count, &pendingSpace) }
                     continue
                 }
                 guard let scalar = Unicode.Scalar(v) else { continue }
                 if scalar.properties.isAlphabetic || scalar.properties.numericType != nil {
                     let lower = scalar.properties.lowercaseMapping.utf8
                     if count + lower.count + 1 >= o.count { break }
-                    for l in lower { put(l) }
+                    for l in lower { put(l, &count, &pendingSpace) }
                 } else {
-                    separate()
+                    separate(count, &pendingSpace)
                 }
             }
+            return count
         }
         result.removeSubrange(count...)
         out = result
@@ -148,7 +152,10 @@ public struct FeatureExtractor: Sendable {
     public let bits: Int
     public let subjectWeight: Float
     var scratch: [Float]
-    var touched: [Int32] = []
+    /// The indices touched so far, in order of first touch (`touchedCount` of them). One slot more than
+    /// the dimension: `bump` writes before it knows whether the index is new.
+    var touched: [Int32]
+    var touchedCount = 0
     var wordList: [Int32] = []
     var alternateList: [Int32] = []
     var stemList: [UInt32] = []
@@ -168,7 +175,7 @@ public struct FeatureExtractor: Sendable {
         self.bits = bits
         self.subjectWeight = subjectWeight
         scratch = [Float](repeating: 0, count: 1 << bits)
-        touched.reserveCapacity(4096)
+        touched = [Int32](repeating: 0, count: (1 << bits) + 1)
         table = WordTable(featureBits: bits)
     }
 
@@ -227,7 +234,7 @@ public struct FeatureExtractor: Sendable {
 
     /// Features of the message last read (`read`).
     mutating func features(language: String) -> FeatureVector {
-        touched.removeAll(keepingCapacity: true)
+        touchedCount = 0
         wordList.removeAll(keepingCapacity: true)
         alternateList.removeAll(keepingCapacity: true)
         stemList.removeAll(keepingCapacity: true)
@@ -242,6 +249,7 @@ public struct FeatureExtractor: Sendable {
         buffer.withUnsafeMutableBufferPointer { sc in
             if !subjectIDs.isEmpty { add(subjectIDs, weight: subjectWeight, sc, &stemmer, german) }
             add(bodyIDs, weight: 1, sc, &stemmer, german)
+            let touched = self.touched.prefix(touchedCount)
             for i in touched { sumSq += sc[Int(i)] * sc[Int(i)] }
             let scale = sumSq > 0 ? 1 / sumSq.squareRoot() : 0
             v.indices.reserveCapacity(touched.count)
@@ -284,10 +292,13 @@ public struct FeatureExtractor: Sendable {
     }
 
     @inline(__always)
-    static func bump(_ i: Int, _ w: Float, _ sc: UnsafeMutableBufferPointer<Float>, _ touched: inout [Int32]) {
-        if sc[i] == 0 { touched.append(Int32(i)) }
-        sc[i] += w
-        if sc[i] == 0 { sc[i] = 1e-9 }  // keep it marked as touched
+    static func bump(_ i: Int, _ w: Float, _ sc: UnsafeMutablePointer<Float>, _ touched: UnsafeMutablePointer<Int32>, _ n: inout Int) {
+        // Without a branch on "new?" (it is unpredictable): the index is written, and kept by counting it.
+        let old = sc[i]
+        touched[n] = Int32(truncatingIfNeeded: i)
+        n &+= old == 0 ? 1 : 0
+        let sum = old + w
+        sc[i] = sum == 0 ? 1e-9 : sum  // keep it marked as touched
     }
 
     @inline(__always)
@@ -299,7 +310,7 @@ public struct FeatureExtractor: Sendable {
 
     /// A word's stem and compound parts (stem hashes) in the message's language, from the table or worked out.
     mutating func forms(_ e: Int32, german: Bool, _ stemmer: inout SnowballStemmer?) -> StemForms {
-        if let f = german ? table.infos[Int(e)].germanForms : table.infos[Int(e)].englishForms { return f }
+        if table.formsKnown[Int(e)] & (german ? 1 : 2) != 0 { return table.forms[WordTable.formsSlot(e, german: german)] }
         if stemmer == nil { stemmer = SnowballStemmer(language: german ? "de" : "en") }
         var f = StemForms()
         let word = Array(table.bytes(e))
@@ -320,48 +331,54 @@ public struct FeatureExtractor: Sendable {
     /// Word unigrams (and their stems and compound parts), bigrams, and character 4-grams of words of seven
     /// or more letters (the compounds and inflections that whole words miss; short words are covered by
     /// their unigram).
-    mutating func add(_ ids: [Int32], weight: Float, _ sc: UnsafeMutableBufferPointer<Float>, _ stemmer: inout SnowballStemmer?, _ german: Bool) {
+    mutating func add(_ ids: [Int32], weight: Float, _ scratch: UnsafeMutableBufferPointer<Float>, _ stemmer: inout SnowballStemmer?, _ german: Bool) {
         // Stems of words new to the table in this language first: the loop below only reads the table.
-        for e in ids where table.infos[Int(e)].length >= 4
-            && (german ? table.infos[Int(e)].germanForms : table.infos[Int(e)].englishForms) == nil
-        {
-            _ = forms(e, german: german, &stemmer)
-        }
+        let bit: UInt8 = german ? 1 : 2
+        for e in ids where table.formsKnown[Int(e)] & bit == 0 { _ = forms(e, german: german, &stemmer) }
+        guard let sc = scratch.baseAddress else { return }
         let mask = table.featureMask
         var prevWordHash: UInt32 = 0
         var havePrev = false
         let charWeight = weight * 0.4
-        table.infos.withUnsafeBufferPointer { inf in
-            table.grams.withUnsafeBufferPointer { grams in
-                for e in ids {
-                    let info = inf[Int(e)]
-                    FeatureExtractor.bump(Int(info.unigram), weight, sc, &touched)
-                    wordList.append(info.unigram)
-                    var alternate: Int32 = -1
-                    if info.length < 4 {
-                        stemList.append(info.shortStem)
-                    } else if let forms = german ? info.germanForms : info.englishForms {
-                        for k in 0..<forms.count { stemList.append(forms[k]) }
-                        let stem = Int32(truncatingIfNeeded: FeatureExtractor.finish(forms[0]) & mask)
-                        FeatureExtractor.bump(Int(stem), weight * 0.6, sc, &touched)
-                        alternate = stem
-                        if forms.count > 1 {
-                            for k in 1..<forms.count { FeatureExtractor.bump(Int(FeatureExtractor.finish(forms[k]) & mask), weight * 0.5, sc, &touched) }
-                            alternate = FeatureVector.knownCompound
+        var n = touchedCount
+        defer { touchedCount = n }
+        touched.withUnsafeMutableBufferPointer { tb in
+            let t = tb.baseAddress!
+            table.infos.withUnsafeBufferPointer { inf in
+                table.grams.withUnsafeBufferPointer { grams in
+                    table.forms.withUnsafeBufferPointer { allForms in
+                        for e in ids {
+                            let info = inf[Int(e)]
+                            FeatureExtractor.bump(Int(info.unigram), weight, sc, t, &n)
+                            wordList.append(info.unigram)
+                            var alternate: Int32 = -1
+                            if info.length < 4 {
+                                stemList.append(info.shortStem)
+                            } else {
+                                let forms = allForms[WordTable.formsSlot(e, german: german)]
+                                for k in 0..<forms.count { stemList.append(forms[k]) }
+                                let stem = Int32(truncatingIfNeeded: FeatureExtractor.finish(forms[0]) & mask)
+                                FeatureExtractor.bump(Int(stem), weight * 0.6, sc, t, &n)
+                                alternate = stem
+                                if forms.count > 1 {
+                                    for k in 1..<forms.count { FeatureExtractor.bump(Int(FeatureExtractor.finish(forms[k]) & mask), weight * 0.5, sc, t, &n) }
+                                    alternate = FeatureVector.knownCompound
+                                }
+                            }
+                            if info.hasDigit { alternate = FeatureVector.number }
+                            alternateList.append(alternate)
+                            if havePrev {
+                                var bh = FeatureExtractor.mix(FeatureExtractor.fnvOffset, 2)
+                                bh = (bh ^ prevWordHash) &* FeatureExtractor.fnvPrime
+                                bh = (bh ^ info.unigramHash) &* FeatureExtractor.fnvPrime
+                                FeatureExtractor.bump(Int(FeatureExtractor.finish(bh) & mask), weight * 0.5, sc, t, &n)
+                            }
+                            prevWordHash = info.unigramHash
+                            havePrev = true
+                            for k in Int(info.gramStart)..<Int(info.gramStart + info.gramCount) {
+                                FeatureExtractor.bump(Int(grams[k]), charWeight, sc, t, &n)
+                            }
                         }
-                    }
-                    if info.hasDigit { alternate = FeatureVector.number }
-                    alternateList.append(alternate)
-                    if havePrev {
-                        var bh = FeatureExtractor.mix(FeatureExtractor.fnvOffset, 2)
-                        bh = (bh ^ prevWordHash) &* FeatureExtractor.fnvPrime
-                        bh = (bh ^ info.unigramHash) &* FeatureExtractor.fnvPrime
-                        FeatureExtractor.bump(Int(FeatureExtractor.finish(bh) & mask), weight * 0.5, sc, &touched)
-                    }
-                    prevWordHash = info.unigramHash
-                    havePrev = true
-                    for k in Int(info.gramStart)..<Int(info.gramStart + info.gramCount) {
-                        FeatureExtractor.bump(Int(grams[k]), charWeight, sc, &touched)
                     }
                 }
             }
@@ -422,7 +439,8 @@ extension FeatureExtractor {
 /// A word's stem hash and up to three compound parts' stem hashes, inline (no allocation per word).
 struct StemForms: Sendable {
     var a: UInt32 = 0, b: UInt32 = 0, c: UInt32 = 0, d: UInt32 = 0
-    private(set) var count = 0
+    private var stored: UInt8 = 0
+    var count: Int { Int(stored) }
 
     mutating func append(_ h: UInt32) {
         switch count {
@@ -432,7 +450,7 @@ struct StemForms: Sendable {
         case 3: d = h
         default: return
         }
-        count += 1
+        stored += 1
     }
 
     subscript(_ k: Int) -> UInt32 { k == 0 ? a : k == 1 ? b : k == 2 ? c : d }

@@ -40,9 +40,6 @@ struct WordTable: Sendable {
         /// Bit 0: a German function word, bit 1: an English one.
         var functionWord: UInt8
         var hasDigit: Bool
-        /// Stem and compound parts as German / as English; nil until first needed.
-        var germanForms: StemForms?
-        var englishForms: StemForms?
     }
 
     /// Past this many words or bytes of words the table starts empty again (`trim`, between messages).
@@ -54,8 +51,22 @@ struct WordTable: Sendable {
     private(set) var text: [UInt8] = []
     private(set) var grams: [Int32] = []
     private(set) var trigrams: [UInt16] = []
-    /// Open addressing: entry index + 1, 0 for an empty slot.
-    private var slots: [Int32] = []
+    /// Per entry, its stem and compound parts as German (`formsSlot`) and as English, once worked out
+    /// (`formsKnown`: bit 0 German, bit 1 English).
+    private(set) var forms: [StemForms] = []
+    private(set) var formsKnown: [UInt8] = []
+    /// Open addressing over the keys (an entry is looked at only when its key matches).
+    private var slots: [Slot] = []
+
+    struct Slot: Sendable {
+        var key: UInt64 = 0
+        /// Entry index + 1; 0 for an empty slot.
+        var entry: Int32 = 0
+        var length: Int32 = 0
+    }
+
+    @inline(__always)
+    static func formsSlot(_ e: Int32, german: Bool) -> Int { 2 * Int(e) + (german ? 0 : 1) }
 
     init(featureBits: Int) {
         featureMask = UInt32((1 << featureBits) - 1)
@@ -68,6 +79,8 @@ struct WordTable: Sendable {
         text.removeAll(keepingCapacity: true)
         grams.removeAll(keepingCapacity: true)
         trigrams.removeAll(keepingCapacity: true)
+        forms.removeAll(keepingCapacity: true)
+        formsKnown.removeAll(keepingCapacity: true)
         slots = []
     }
 
@@ -108,20 +121,15 @@ struct WordTable: Sendable {
             let mask = slots.count - 1
             var i = WordTable.slot(key, mask)
             let found: Int32 = slots.withUnsafeBufferPointer { s in
-                infos.withUnsafeBufferPointer { inf in
-                    text.withUnsafeBufferPointer { t in
-                        while s[i] != 0 {
-                            let e = Int(s[i] - 1)
-                            let info = inf[e]
-                            if info.key == key && Int(info.length) == w.count
-                                && (w.count == 0 || memcmp(t.baseAddress! + Int(info.start), w.baseAddress!, w.count) == 0)
-                            {
-                                return Int32(e)
-                            }
-                            i = (i + 1) & mask
+                text.withUnsafeBufferPointer { t in
+                    while s[i].entry != 0 {
+                        if s[i].key == key && Int(s[i].length) == w.count {
+                            let e = Int(s[i].entry - 1)
+                            if w.count == 0 || memcmp(t.baseAddress! + Int(infos[e].start), w.baseAddress!, w.count) == 0 { return Int32(e) }
                         }
-                        return -1
+                        i = (i + 1) & mask
                     }
+                    return -1
                 }
             }
             if found >= 0 { return found }
@@ -172,6 +180,8 @@ struct WordTable: Sendable {
         }
         info.trigramCount = Int32(len)
         infos.append(info)
+        forms += [StemForms(), StemForms()]
+        formsKnown.append(0)
         let e = Int32(infos.count - 1)
         place(e)
         return e
@@ -179,15 +189,16 @@ struct WordTable: Sendable {
 
     private mutating func place(_ e: Int32) {
         let mask = slots.count - 1
-        var i = WordTable.slot(infos[Int(e)].key, mask)
-        while slots[i] != 0 { i = (i + 1) & mask }
-        slots[i] = e + 1
+        let info = infos[Int(e)]
+        var i = WordTable.slot(info.key, mask)
+        while slots[i].entry != 0 { i = (i + 1) & mask }
+        slots[i] = Slot(key: info.key, entry: e + 1, length: info.length)
     }
 
     private mutating func grow() {
         var size = max(1024, slots.count * 2)
         while size < 2 * (infos.count + 1) { size *= 2 }
-        slots = [Int32](repeating: 0, count: size)
+        slots = [Slot](repeating: Slot(), count: size)
         for e in infos.indices { place(Int32(e)) }
     }
 
@@ -197,6 +208,7 @@ struct WordTable: Sendable {
     }
 
     mutating func setForms(_ e: Int32, german: Bool, _ f: StemForms) {
-        if german { infos[Int(e)].germanForms = f } else { infos[Int(e)].englishForms = f }
+        forms[WordTable.formsSlot(e, german: german)] = f
+        formsKnown[Int(e)] |= german ? 1 : 2
     }
 }
