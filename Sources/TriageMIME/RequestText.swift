@@ -12,8 +12,15 @@ public enum RequestText {
         // ends are found on the UTF-8 bytes (the generic split over scalars took 8 % of ingest's CPU time).
         var lines: [Substring] = []
         let bytes = text.utf8, scalars = text.unicodeScalars
+        // Line ends by byte offset in the contiguous UTF-8 (the generic search over the view costs far more).
+        var ends: [Int] = []
+        var t = text
+        t.withUTF8 { buf in
+            for (k, b) in buf.enumerated() where b == 0x0A { ends.append(k) }
+        }
         var start = bytes.startIndex
-        while let nl = bytes[start...].firstIndex(of: UInt8(ascii: "\n")) {
+        for k in ends {
+            let nl = bytes.index(bytes.startIndex, offsetBy: k)
             lines.append(Substring(scalars[start..<nl]))
             start = bytes.index(after: nl)
         }
@@ -75,19 +82,24 @@ public enum RequestText {
     ]
 
     /// The rest of the line after a greeting ("" when the line is only a greeting), or nil.
+    static let greetingInitialBits = initialBits(Set(greetings.compactMap(\.first).flatMap { [$0, Character($0.uppercased())] }))
+
     static func afterGreeting(_ line: Substring) -> Substring? {
         let t = trim(line)
+        // Most first lines are ruled out by their first letter.
+        guard mayStart(t, greetingInitialBits) else { return nil }
         let l = t.prefix(40).lowercased()
         guard let g = greetings.first(where: { l.hasPrefix($0) }) else { return nil }
         // The greeting word must end there ("hint" is not "hi").
         let afterWord = l.dropFirst(g.count)
         if let c = afterWord.first, c.isLetter { return nil }
         // "Hallo Frau Berger," / "Dear Sir or Madam," / "Hi," : up to the first comma, colon or "!" within 60 characters.
-        if let stop = t.firstIndex(where: { $0 == "," || $0 == "!" || $0 == ":" }), t.distance(from: t.startIndex, to: stop) <= 60 {
+        // (Looked for within the first 61 characters only: the first one further on is too far.)
+        if let stop = t.prefix(61).firstIndex(where: { $0 == "," || $0 == "!" || $0 == ":" }) {
             return trim(t[t.index(after: stop)...])
         }
         // A greeting line without punctuation ("Hallo zusammen", "Grüezi"): short, no question in it.
-        if t.count <= 40 && !t.contains("?") && t.split(separator: " ").count <= 5 { return "" }
+        if t.prefix(41).count <= 40 && !t.contains("?") && t.split(separator: " ").count <= 5 { return "" }
         return nil
     }
 
@@ -105,9 +117,29 @@ public enum RequestText {
     /// The first letters sign-offs start with: most lines of a mail are ruled out without folding them.
     static let signOffInitials: Set<Character> = Set(signOffs.compactMap(\.first).flatMap { [$0, Character($0.uppercased())] })
 
+    /// The ASCII letters sign-offs and disclaimers start with, as bits (a test on the first scalar before
+    /// the one on the first character).
+    static func initialBits(_ initials: Set<Character>) -> (UInt64, UInt64) {
+        var bits: (UInt64, UInt64) = (0, 0)
+        for c in initials {
+            guard let a = c.asciiValue else { continue }
+            if a < 64 { bits.0 |= 1 << UInt64(a) } else { bits.1 |= 1 << UInt64(a - 64) }
+        }
+        return bits
+    }
+
+    static let signOffInitialBits = initialBits(signOffInitials)
+
+    @inline(__always)
+    static func mayStart(_ t: Substring, _ bits: (UInt64, UInt64)) -> Bool {
+        guard let u = t.utf8.first, u < 128 else { return false }
+        return u < 64 ? bits.0 & (1 << UInt64(u)) != 0 : bits.1 & (1 << UInt64(u - 64)) != 0
+    }
+
     static func isSignOff(_ line: Substring) -> Bool {
         let t = trim(line)
-        guard t.utf8.count <= 60, let first = t.first, signOffInitials.contains(first) else { return false }  // prose: no need to look closer
+        // Prose: no need to look closer.
+        guard t.utf8.count <= 60, mayStart(t, signOffInitialBits), let first = t.first, signOffInitials.contains(first) else { return false }
         let l = folded(line)
         guard !l.isEmpty, l.count <= 45, !l.contains("?") else { return false }
         for s in signOffs where l.hasPrefix(s) {
@@ -125,7 +157,7 @@ public enum RequestText {
         var n = 0
         for l in lines where !isBlank(l) {
             n += 1
-            if n > 10 || trim(l).count > 90 { return false }
+            if n > 10 || trim(l).prefix(91).count > 90 { return false }
         }
         return true
     }
@@ -139,8 +171,11 @@ public enum RequestText {
 
     static let disclaimerInitials: Set<Character> = ["t", "T", "c", "C", "d", "D", "p", "P", "b", "B"]
 
+    static let disclaimerInitialBits = initialBits(disclaimerInitials)
+
     static func isDisclaimer(_ line: Substring) -> Bool {
-        guard let f = trim(line).first, disclaimerInitials.contains(f) else { return false }
+        let t = trim(line)
+        guard mayStart(t, disclaimerInitialBits), let f = t.first, disclaimerInitials.contains(f) else { return false }
         let l = folded(line)
         return disclaimers.contains { l.hasPrefix($0) }
     }
@@ -148,7 +183,7 @@ public enum RequestText {
     /// One to three capitalised words, no punctuation but "." and "-": a name under the text.
     static func isBareName(_ line: Substring) -> Bool {
         let t = trim(line)
-        guard t.count <= 40 else { return false }
+        guard t.prefix(41).count <= 40 else { return false }
         let words = t.split(separator: " ")
         guard (1...3).contains(words.count) else { return false }
         return words.allSatisfy { w in

@@ -167,6 +167,14 @@ public struct FeatureExtractor: Sendable {
     var subjectIDs: [Int32] = []
     var bodyIDs: [Int32] = []
     var headIDs: [Int32] = []
+    /// Scratch for `lookUpWords`: each word of a text.
+    var words: [Word] = []
+    struct Word: Sendable {
+        var start: Int32
+        var count: Int32
+        var key: UInt64
+        var entry: Int32 = -1
+    }
     /// Where each word of subject and body starts in its text.
     var subjectStarts: [Int32] = []
     var bodyStarts: [Int32] = []
@@ -205,27 +213,40 @@ public struct FeatureExtractor: Sendable {
         headIDs.removeAll(keepingCapacity: true)
         subjectStarts.removeAll(keepingCapacity: true)
         bodyStarts.removeAll(keepingCapacity: true)
-        normalizedSubject.withUnsafeBufferPointer { buf in
-            guard let base = buf.baseAddress else { return }
-            Morphology.forEachWord(buf) { w in
-                subjectIDs.append(table.lookup(w))
-                subjectStarts.append(Int32(w.baseAddress! - base))
-            }
+        normalizedSubject.withUnsafeBufferPointer { lookUpWords($0) }
+        for w in words {
+            subjectIDs.append(w.entry)
+            subjectStarts.append(w.start)
         }
         headIDs += subjectIDs
+        normalizedBody.withUnsafeBufferPointer { lookUpWords($0) }
         normalizedBody.withUnsafeBufferPointer { buf in
-            guard let base = buf.baseAddress else { return }
-            Morphology.forEachWord(buf) { w in
-                let e = table.lookup(w)
+            for w in words {
+                let e = w.entry, start = Int(w.start)
                 bodyIDs.append(e)
-                let start = w.baseAddress! - base, end = start + w.count
-                bodyStarts.append(Int32(start))
+                let end = start + Int(w.count)
+                bodyStarts.append(w.start)
                 if end <= headBytes {
                     headIDs.append(e)
                 } else if start < headBytes {
                     headIDs.append(table.lookup(UnsafeBufferPointer(rebasing: buf[start..<headBytes])))
                 }
             }
+        }
+    }
+
+    /// The words of a normalised text (`words`: offset, length, table entry): all hashed and their table
+    /// slots requested first, then looked up.
+    private mutating func lookUpWords(_ buf: UnsafeBufferPointer<UInt8>) {
+        words.removeAll(keepingCapacity: true)
+        guard let base = buf.baseAddress else { return }
+        Morphology.forEachWord(buf) { w in
+            let key = WordTable.key(w)
+            table.prefetch(key)
+            words.append(Word(start: Int32(w.baseAddress! - base), count: Int32(w.count), key: key))
+        }
+        for k in words.indices {
+            words[k].entry = table.lookup(UnsafeBufferPointer(start: base + Int(words[k].start), count: Int(words[k].count)), key: words[k].key)
         }
     }
 
