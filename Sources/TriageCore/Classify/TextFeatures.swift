@@ -183,7 +183,8 @@ public struct FeatureExtractor: Sendable {
         self.bits = bits
         self.subjectWeight = subjectWeight
         scratch = [Float](repeating: 0, count: 1 << bits)
-        touched = [Int32](repeating: 0, count: (1 << bits) + 1)
+        // Not written here: only the slots a message uses become resident (a few KB, not 256 KB per classifier).
+        touched = [Int32](unsafeUninitializedCapacity: (1 << bits) + 1) { _, count in count = (1 << bits) + 1 }
         table = WordTable(featureBits: bits)
     }
 

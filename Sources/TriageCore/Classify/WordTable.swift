@@ -66,6 +66,9 @@ struct WordTable: Sendable {
         var length: Int32 = 0
     }
 
+    static let germanFunctionWords = LanguageDetector.functionWordHashes["de"] ?? .init([])
+    static let englishFunctionWords = LanguageDetector.functionWordHashes["en"] ?? .init([])
+
     @inline(__always)
     static func formsSlot(_ e: Int32, german: Bool) -> Int { 2 * Int(e) + (german ? 0 : 1) }
 
@@ -164,9 +167,8 @@ struct WordTable: Sendable {
         for b in w {
             if b >= 0x61 && b <= 0x7A { info.letters += 1 } else if b >= 0x30 && b <= 0x39 { info.hasDigit = true } else if b >= 0x80 { info.nonASCII += 1 }
         }
-        for (bit, table) in [(UInt8(1), "de"), (2, "en")] where LanguageDetector.functionWordHashes[table]?.contains(info.ruleHash) == true {
-            info.functionWord |= bit
-        }
+        if WordTable.germanFunctionWords.contains(info.ruleHash) { info.functionWord |= 1 }
+        if WordTable.englishFunctionWords.contains(info.ruleHash) { info.functionWord |= 2 }
         if len >= 7 && len <= 40 {
             // Character 4-grams of "<word>": parts of compounds ("kennwort|ruecksetzung") and stems.
             let padded = len + 2
@@ -191,7 +193,8 @@ struct WordTable: Sendable {
         }
         info.trigramCount = Int32(len)
         infos.append(info)
-        forms += [StemForms(), StemForms()]
+        forms.append(StemForms())
+        forms.append(StemForms())
         formsKnown.append(0)
         let e = Int32(infos.count - 1)
         place(e)
