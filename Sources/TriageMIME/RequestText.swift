@@ -82,21 +82,33 @@ public enum RequestText {
     ]
 
     /// The rest of the line after a greeting ("" when the line is only a greeting), or nil.
+    static let greetingBytes = greetings.map { Array($0.utf8) }
     static let greetingInitialBits = initialBits(Set(greetings.compactMap(\.first).flatMap { [$0, Character($0.uppercased())] }))
 
     static func afterGreeting(_ line: Substring) -> Substring? {
         let t = trim(line)
         // Most first lines are ruled out by their first letter.
         guard mayStart(t, greetingInitialBits) else { return nil }
-        let l = t.prefix(40).lowercased()
-        guard let g = greetings.first(where: { l.hasPrefix($0) }) else { return nil }
-        // The greeting word must end there ("hint" is not "hi").
-        let afterWord = l.dropFirst(g.count)
-        if let c = afterWord.first, c.isLetter { return nil }
-        // "Hallo Frau Berger," / "Dear Sir or Madam," / "Hi," : up to the first comma, colon or "!" within 60 characters.
-        // (Looked for within the first 61 characters only: the first one further on is too far.)
-        if let stop = t.prefix(61).firstIndex(where: { $0 == "," || $0 == "!" || $0 == ":" }) {
-            return trim(t[t.index(after: stop)...])
+        let head = Array(t.utf8.prefix(61))
+        if head.allSatisfy({ $0 < 0x80 && $0 != 0x0D }) {
+            // ASCII (most first lines): characters are bytes, and the same tests run on them.
+            let l = head.prefix(40).map { $0 >= 0x41 && $0 <= 0x5A ? $0 | 0x20 : $0 }
+            guard let g = greetingBytes.first(where: { l.starts(with: $0) }) else { return nil }
+            if l.count > g.count, (0x61...0x7A).contains(l[g.count]) { return nil }
+            if let k = head.firstIndex(where: { $0 == 0x2C || $0 == 0x21 || $0 == 0x3A }) {
+                return trim(t[t.utf8.index(t.startIndex, offsetBy: k + 1)...])
+            }
+        } else {
+            let l = t.prefix(40).lowercased()
+            guard let g = greetings.first(where: { l.hasPrefix($0) }) else { return nil }
+            // The greeting word must end there ("hint" is not "hi").
+            let afterWord = l.dropFirst(g.count)
+            if let c = afterWord.first, c.isLetter { return nil }
+            // "Hallo Frau Berger," / "Dear Sir or Madam," / "Hi," : up to the first comma, colon or "!" within 60 characters.
+            // (Looked for within the first 61 characters only: the first one further on is too far.)
+            if let stop = t.prefix(61).firstIndex(where: { $0 == "," || $0 == "!" || $0 == ":" }) {
+                return trim(t[t.index(after: stop)...])
+            }
         }
         // A greeting line without punctuation ("Hallo zusammen", "Grüezi"): short, no question in it.
         if t.prefix(41).count <= 40 && !t.contains("?") && t.split(separator: " ").count <= 5 { return "" }

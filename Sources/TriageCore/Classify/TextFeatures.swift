@@ -28,53 +28,57 @@ public enum TextNormalizer {
         let fold = latinFoldPacked, ascii = asciiMap
         // The output position and the pending separator live in locals of the closure (registers), not
         // in captured variables.
-        let count = result.withUnsafeMutableBufferPointer { o -> Int in
-            var count = start
-            var pendingSpace = pendingAtStart
-            @inline(__always) func put(_ c: UInt8, _ count: inout Int, _ pendingSpace: inout Bool) {
-                if pendingSpace { o[count] = 0x20; count += 1; pendingSpace = false }
-                o[count] = c
-                count += 1
+        let count = fold.withUnsafeBufferPointer { fold in
+            ascii.withUnsafeBufferPointer { ascii in
+                result.withUnsafeMutableBufferPointer { o -> Int in
+                    var count = start
+                    var pendingSpace = pendingAtStart
+                    @inline(__always) func put(_ c: UInt8, _ count: inout Int, _ pendingSpace: inout Bool) {
+                        if pendingSpace { o[count] = 0x20; count += 1; pendingSpace = false }
+                        o[count] = c
+                        count += 1
+                    }
+                    @inline(__always) func separate(_ count: Int, _ pendingSpace: inout Bool) { pendingSpace = count > 0 && o[count - 1] != 0x20 }
+                    var i = 0
+                    while i < n && count < limit {
+                        let b = buf[i]
+                        if b < 0x80 {
+                            // ASCII: letters and digits kept (lowercased), apostrophes dropped, the rest separates.
+                            let m = ascii[Int(b)]
+                            if m > 1 { put(m, &count, &pendingSpace) } else if m == 0 { separate(count, &pendingSpace) }
+                            i += 1
+                            continue
+                        }
+                        // Decode one scalar (the String is valid UTF-8).
+                        var v: UInt32
+                        var len: Int
+                        if b & 0xE0 == 0xC0 { v = UInt32(b & 0x1F); len = 2 }
+                        else if b & 0xF0 == 0xE0 { v = UInt32(b & 0x0F); len = 3 }
+                        else { v = UInt32(b & 0x07); len = 4 }
+                        if i + len > n { break }
+                        for k in 1..<len { v = (v << 6) | UInt32(buf[i + k] & 0x3F) }
+                        i += len
+                        if v < 0x250 {
+                            // Packed: length in the low byte, then up to two ASCII letters (0: a separator).
+                            let folded = fold[Int(v)]
+                            let letters = folded & 0xFF
+                            if letters == 0 { separate(count, &pendingSpace); continue }
+                            put(UInt8(truncatingIfNeeded: folded >> 8), &count, &pendingSpace)
+                            if letters > 1 { put(UInt8(truncatingIfNeeded: folded >> 16), &count, &pendingSpace) }
+                            continue
+                        }
+                        guard let scalar = Unicode.Scalar(v) else { continue }
+                        if scalar.properties.isAlphabetic || scalar.properties.numericType != nil {
+                            let lower = scalar.properties.lowercaseMapping.utf8
+                            if count + lower.count + 1 >= o.count { break }
+                            for l in lower { put(l, &count, &pendingSpace) }
+                        } else {
+                            separate(count, &pendingSpace)
+                        }
+                    }
+                    return count
+                }
             }
-            @inline(__always) func separate(_ count: Int, _ pendingSpace: inout Bool) { pendingSpace = count > 0 && o[count - 1] != 0x20 }
-            var i = 0
-            while i < n && count < limit {
-                let b = buf[i]
-                if b < 0x80 {
-                    // ASCII: letters and digits kept (lowercased), apostrophes dropped, the rest separates.
-                    let m = ascii[Int(b)]
-                    if m > 1 { put(m, &count, &pendingSpace) } else if m == 0 { separate(count, &pendingSpace) }
-                    i += 1
-                    continue
-                }
-                // Decode one scalar (the String is valid UTF-8).
-                var v: UInt32
-                var len: Int
-                if b & 0xE0 == 0xC0 { v = UInt32(b & 0x1F); len = 2 }
-                else if b & 0xF0 == 0xE0 { v = UInt32(b & 0x0F); len = 3 }
-                else { v = UInt32(b & 0x07); len = 4 }
-                if i + len > n { break }
-                for k in 1..<len { v = (v << 6) | UInt32(buf[i + k] & 0x3F) }
-                i += len
-                if v < 0x250 {
-                    // Packed: length in the low byte, then up to two ASCII letters (0: a separator).
-                    let folded = fold[Int(v)]
-                    let letters = folded & 0xFF
-                    if letters == 0 { separate(count, &pendingSpace); continue }
-                    put(UInt8(truncatingIfNeeded: folded >> 8), &count, &pendingSpace)
-                    if letters > 1 { put(UInt8(truncatingIfNeeded: folded >> 16), &count, &pendingSpace) }
-                    continue
-                }
-                guard let scalar = Unicode.Scalar(v) else { continue }
-                if scalar.properties.isAlphabetic || scalar.properties.numericType != nil {
-                    let lower = scalar.properties.lowercaseMapping.utf8
-                    if count + lower.count + 1 >= o.count { break }
-                    for l in lower { put(l, &count, &pendingSpace) }
-                } else {
-                    separate(count, &pendingSpace)
-                }
-            }
-            return count
         }
         result.removeSubrange(count...)
         out = result
