@@ -81,10 +81,13 @@ public enum RequestText {
         "hello", "hi", "hey", "dear", "good morning", "good afternoon", "good evening", "greetings", "to whom it may concern", "salut",
     ]
 
-    /// The rest of the line after a greeting ("" when the line is only a greeting), or nil.
     static let greetingBytes = greetings.map { Array($0.utf8) }
     static let greetingInitialBits = initialBits(Set(greetings.compactMap(\.first).flatMap { [$0, Character($0.uppercased())] }))
 
+    /// The rest of the line after a greeting ("" when the line is only a greeting), or nil.
+    /// The line must start with a greeting word that ends there ("hint" is not "hi"); the greeting runs up to
+    /// the first comma, colon or "!" within 60 characters ("Hallo Frau Berger," / "Dear Sir or Madam," / "Hi,"),
+    /// looked for within the first 61 characters only (one further on is too far).
     static func afterGreeting(_ line: Substring) -> Substring? {
         let t = trim(line)
         // Most first lines are ruled out by their first letter.
@@ -101,11 +104,7 @@ public enum RequestText {
         } else {
             let l = t.prefix(40).lowercased()
             guard let g = greetings.first(where: { l.hasPrefix($0) }) else { return nil }
-            // The greeting word must end there ("hint" is not "hi").
-            let afterWord = l.dropFirst(g.count)
-            if let c = afterWord.first, c.isLetter { return nil }
-            // "Hallo Frau Berger," / "Dear Sir or Madam," / "Hi," : up to the first comma, colon or "!" within 60 characters.
-            // (Looked for within the first 61 characters only: the first one further on is too far.)
+            if let c = l.dropFirst(g.count).first, c.isLetter { return nil }
             if let stop = t.prefix(61).firstIndex(where: { $0 == "," || $0 == "!" || $0 == ":" }) {
                 return trim(t[t.index(after: stop)...])
             }

@@ -89,13 +89,12 @@ struct ClassifyBench: ParsableCommand {
         // The whole decision (TriageEngine.decide: classification, degree, knowledge-base match) on the same texts.
         let snapshot = try TriageSnapshot(config: TriageConfig(), classifier: SharedClassifier(Classifier(model: loaded, settings: settings),
                                                                                                  source: speedOnly ?? model), knowledgeBase: kb.entries)
-        let n = decideOnly ? messages : messages / 4
-        if decideOnly {
-            for k in 0..<min(1000, n) {
-                let i = inputs[k % inputs.count]
-                _ = TriageEngine.decide(.text(subject: i.subject, body: i.body), snapshot: snapshot, context: DecisionContext(), now: 0)
-            }
+        func decide(_ k: Int) -> TriageDecision {
+            let i = inputs[k % inputs.count]
+            return TriageEngine.decide(.text(subject: i.subject, body: i.body), snapshot: snapshot, context: DecisionContext(), now: 0)
         }
+        let n = decideOnly ? messages : messages / 4
+        if decideOnly { for k in 0..<min(1000, n) { _ = decide(k) } }
         // In rounds, with the thread's CPU time beside the wall clock: on a shared machine the wall clock also
         // counts time the core spent on other processes; CPU time counts only this thread's.
         let rounds = 5, perRound = max(1, n / rounds)
@@ -104,12 +103,7 @@ struct ClassifyBench: ParsableCommand {
         for r in 0..<rounds {
             t0 = DispatchTime.now().uptimeNanoseconds
             let c0 = ClassifyBench.threadCPUSeconds()
-            for k in (r * perRound)..<((r + 1) * perRound) {
-                let i = inputs[k % inputs.count]
-                if TriageEngine.decide(.text(subject: i.subject, body: i.body), snapshot: snapshot, context: DecisionContext(), now: 0).degree == .automatic {
-                    decidedAutomatic += 1
-                }
-            }
+            for k in (r * perRound)..<((r + 1) * perRound) where decide(k).degree == .automatic { decidedAutomatic += 1 }
             cpu.append(Double(perRound) / (ClassifyBench.threadCPUSeconds() - c0))
             wall.append(Double(perRound) * 1e9 / Double(DispatchTime.now().uptimeNanoseconds - t0))
         }

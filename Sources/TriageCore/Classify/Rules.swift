@@ -155,12 +155,15 @@ struct RuleText {
         self.init(subject: s, body: b, subjectWords: RuleText.wordHashes(s), bodyWords: RuleText.wordHashes(b))
     }
 
-    /// The phrases worth looking for in subject and body (`RuleIndex`); nil: every phrase.
-    let subjectCandidates: RuleIndex.Marks?
-    let bodyCandidates: RuleIndex.Marks?
-    /// The words in text order (`Words`); nil: the phrases are looked for in the bytes.
-    let subjectSequence: Words?
-    let bodySequence: Words?
+    /// Per text, from the words of a message already read: the phrases worth looking for (`RuleIndex`) and
+    /// the words in order. Nil: every phrase is looked for, in the bytes.
+    let subjectMarked: Marked?
+    let bodyMarked: Marked?
+
+    struct Marked {
+        let marks: RuleIndex.Marks
+        let words: Words
+    }
 
     /// A text's words in order: their hashes (`LanguageDetector.wordHash`) and where each starts.
     struct Words {
@@ -173,25 +176,19 @@ struct RuleText {
         self.body = body
         self.subjectWords = subjectWords
         self.bodyWords = bodyWords
-        subjectCandidates = nil
-        bodyCandidates = nil
-        subjectSequence = nil
-        bodySequence = nil
+        subjectMarked = nil
+        bodyMarked = nil
     }
 
     /// From the words of a message already read (`FeatureExtractor.ruleText`): phrases are then looked
     /// for only when marked, and by their words in order.
-    init(subject: [UInt8], body: [UInt8], subjectWords: Words, bodyWords: Words, subjectCandidates: RuleIndex.Marks,
-         bodyCandidates: RuleIndex.Marks)
-    {
+    init(subject: [UInt8], body: [UInt8], subjectMarked: Marked, bodyMarked: Marked) {
         self.subject = subject
         self.body = body
-        self.subjectWords = WordHashSet(capacityFor: 0)
-        self.bodyWords = WordHashSet(capacityFor: 0)
-        self.subjectCandidates = subjectCandidates
-        self.bodyCandidates = bodyCandidates
-        subjectSequence = subjectWords
-        bodySequence = bodyWords
+        subjectWords = WordHashSet(capacityFor: 0)
+        bodyWords = WordHashSet(capacityFor: 0)
+        self.subjectMarked = subjectMarked
+        self.bodyMarked = bodyMarked
     }
 
     /// One pass over the bytes, no substrings, no sorting.
@@ -275,12 +272,12 @@ struct RuleText {
     }
 
     func inSubject(_ p: Needle) -> Bool {
-        if let marks = subjectCandidates, let words = subjectSequence { return marks.has(p.id) && p.found(in: subject, words: words) }
+        if let m = subjectMarked { return m.marks.has(p.id) && p.found(in: subject, words: m.words) }
         return p.found(in: subject, words: subjectWords)
     }
 
     func inBody(_ p: Needle) -> Bool {
-        if let marks = bodyCandidates, let words = bodySequence { return marks.has(p.id) && p.found(in: body, words: words) }
+        if let m = bodyMarked { return m.marks.has(p.id) && p.found(in: body, words: m.words) }
         return p.found(in: body, words: bodyWords)
     }
     func inEither(_ p: Needle) -> Bool { inSubject(p) || inBody(p) }
@@ -288,7 +285,7 @@ struct RuleText {
     /// Whether one of a rule's phrase list (numbered one after another) is in subject or body: with marks,
     /// only the marked ones are looked at, found by their bits.
     func anyInEither(_ needles: [Needle]) -> Bool {
-        guard let sm = subjectCandidates, let bm = bodyCandidates, let first = needles.first?.id,
+        guard let sm = subjectMarked?.marks, let bm = bodyMarked?.marks, let first = needles.first?.id,
               let last = needles.last?.id, Int(last - first) == needles.count - 1
         else { return needles.contains(where: inEither) }
         let lo = Int(first), hi = Int(last)
@@ -334,11 +331,11 @@ struct Needle: Sendable {
             hashes.append(RuleText.prefixHash(bytes[(start + 1)..<(start + 5)]))
         }
         wordHashes = hashes
-        // Its longest whole word that is not a function word (the rarest, most likely), else its longest
-        // word, else the prefix's first four letters.
         let complete = words.filter { !$0.isEmpty }
         completeHashes = wordHash == nil ? complete.map { LanguageDetector.wordHash($0) } : []
         if bytes.last != 0x20, let start = bytes.lastIndex(of: 0x20) { prefix = Array(bytes[(start + 1)...]) } else { prefix = [] }
+        // The trigger: its longest whole word that is not a function word (the rarest, most likely), else its
+        // longest word, else the prefix's first four letters.
         if let w = wordHash {
             trigger = w
         } else if let longest = complete.max(by: { a, b in

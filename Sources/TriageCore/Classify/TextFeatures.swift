@@ -416,12 +416,11 @@ extension FeatureExtractor {
     /// The rules' view of the message last read (`read`): its normalised texts, its words in order and the
     /// phrases worth looking for.
     func ruleText(subject: [UInt8], body: [UInt8], index: RuleIndex) -> RuleText {
-        let s = ruleWords(subjectIDs, subjectStarts, index), b = ruleWords(bodyIDs, bodyStarts, index)
-        return RuleText(subject: subject, body: body, subjectWords: s.words, bodyWords: b.words, subjectCandidates: s.marks,
-                        bodyCandidates: b.marks)
+        RuleText(subject: subject, body: body, subjectMarked: ruleWords(subjectIDs, subjectStarts, index),
+                 bodyMarked: ruleWords(bodyIDs, bodyStarts, index))
     }
 
-    private func ruleWords(_ ids: [Int32], _ starts: [Int32], _ index: RuleIndex) -> (words: RuleText.Words, marks: RuleIndex.Marks) {
+    private func ruleWords(_ ids: [Int32], _ starts: [Int32], _ index: RuleIndex) -> RuleText.Marked {
         var words = RuleText.Words(hashes: [], starts: starts)
         words.hashes.reserveCapacity(ids.count)
         let marks = table.infos.withUnsafeBufferPointer { inf in
@@ -434,7 +433,7 @@ extension FeatureExtractor {
                 }
             }
         }
-        return (words, marks)
+        return RuleText.Marked(marks: marks, words: words)
     }
 
     /// The stem hashes a keyword phrase needs in a message, stemmed as German and as English (either
