@@ -18,7 +18,7 @@ public enum RequestText {
     static func request(in b: UnsafeBufferPointer<UInt8>, of text: String) -> String {
         var lines: [Range<Int>] = []
         var start = 0
-        for k in 0..<b.count where b[k] == 0x0A {
+        while let k = ByteSearch.index(of: 0x0A, in: b, from: start, to: b.count) {
             lines.append(start..<k)
             start = k + 1
         }
@@ -61,17 +61,24 @@ public enum RequestText {
         while end - first > 1, isBlank(b, lines[end - 1]) || (mayBeName(b, trimmed(b, lines[end - 1])) && isBareName(line(lines[end - 1]))) {
             end -= 1
         }
-        // The trimmed lines joined by line feeds, without line feeds at either end.
+        // The trimmed lines joined by line feeds, without line feeds at either end. Most often that is one stretch
+        // of the text as it was (no line had spaces at its end or a carriage return): then it is copied as it is.
+        var from = first
+        while from < end, trimmed(b, lines[from]).isEmpty { from += 1 }
+        var to = end
+        while to > from, trimmed(b, lines[to - 1]).isEmpty { to -= 1 }
+        guard from < to else { return text }
+        if (from..<to).allSatisfy({ trimmed(b, lines[$0]) == lines[$0] && ($0 == to - 1 || lines[$0 + 1].lowerBound == lines[$0].upperBound + 1) }) {
+            return String(line(lines[from].lowerBound..<lines[to - 1].upperBound))
+        }
         var out: [UInt8] = []
         out.reserveCapacity(b.count)
-        for k in first..<end {
-            if k > first { out.append(0x0A) }
-            let r = trimmed(b, lines[k])
-            out.append(contentsOf: UnsafeBufferPointer(rebasing: b[r]))
+        for k in from..<to {
+            if k > from { out.append(0x0A) }
+            out.append(contentsOf: UnsafeBufferPointer(rebasing: b[trimmed(b, lines[k])]))
         }
-        guard let from = out.firstIndex(where: { $0 != 0x0A }), let to = out.lastIndex(where: { $0 != 0x0A }) else { return text }
         // Cut only at line feeds and spaces: still valid UTF-8.
-        return String(decoding: out[from...to], as: UTF8.self)
+        return String(decoding: out, as: UTF8.self)
     }
 
     /// Only space, tab, carriage return and no-break space (the scalars `isSpace` accepts) in the byte range.

@@ -127,6 +127,10 @@ public struct ClassifierModel: Sendable {
 
     static func logits(_ v: FeatureVector, weights w: UnsafeBufferPointer<Float>, bias: [Float]) -> [Float] {
         let c = bias.count
+        // A row in one vector register: each category's sum is still taken feature by feature, in the same
+        // order and with the same roundings, so the result is the same as one category at a time.
+        if c <= 8 { return logits(v, weights: w, bias: bias, as: SIMD8<Float>.self) }
+        if c <= 16 { return logits(v, weights: w, bias: bias, as: SIMD16<Float>.self) }
         var out = bias
         out.withUnsafeMutableBufferPointer { o in
             guard let wp = w.baseAddress else { return }
@@ -140,6 +144,35 @@ public struct ClassifierModel: Sendable {
             }
         }
         return out
+    }
+
+    /// `logits` with the row of a feature loaded as a vector of `V.scalarCount >= c` lanes; the lanes past the
+    /// row (the next row's weights) are summed too and dropped. A row too near the table's end is read by element.
+    @inline(__always)
+    static func logits<V: SIMD>(_ v: FeatureVector, weights w: UnsafeBufferPointer<Float>, bias: [Float], as: V.Type) -> [Float]
+    where V.Scalar == Float {
+        let c = bias.count
+        var acc = V()
+        for j in 0..<c { acc[j] = bias[j] }
+        guard let wp = w.baseAddress else { return bias }
+        let raw = UnsafeRawPointer(wp)
+        let lastFull = w.count - V.scalarCount
+        v.indices.withUnsafeBufferPointer { ix in
+            v.values.withUnsafeBufferPointer { xs in
+                let n = ix.count
+                for k in 0..<n {
+                    if k + prefetchDistance < n { mailtriage_prefetch(wp + Int(ix[k + prefetchDistance]) * c) }
+                    let base = Int(ix[k]) * c
+                    let x = xs[k]
+                    if base <= lastFull {
+                        acc = acc + raw.loadUnaligned(fromByteOffset: base * MemoryLayout<Float>.stride, as: V.self) * V(repeating: x)
+                    } else {
+                        for j in 0..<c { acc[j] = acc[j] + w[base + j] * x }
+                    }
+                }
+            }
+        }
+        return (0..<c).map { acc[$0] }
     }
 
     public static func softmax(_ logits: [Float], temperature: Float = 1) -> [Float] {

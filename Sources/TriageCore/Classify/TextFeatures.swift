@@ -156,9 +156,9 @@ public struct FeatureExtractor: Sendable {
     public let bits: Int
     public let subjectWeight: Float
     var scratch: [Float]
-    /// The indices touched so far, in order of first touch (`touchedCount` of them). One slot more than
-    /// the dimension: `bump` writes before it knows whether the index is new.
-    var touched: [Int32]
+    /// Every index bumped so far, in order, repeats included (`touchedCount` of them): `features` keeps the
+    /// first of each. Not knowing whether an index is new lets each bump go on without waiting for the last.
+    var touched: [Int32] = []
     var touchedCount = 0
     var wordList: [Int32] = []
     var alternateList: [Int32] = []
@@ -187,8 +187,6 @@ public struct FeatureExtractor: Sendable {
         self.bits = bits
         self.subjectWeight = subjectWeight
         scratch = [Float](repeating: 0, count: 1 << bits)
-        // Not written here: only the slots a message uses become resident (a few KB, not 256 KB per classifier).
-        touched = [Int32](unsafeUninitializedCapacity: (1 << bits) + 1) { _, count in count = (1 << bits) + 1 }
         table = WordTable(featureBits: bits)
     }
 
@@ -275,15 +273,29 @@ public struct FeatureExtractor: Sendable {
         buffer.withUnsafeMutableBufferPointer { sc in
             if !subjectIDs.isEmpty { add(subjectIDs, weight: subjectWeight, sc, &stemmer, german) }
             add(bodyIDs, weight: 1, sc, &stemmer, german)
-            let touched = self.touched.prefix(touchedCount)
-            for i in touched { sumSq += sc[Int(i)] * sc[Int(i)] }
-            let scale = sumSq > 0 ? 1 / sumSq.squareRoot() : 0
-            v.indices.reserveCapacity(touched.count)
-            v.values.reserveCapacity(touched.count)
-            for i in touched {
-                v.indices.append(i)
-                v.values.append(sc[Int(i)] * scale)
-                sc[Int(i)] = 0
+            let n = touchedCount
+            // Each index once, at its first bump: a slot is zeroed when taken, so a repeat reads 0 (a sum of 0 was
+            // stored as 1e-9) and is overwritten by the next. The squares are summed in the same order as the
+            // indices (adding 0 for a repeat changes nothing).
+            var kept = 0
+            v.indices = [Int32](unsafeUninitializedCapacity: n) { ib, count in
+                v.values = [Float](unsafeUninitializedCapacity: n) { vb, vcount in
+                    touched.withUnsafeBufferPointer { tb in
+                        for k in 0..<n {
+                            let i = Int(tb[k])
+                            let x = sc[i]
+                            ib[kept] = Int32(truncatingIfNeeded: i)
+                            vb[kept] = x
+                            kept &+= x != 0 ? 1 : 0
+                            sumSq += x * x
+                            sc[i] = 0
+                        }
+                    }
+                    let scale = sumSq > 0 ? 1 / sumSq.squareRoot() : 0
+                    for k in 0..<kept { vb[k] *= scale }
+                    vcount = kept
+                }
+                count = kept
             }
         }
         v.words = wordList
@@ -319,11 +331,9 @@ public struct FeatureExtractor: Sendable {
 
     @inline(__always)
     static func bump(_ i: Int, _ w: Float, _ sc: UnsafeMutablePointer<Float>, _ touched: UnsafeMutablePointer<Int32>, _ n: inout Int) {
-        // Without a branch on "new?" (it is unpredictable): the index is written, and kept by counting it.
-        let old = sc[i]
         touched[n] = Int32(truncatingIfNeeded: i)
-        n &+= old == 0 ? 1 : 0
-        let sum = old + w
+        n &+= 1
+        let sum = sc[i] + w
         sc[i] = sum == 0 ? 1e-9 : sum  // keep it marked as touched
     }
 
@@ -358,6 +368,7 @@ public struct FeatureExtractor: Sendable {
     /// or more letters (the compounds and inflections that whole words miss; short words are covered by
     /// their unigram).
     mutating func add(_ ids: [Int32], weight: Float, _ scratch: UnsafeMutableBufferPointer<Float>, _ stemmer: inout SnowballStemmer?, _ german: Bool) {
+        guard !ids.isEmpty else { return }
         // Stems of words new to the table in this language first: the loop below only reads the table.
         let bit: UInt8 = german ? 1 : 2
         for e in ids where table.formsKnown[Int(e)] & bit == 0 { _ = forms(e, german: german, &stemmer) }
@@ -368,6 +379,18 @@ public struct FeatureExtractor: Sendable {
         let charWeight = weight * 0.4
         var n = touchedCount
         defer { touchedCount = n }
+        // At most six bumps a word (unigram, four stems or parts, bigram) and its 4-grams.
+        var most = n
+        table.infos.withUnsafeBufferPointer { inf in
+            for e in ids { most += 6 + Int(inf[Int(e)].gramCount) }
+        }
+        if touched.count < most {
+            let old = touched
+            touched = [Int32](unsafeUninitializedCapacity: max(most, 2 * touched.count)) { b, count in
+                for k in 0..<n { b[k] = old[k] }
+                count = b.count
+            }
+        }
         touched.withUnsafeMutableBufferPointer { tb in
             let t = tb.baseAddress!
             table.infos.withUnsafeBufferPointer { inf in
