@@ -365,12 +365,23 @@ struct Needle: Sendable {
         guard n >= 0 else { return false }
         return words.hashes.withUnsafeBufferPointer { h in
             completeHashes.withUnsafeBufferPointer { c in
-                for p in 0...n {
+                var p = 0
+                let first = SIMD8<UInt32>(repeating: k > 0 ? c[0] : 0)
+                while p <= n {
+                    // Eight starts at a time ruled out by their first word.
+                    if k > 0 && p + 7 <= n
+                        && !any(UnsafeRawPointer(h.baseAddress! + p).loadUnaligned(as: SIMD8<UInt32>.self) .== first)
+                    {
+                        p += 8
+                        continue
+                    }
+                    let q = p
+                    p += 1
                     var j = 0
-                    while j < k && h[p + j] == c[j] { j += 1 }
+                    while j < k && h[q + j] == c[j] { j += 1 }
                     if j < k { continue }
                     if !needsPrefix { return true }
-                    let start = Int(words.starts[p + k])
+                    let start = Int(words.starts[q + k])
                     if start + prefix.count <= text.count && RuleText.startsWith(text, at: start, prefix) { return true }
                 }
                 return false
@@ -535,17 +546,28 @@ struct RuleIndex: Sendable {
 
     /// Marks for a text: the phrases without a trigger, then those of each hash `forEachHash` gives.
     func marks(_ forEachHash: ((UInt32) -> Void) -> Void) -> Marks {
-        var m = always
-        forEachHash { h in
-            var i = RuleIndex.slot(h, mask)
-            while starts[i] >= 0 {
-                if keys[i] == h {
-                    for k in Int(starts[i])..<Int(ends[i]) { m.set(ids[k]) }
-                    return
+        var bits = always.bits
+        let mask = mask
+        bits.withUnsafeMutableBufferPointer { b in
+            keys.withUnsafeBufferPointer { keys in
+                starts.withUnsafeBufferPointer { starts in
+                    ends.withUnsafeBufferPointer { ends in
+                        ids.withUnsafeBufferPointer { ids in
+                            forEachHash { h in
+                                var i = RuleIndex.slot(h, mask)
+                                while starts[i] >= 0 {
+                                    if keys[i] == h {
+                                        for k in Int(starts[i])..<Int(ends[i]) { b[Int(ids[k]) >> 6] |= 1 << UInt64(ids[k] & 63) }
+                                        return
+                                    }
+                                    i = (i + 1) & mask
+                                }
+                            }
+                        }
+                    }
                 }
-                i = (i + 1) & mask
             }
         }
-        return m
+        return Marks(bits: bits)
     }
 }
