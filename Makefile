@@ -124,7 +124,8 @@ bench-hostile: release
 
 # libFuzzer, each target seeded with inputs of ours, a dictionary of its tokens, and the corpus it grew before:
 # the MIME parser for FUZZ_SECONDS (our fixtures and the shared corpus), then the TOML loaders (mailtriage.toml,
-# rules, service levels: config/) and the knowledge-base entry parser (knowledge-base/) for a third of that each.
+# rules, service levels: config/), the knowledge-base entry parser (knowledge-base/) and the model-file reader
+# (from two small models the fuzz program writes) for a third of that each.
 # New inputs go to $(FUZZ_DIR)/<target>, a crashing input to $(FUZZ_DIR)/<target>-crash-*.
 FUZZ_FLAGS = -timeout=10 -rss_limit_mb=2048 -print_final_stats=1
 FUZZ_REPORT = grep -E "^(\#[0-9]+ +DONE|Done|stat::|==[0-9]+==|SUMMARY|artifact_prefix|Test unit written|.*Fatal error)"
@@ -157,6 +158,11 @@ fuzz-files:
 	echo "fuzz: knowledge-base entries, $$secs s" && \
 	{ FUZZ_TARGET=knowledge "$$bin" -max_total_time=$$secs $(FUZZ_FLAGS) -max_len=16384 -dict=Fuzz/knowledge.dict \
 	  -artifact_prefix="$(FUZZ_DIR)/knowledge-" "$(FUZZ_DIR)/knowledge" knowledge-base/*/ 2>&1 | $(FUZZ_REPORT); \
+	  [ $${PIPESTATUS[0]} = 0 ]; } && \
+	echo "fuzz: model files, $$secs s" && \
+	mkdir -p "$(FUZZ_DIR)/model" "$(FUZZ_DIR)/model-seeds" && FUZZ_TARGET=model-seeds "$$bin" "$(FUZZ_DIR)/model-seeds" && \
+	{ FUZZ_TARGET=model "$$bin" -max_total_time=$$secs $(FUZZ_FLAGS) -max_len=1048576 \
+	  -artifact_prefix="$(FUZZ_DIR)/model-" "$(FUZZ_DIR)/model" "$(FUZZ_DIR)/model-seeds" 2>&1 | $(FUZZ_REPORT); \
 	  [ $${PIPESTATUS[0]} = 0 ]; }
 
 # The man page, from the command-line definitions (swift-argument-parser's GenerateManual plugin).

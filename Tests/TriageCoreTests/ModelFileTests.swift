@@ -96,6 +96,29 @@ import Testing
         #expect(throws: TriageError.self) { try ClassifierModel(bytes: wrongSize) }
     }
 
+    /// Well-formed fields that do not fit together: a file written that way is refused when read, before a mail
+    /// is decided with it (found by `make fuzz`'s model target).
+    @Test func inconsistentTablesAreErrors() throws {
+        var shortLanguage = Self.model
+        shortLanguage.language = LanguageDetector(languages: ["de", "en"], logProb: [0, 1, 2])
+        #expect(throws: TriageError.self) { try ClassifierModel(bytes: shortLanguage.serialized()) }
+        // An answer model of another dimension than the one its features are cut to.
+        var smallAnswers = Self.model
+        let a = try #require(smallAnswers.answers)
+        let inner = ClassifierModel(categories: a.model.categories, bits: 10, subjectWeight: 2,
+                                    weights: [Float](repeating: 0.5, count: a.model.categories.count << 10), bias: a.model.bias,
+                                    temperature: 1, language: LanguageDetector(languages: [], logProb: []),
+                                    seen: [UInt64](repeating: 0, count: (1 << 10) / 64), summary: [])
+        var withIDF = inner
+        withIDF.idf = [Float](repeating: 1, count: 1 << 10)
+        smallAnswers.answers = AnswerModel(model: withIDF, entries: a.entries, fingerprint: a.fingerprint)
+        #expect(throws: TriageError.self) { try ClassifierModel(bytes: smallAnswers.serialized()) }
+        // Deciding with such a model as it is in memory stays within its tables.
+        _ = Self.decisions(smallAnswers)
+        // The model as trained reads back.
+        _ = try ClassifierModel(bytes: Self.model.serialized())
+    }
+
     /// The daemon replaces the file by renaming a new one over it: a classifier still reading the old
     /// mapping keeps the old weights and decides as before.
     @Test func renameOverTheFileKeepsAnOldMappingValid() throws {

@@ -205,7 +205,7 @@ public final class AnswerModel: Sendable {
     /// these entries may answer (a mailbox's audiences); the probabilities are then among them and `none`,
     /// which is the model's belief given that the others are not an answer here.
     public func predict(_ features: FeatureVector, language: String, category: String, allowed: [Bool]? = nil) -> Prediction? {
-        let mask = Int32((1 << AnswerModel.bits) - 1)
+        let mask = Int32((1 << model.bits) - 1)  // AnswerModel.bits in a model that was read or trained
         var v = FeatureVector(indices: features.indices.map { $0 & mask }, values: features.values)
         model.weigh(&v)
         guard let classes = classesByLanguage[language] else { return nil }

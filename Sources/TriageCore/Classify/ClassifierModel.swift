@@ -268,6 +268,7 @@ public struct ClassifierModel: Sendable {
         }
         let langs = try r.strings()
         let lp = try r.floats()
+        guard lp.count == langs.count << LanguageDetector.tableBits else { throw TriageError.modelFormat("language tables do not match the languages") }
         language = LanguageDetector(languages: langs, logProb: lp)
         let n = Int(try r.u32())
         guard n == (1 << bits) / 64 else { throw TriageError.modelFormat("vocabulary set has the wrong size") }
@@ -288,6 +289,8 @@ public struct ClassifierModel: Sendable {
             let n = Int(try r.u32())
             guard let inner = r.skip(n) else { throw TriageError.modelFormat("file is truncated") }
             let model = try ClassifierModel(file, inner)
+            // The answer model reads the category model's features cut to its own dimension.
+            guard model.bits == AnswerModel.bits else { throw TriageError.modelFormat("answer model has the wrong dimension") }
             let entries: [AnswerModel.Entry] = try r.strings().map { line in
                 let f = line.split(separator: "\t", omittingEmptySubsequences: false).map(String.init)
                 guard f.count == 3 else { throw TriageError.modelFormat("bad answer entry") }
