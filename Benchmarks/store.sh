@@ -97,7 +97,9 @@ SELECT ticket_id, state, reason, kb_entry FROM draft ORDER BY id;
 SELECT ticket_id, raw FROM outbox WHERE state = 'shadow' ORDER BY id;
 SELECT o.ticket_id, o.raw FROM outbox o WHERE o.message_id IN
   (SELECT json_extract(detail, '$.message_id') FROM event WHERE kind IN ('agent.replied', 'draft.approved')) ORDER BY o.id;
-SELECT id, received_at, category, sla_group, language, answer_entry, first_responded_at, first_response_due, decision FROM ticket ORDER BY id;
+SELECT id, received_at, category, sla_group, language, answer_entry, first_responded_at, first_response_due,
+  CASE WHEN instr(decision, '{"loopGuard":{') > 0 OR id IN (SELECT ticket_id FROM outbox WHERE state = 'shadow') THEN decision END
+  FROM ticket ORDER BY id;
 SQL
 
 declare -A OURS=(

@@ -16,10 +16,13 @@ extension SQLiteTicketStore {
             for r in try Row.fetchAll(db, sql: "SELECT ticket_id, state, reason, kb_entry FROM draft ORDER BY id") {
                 if let st = DraftState(rawValue: r["state"]) { drafts[r["ticket_id"]] = (st, r["reason"], r["kb_entry"]) }
             }
+            // The figures need a decision only for its loop-guard refusals and a shadow answer's category: the
+            // others are left in the database (searching and copying each one cost most of the time).
             var sql = """
-                SELECT id, received_at, category, sla_group, language, answer_entry, first_responded_at, first_response_due, decision FROM ticket
+                SELECT id, received_at, category, sla_group, language, answer_entry, first_responded_at, first_response_due,
+                  CASE WHEN instr(decision, ?) > 0 OR id IN (SELECT ticket_id FROM outbox WHERE state = ?) THEN decision END FROM ticket
                 """
-            var clauses: [String] = [], args: [any DatabaseValueConvertible] = []
+            var clauses: [String] = [], args: [any DatabaseValueConvertible] = [Self.loopGuardReasonMark, OutboxState.shadow.rawValue]
             if let since { clauses.append("received_at >= ?"); args.append(since) }
             if let group { clauses.append("sla_group = ?"); args.append(group) }
             if !clauses.isEmpty { sql += " WHERE " + clauses.joined(separator: " AND ") }
@@ -42,20 +45,16 @@ extension SQLiteTicketStore {
             var out: [StatsRow] = []
             let rows = try Row.fetchCursor(db, sql: sql + " ORDER BY id", arguments: StatementArguments(args))
             while let r = try rows.next() {
-                let id: Int64 = r["id"]
-                // The figures need a decision only for its loop-guard refusals and a shadow answer's category:
-                // decoding every one costs most of the time with a million tickets.
-                let record = (r["decision"] as String?).flatMap { text in
-                    shadowRaw[id] != nil || text.contains(Self.loopGuardReasonMark) ? try? decoder.decode(DecisionRecord.self, from: Data(text.utf8)) : nil
-                }
+                let id: Int64 = r[0]
+                let record = (r[8] as String?).flatMap { text in try? decoder.decode(DecisionRecord.self, from: Data(text.utf8)) }
                 let refused = record?.reasons.compactMap { reason -> String? in
                     if case .loopGuard(let l) = reason { return l.kind }
                     return nil
                 } ?? []
                 let draft = drafts[id]
-                var row = StatsRow(id: id, receivedAt: r["received_at"], category: r["category"], group: r["sla_group"], language: r["language"],
-                                   answerEntry: (r["answer_entry"] as String?) ?? draft?.2, automatic: automatic.contains(id), shadow: shadow.contains(id),
-                                   draft: draft?.0, rejection: draft?.1, firstResponse: r["first_responded_at"], firstResponseDue: r["first_response_due"],
+                var row = StatsRow(id: id, receivedAt: r[1], category: r[2], group: r[3], language: r[4],
+                                   answerEntry: (r[5] as String?) ?? draft?.2, automatic: automatic.contains(id), shadow: shadow.contains(id),
+                                   draft: draft?.0, rejection: draft?.1, firstResponse: r[6], firstResponseDue: r[7],
                                    repliedAfterAnswer: replied.contains(id), loopRefusals: refused)
                 if let shadow = shadowRaw[id] {
                     row.shadowCategory = record?.category
