@@ -97,7 +97,7 @@ import Testing
     }
 
     /// Well-formed fields that do not fit together: a file written that way is refused when read, before a mail
-    /// is decided with it (found by `make fuzz`'s model target).
+    /// is decided with it (found while writing `make fuzz`'s model target).
     @Test func inconsistentTablesAreErrors() throws {
         var shortLanguage = Self.model
         shortLanguage.language = LanguageDetector(languages: ["de", "en"], logProb: [0, 1, 2])
