@@ -204,6 +204,34 @@ import Glibc
         #expect(await socket.next() == "STOPPING=1")
     }
 
+    /// Without systemd (no $NOTIFY_SOCKET) the status line, a query of the store, is never worked out; a loop
+    /// without progress is still logged.
+    @Test func withoutSystemdTheStatusIsNotWorkedOut() async throws {
+        let clock = MockClock()
+        let liveness = Liveness()
+        let asked = Mutex(0)
+        let lines = RecordingLog()
+        let service = SystemdNotifyService(notifier: SystemdNotifier(environment: [:]), watchdog: nil,
+                                           status: { asked.withLock { $0 += 1 }; return "polling" }, liveness: liveness, clock: clock,
+                                           logger: lines.logger)
+        await testGracefulShutdown { trigger in
+            await withDiscardingTaskGroup { group in
+                group.addTask { try? await service.run() }
+                for _ in 0..<3 {
+                    await clock.waitForSleepers(1)
+                    clock.advance(by: .seconds(30))
+                }
+                liveness.busy("mailbox support", budget: .zero)
+                await clock.waitForSleepers(1)
+                clock.advance(by: .seconds(30))
+                await clock.waitForSleepers(1)
+                trigger.triggerGracefulShutdown()
+            }
+        }
+        #expect(asked.withLock { $0 } == 0)
+        #expect(lines.count(.critical, containing: "no progress") == 1)
+    }
+
     @Test func reloadSwapsTheSnapshotOrKeepsTheOldOne() throws {
         let dir = NSTemporaryDirectory() + "mt-reload-\(UUID().uuidString)"
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)

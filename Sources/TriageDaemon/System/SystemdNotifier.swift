@@ -87,12 +87,13 @@ public struct SystemdNotifyService: Service {
     }
 
     public func run() async throws {
-        notifier.notify("READY=1\nSTATUS=\(status())")
+        // The status line costs a query of the store: only worked out when systemd is there to read it.
+        if notifier.isActive { notifier.notify("READY=1\nSTATUS=\(status())") }
         var reported = false
         while !Task.isShuttingDownGracefully {
             let hung = liveness?.hung() ?? []
             if hung.isEmpty {
-                notifier.notify((watchdog == nil ? "" : "WATCHDOG=1\n") + "STATUS=\(status())")
+                if notifier.isActive { notifier.notify((watchdog == nil ? "" : "WATCHDOG=1\n") + "STATUS=\(status())") }
                 reported = false
             } else {
                 let what = hung.map { "\($0.name) without progress for \(DurationText.format(.seconds($0.silent.components.seconds)))" }
