@@ -126,7 +126,9 @@ bench-hostile: release
 # the MIME parser for FUZZ_SECONDS (our fixtures and the shared corpus), then the TOML loaders (mailtriage.toml,
 # rules, service levels: config/), the knowledge-base entry parser (knowledge-base/) and the model-file reader
 # (from two small models the fuzz program writes) for a third of that each.
-# New inputs go to $(FUZZ_DIR)/<target>, a crashing input to $(FUZZ_DIR)/<target>-crash-*.
+# New inputs go to $(FUZZ_DIR)/<target>, a crashing input to $(FUZZ_DIR)/<target>-crash-*. Swift's own crash
+# reporter is off (SWIFT_BACKTRACE): libFuzzer reports the crash, and the reporter could outlive the fuzzer and hold
+# the output pipe open.
 FUZZ_FLAGS = -timeout=10 -rss_limit_mb=2048 -print_final_stats=1
 FUZZ_REPORT = grep -E "^(\#[0-9]+ +DONE|Done|stat::|==[0-9]+==|SUMMARY|artifact_prefix|Test unit written|.*Fatal error)"
 fuzz: fuzz-mime fuzz-files
@@ -136,7 +138,7 @@ fuzz-mime:
 	swiftc -O -sanitize=fuzzer,address -use-ld=lld -parse-as-library -module-name MIMEFuzz \
 	  Sources/TriageMIME/*.swift Fuzz/FuzzMIME.swift -o .build/fuzz/fuzz-mime && \
 	echo "fuzz: MIME parser, $(FUZZ_SECONDS) s" && \
-	.build/fuzz/fuzz-mime -max_total_time=$(FUZZ_SECONDS) $(FUZZ_FLAGS) -max_len=262144 \
+	SWIFT_BACKTRACE=enable=no .build/fuzz/fuzz-mime -max_total_time=$(FUZZ_SECONDS) $(FUZZ_FLAGS) -max_len=262144 \
 	  -dict=Fuzz/mime.dict -artifact_prefix="$(FUZZ_DIR)/mime-" \
 	  "$(FUZZ_DIR)/mime" Tests/TriageMIMETests/Fixtures "$(SHARED)/datasets/mime" 2>&1 | $(FUZZ_REPORT); \
 	  exit $${PIPESTATUS[0]}
@@ -152,16 +154,16 @@ fuzz-files:
 	bin="$$(swift build -c release --scratch-path .build/fuzz-files --show-bin-path 2>/dev/null)/mailtriage-fuzz" && \
 	secs=$$(( $(FUZZ_SECONDS) / 3 > 5 ? $(FUZZ_SECONDS) / 3 : 5 )) && \
 	echo "fuzz: configuration loaders, $$secs s" && \
-	{ ASAN_OPTIONS=detect_leaks=0 FUZZ_TARGET=config "$$bin" -max_total_time=$$secs $(FUZZ_FLAGS) -detect_leaks=0 -max_len=16384 -dict=Fuzz/toml.dict \
+	{ SWIFT_BACKTRACE=enable=no ASAN_OPTIONS=detect_leaks=0 FUZZ_TARGET=config "$$bin" -max_total_time=$$secs $(FUZZ_FLAGS) -detect_leaks=0 -max_len=16384 -dict=Fuzz/toml.dict \
 	  -artifact_prefix="$(FUZZ_DIR)/config-" "$(FUZZ_DIR)/config" config 2>&1 | $(FUZZ_REPORT); \
 	  [ $${PIPESTATUS[0]} = 0 ]; } && \
 	echo "fuzz: knowledge-base entries, $$secs s" && \
-	{ FUZZ_TARGET=knowledge "$$bin" -max_total_time=$$secs $(FUZZ_FLAGS) -max_len=16384 -dict=Fuzz/knowledge.dict \
+	{ SWIFT_BACKTRACE=enable=no FUZZ_TARGET=knowledge "$$bin" -max_total_time=$$secs $(FUZZ_FLAGS) -max_len=16384 -dict=Fuzz/knowledge.dict \
 	  -artifact_prefix="$(FUZZ_DIR)/knowledge-" "$(FUZZ_DIR)/knowledge" knowledge-base/*/ 2>&1 | $(FUZZ_REPORT); \
 	  [ $${PIPESTATUS[0]} = 0 ]; } && \
 	echo "fuzz: model files, $$secs s" && \
 	mkdir -p "$(FUZZ_DIR)/model" "$(FUZZ_DIR)/model-seeds" && FUZZ_TARGET=model-seeds "$$bin" "$(FUZZ_DIR)/model-seeds" && \
-	{ FUZZ_TARGET=model "$$bin" -max_total_time=$$secs $(FUZZ_FLAGS) -max_len=1048576 \
+	{ SWIFT_BACKTRACE=enable=no FUZZ_TARGET=model "$$bin" -max_total_time=$$secs $(FUZZ_FLAGS) -max_len=1048576 \
 	  -artifact_prefix="$(FUZZ_DIR)/model-" "$(FUZZ_DIR)/model" "$(FUZZ_DIR)/model-seeds" 2>&1 | $(FUZZ_REPORT); \
 	  [ $${PIPESTATUS[0]} = 0 ]; }
 

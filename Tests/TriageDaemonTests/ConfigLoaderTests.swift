@@ -165,6 +165,35 @@ import TriageCore
         }
     }
 
+    /// Where an array waits for a value, toml++ stops the process on a "}" or a Unicode line break: the crash
+    /// `make fuzz` found in a service-levels file (`weekdays = [ }"0':00-20:00"]`), and its relatives.
+    @Test(arguments: ["a = [ }]", "a = [1, }]", "a = [ # c\n}]", "a = [\n\t}]", "a = [ 1, [ } ] ]", "a = { b = [ } ] }",
+                      "a = [[ }]]", "a = [1, \u{2028} 2]", "a = [ \u{85} 1]", "a = { b = [ \u{2029} ] }",
+                      "weekdays = [ }\"0':00-20:00\"]"])
+    func valuesAnArrayCannotStartWithAreSyntaxErrors(value: String) {
+        let line = value.split(separator: "\n", omittingEmptySubsequences: false).count + 1
+        for parse in [{ try ConfigLoader.parse(text: "state_dir = \"/tmp/x\"\n" + value + "\n", file: "m.toml") as Any },
+                      { try RulesLoader.parse(text: "# rules\n" + value + "\n", file: "m.toml", categories: ["password"]) as Any },
+                      { try ServiceLevelsLoader.parse(text: "# levels\n" + value + "\n", file: "m.toml", categories: ["password"]) as Any }] {
+            do {
+                _ = try parse()
+                Issue.record("\(value.debugDescription) was accepted")
+            } catch let e as ConfigError {
+                #expect(e.diagnostics.first?.line == line && e.diagnostics.first?.message.contains("an array needs a value") == true, "\(e.diagnostics)")
+            } catch {
+                Issue.record("\(error)")
+            }
+        }
+    }
+
+    /// Arrays that toml++ reads (or rejects with a parse error of its own) are left to it.
+    @Test func ordinaryArraysPass() {
+        for text in ["a = [ ]", "a = [\n  1, # one\n  2,\n]", "a = [ { b = 1 }, { c = [2] } ]", "a = [ \"}\", '}' ]",
+                     "a = \"\"\"\n[ }\n\"\"\"", "a = [ ,]", "a = [1 }]", "a = { b = } }", "a = [1 \u{2028} ]"] {
+            #expect(TOMLParserTraps.firstTrap(text) == nil, "\(text.debugDescription)")
+        }
+    }
+
     @Test func valuesThatLookLikeHeadersAreValues() throws {
         let text = """
             a = [
@@ -177,12 +206,12 @@ import TriageCore
             c = "[$a]"  # [$b]
             [t]
             """
-        #expect(TOMLHeaderCheck.badHeader(text) == nil)
-        #expect(TOMLHeaderCheck.badHeader(text + "\n[$x]")?.line == 10)
+        #expect(TOMLParserTraps.firstTrap(text) == nil)
+        #expect(TOMLParserTraps.firstTrap(text + "\n[$x]")?.line == 10)
         for f in ["mailtriage.toml", "rules.toml", "service-levels.toml"] {
             let path = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
                 .appendingPathComponent("config/" + f).path
-            #expect(TOMLHeaderCheck.badHeader(try String(contentsOfFile: path, encoding: .utf8)) == nil, "\(f)")
+            #expect(TOMLParserTraps.firstTrap(try String(contentsOfFile: path, encoding: .utf8)) == nil, "\(f)")
         }
     }
 }

@@ -53,9 +53,9 @@ public enum ConfigLoader {
 
 /// Parses TOML text; a syntax error becomes a `ConfigError` with the file, line and column.
 func tomlTable(_ text: String, file: String) throws -> TOMLTable {
-    if let (line, column) = TOMLHeaderCheck.badHeader(text) {
-        throw ConfigError(diagnostics: [ConfigDiagnostic(.error, file: file, line: line, keyPath: "",
-                                                         "TOML syntax error at column \(column): a table header must start with a key")])
+    if let trap = TOMLParserTraps.firstTrap(text) {
+        throw ConfigError(diagnostics: [ConfigDiagnostic(.error, file: file, line: trap.line, keyPath: "",
+                                                         "TOML syntax error at column \(trap.column): \(trap.message)")])
     }
     do {
         return try TOMLTable(string: text)
