@@ -148,21 +148,28 @@ import TriageCore
 /// Inputs `make fuzz` found that stopped the process inside TOMLKit's parser (an assertion) or in the key
 /// locator: each is now a syntax error with its line, in every TOML file we read.
 @Suite struct TOMLCrashInputTests {
-    @Test(arguments: ["[$a]", "[ .a]", "[[$a]]", "[[]]", "[[ ]]", "[#a]", "[=a]", "[\u{01}]", "[é]", "x = 1\n[a]\n[ .b]"])
-    func headersThatDoNotStartWithAKeyAreSyntaxErrors(header: String) {
-        let line = header.split(separator: "\n").count + 1
-        for parse in [{ try ConfigLoader.parse(text: "state_dir = \"/tmp/x\"\n" + header + "\n", file: "m.toml") as Any },
-                      { try RulesLoader.parse(text: "# rules\n" + header + "\n", file: "m.toml", categories: ["password"]) as Any },
-                      { try ServiceLevelsLoader.parse(text: "# levels\n" + header + "\n", file: "m.toml", categories: ["password"]) as Any }] {
+    /// `text` after one line, in each of the three TOML files: a syntax error on the line after that one plus
+    /// the lines `text` spans (where the trap is on its last line), whose message contains `message`.
+    static func expectSyntaxError(_ text: String, message: String, sourceLocation: SourceLocation = #_sourceLocation) {
+        let line = text.split(separator: "\n", omittingEmptySubsequences: false).count + 1
+        for parse in [{ try ConfigLoader.parse(text: "state_dir = \"/tmp/x\"\n" + text + "\n", file: "m.toml") as Any },
+                      { try RulesLoader.parse(text: "# rules\n" + text + "\n", file: "m.toml", categories: ["password"]) as Any },
+                      { try ServiceLevelsLoader.parse(text: "# levels\n" + text + "\n", file: "m.toml", categories: ["password"]) as Any }] {
             do {
                 _ = try parse()
-                Issue.record("\(header.debugDescription) was accepted")
+                Issue.record("\(text.debugDescription) was accepted", sourceLocation: sourceLocation)
             } catch let e as ConfigError {
-                #expect(e.diagnostics.first?.line == line && e.diagnostics.first?.message.hasPrefix("TOML syntax error") == true, "\(e.diagnostics)")
+                #expect(e.diagnostics.first?.line == line && e.diagnostics.first?.message.hasPrefix("TOML syntax error") == true
+                        && e.diagnostics.first?.message.contains(message) == true, "\(e.diagnostics)", sourceLocation: sourceLocation)
             } catch {
-                Issue.record("\(error)")
+                Issue.record("\(error)", sourceLocation: sourceLocation)
             }
         }
+    }
+
+    @Test(arguments: ["[$a]", "[ .a]", "[[$a]]", "[[]]", "[[ ]]", "[#a]", "[=a]", "[\u{01}]", "[é]", "x = 1\n[a]\n[ .b]"])
+    func headersThatDoNotStartWithAKeyAreSyntaxErrors(header: String) {
+        Self.expectSyntaxError(header, message: "a table header must start with a key")
     }
 
     /// Where an array waits for a value, toml++ stops the process on a "}" or a Unicode line break: the crash
@@ -171,19 +178,7 @@ import TriageCore
                       "a = [[ }]]", "a = [1, \u{2028} 2]", "a = [ \u{85} 1]", "a = { b = [ \u{2029} ] }",
                       "weekdays = [ }\"0':00-20:00\"]"])
     func valuesAnArrayCannotStartWithAreSyntaxErrors(value: String) {
-        let line = value.split(separator: "\n", omittingEmptySubsequences: false).count + 1
-        for parse in [{ try ConfigLoader.parse(text: "state_dir = \"/tmp/x\"\n" + value + "\n", file: "m.toml") as Any },
-                      { try RulesLoader.parse(text: "# rules\n" + value + "\n", file: "m.toml", categories: ["password"]) as Any },
-                      { try ServiceLevelsLoader.parse(text: "# levels\n" + value + "\n", file: "m.toml", categories: ["password"]) as Any }] {
-            do {
-                _ = try parse()
-                Issue.record("\(value.debugDescription) was accepted")
-            } catch let e as ConfigError {
-                #expect(e.diagnostics.first?.line == line && e.diagnostics.first?.message.contains("an array needs a value") == true, "\(e.diagnostics)")
-            } catch {
-                Issue.record("\(error)")
-            }
-        }
+        Self.expectSyntaxError(value, message: "an array needs a value")
     }
 
     /// Arrays that toml++ reads (or rejects with a parse error of its own) are left to it.
