@@ -82,20 +82,7 @@ public enum RequestText {
     }
 
     /// Only space, tab, carriage return and no-break space (the scalars `isSpace` accepts) in the byte range.
-    static func isBlank(_ b: UnsafeBufferPointer<UInt8>, _ r: Range<Int>) -> Bool {
-        var i = r.lowerBound
-        while i < r.upperBound {
-            let c = b[i]
-            if c == 0x20 || c == 0x09 || c == 0x0D {
-                i += 1
-            } else if c == 0xC2 && i + 1 < r.upperBound && b[i + 1] == 0xA0 {
-                i += 2
-            } else {
-                return false
-            }
-        }
-        return true
-    }
+    static func isBlank(_ b: UnsafeBufferPointer<UInt8>, _ r: Range<Int>) -> Bool { trimmed(b, r).isEmpty }
 
     /// The byte range without `isSpace` scalars at either end (a no-break space is C2 A0; C2 is never a
     /// continuation byte, so A0 after it ends that scalar).
@@ -114,8 +101,12 @@ public enum RequestText {
 
     @inline(__always)
     static func mayStart(_ b: UnsafeBufferPointer<UInt8>, _ t: Range<Int>, _ bits: (UInt64, UInt64)) -> Bool {
-        guard !t.isEmpty else { return false }
-        let u = b[t.lowerBound]
+        !t.isEmpty && hasBit(b[t.lowerBound], bits)
+    }
+
+    /// Whether the ASCII byte `u` is among `bits` (`initialBits`); false for any other byte.
+    @inline(__always)
+    static func hasBit(_ u: UInt8, _ bits: (UInt64, UInt64)) -> Bool {
         guard u < 128 else { return false }
         return u < 64 ? bits.0 & (1 << UInt64(u)) != 0 : bits.1 & (1 << UInt64(u - 64)) != 0
     }
@@ -244,8 +235,7 @@ public enum RequestText {
 
     @inline(__always)
     static func mayStart(_ t: Substring, _ bits: (UInt64, UInt64)) -> Bool {
-        guard let u = t.utf8.first, u < 128 else { return false }
-        return u < 64 ? bits.0 & (1 << UInt64(u)) != 0 : bits.1 & (1 << UInt64(u - 64)) != 0
+        t.utf8.first.map { hasBit($0, bits) } ?? false
     }
 
     static func isSignOff(_ line: Substring) -> Bool {
